@@ -1,0 +1,412 @@
+/// <reference no-default-lib="true" />
+/// <reference lib="deno.worker" />
+/**
+ * The I/O worker: the socket layer's "kernel".
+ *
+ * It owns the real `Deno.Listener` and `Deno.Conn` objects. For each connection it reads
+ * from the network into the socket's receive ring while there is room (a full ring stops
+ * the reading, which pushes back on TCP), and writes out whatever the main thread put in
+ * the send ring. Every answer goes through shared memory: the worker bumps the event
+ * counter and notifies after each change, and never posts a message back, because a main
+ * thread blocked in `Atomics.wait` could not receive it.
+ *
+ * The main thread starts it (see `socket.ts`) and tells it what to do with messages of
+ * the `KernelRequest` type. It quits when it serves no socket any more.
+ *
+ * @module
+ */
+
+import { codeOfDenoError, SocketError } from "./errors.ts";
+import {
+  CHANGE_QUEUE_SLOTS,
+  CTL_BYTES,
+  CTL_CHANGES_OVERFLOW,
+  CTL_CHANGES_READ,
+  CTL_CHANGES_START,
+  CTL_CHANGES_WRITE,
+  CTL_EVENTS,
+  CTL_LIVE,
+  H_BROKEN,
+  H_EOF,
+  H_ERRNO,
+  H_LOCAL_HOST_LENGTH,
+  H_LOCAL_PORT,
+  H_PEER_HOST_LENGTH,
+  H_PEER_PORT,
+  H_PENDING,
+  H_QUEUED,
+  H_RX_CAPACITY,
+  H_RX_FILLED,
+  H_RX_READ,
+  H_RX_STALLED,
+  H_RX_WRITE,
+  H_STATE,
+  H_TX_CAPACITY,
+  H_TX_IDLE,
+  H_TX_READ,
+  H_TX_WRITE,
+  LOCAL_HOST_OFFSET,
+  PEER_HOST_OFFSET,
+  STATE_BOUND,
+  STATE_CONNECTED,
+  STATE_CONNECTING,
+  STATE_FAILED,
+  STATE_FRESH,
+  STATE_LISTENING,
+  storeHost,
+} from "./layout.ts";
+
+/** The shared memory of one socket, as the main thread hands it over. */
+export interface SocketMemory {
+  /** The socket's header (`layout.ts` says what is where). */
+  header: SharedArrayBuffer;
+  /** The receive ring, growable up to the socket's receive buffer size. */
+  receive?: SharedArrayBuffer;
+  /** The send ring, growable up to the socket's send buffer size. */
+  send?: SharedArrayBuffer;
+}
+
+/** What the main thread asks of the worker. Ids name sockets; they are never reused. */
+export type KernelRequest =
+  | { op: "start"; control: SharedArrayBuffer }
+  | { op: "bind"; id: number; memory: SocketMemory; host: string; port: number }
+  | { op: "listen"; id: number; backlog: number }
+  | { op: "connect"; id: number; memory: SocketMemory; host: string; port: number }
+  | { op: "accept"; id: number; listenerId: number; memory: SocketMemory }
+  | { op: "resume"; id: number }
+  | { op: "kick"; id: number }
+  | { op: "close"; id: number };
+
+let control = new Int32Array(new SharedArrayBuffer(CTL_BYTES));
+
+/** Tells every waiter that something changed, and queues the socket for `Poll`. */
+function announce(socket: KernelSocket): void {
+  if (Atomics.compareExchange(socket.header, H_QUEUED, 0, 1) === 0) {
+    const write = Atomics.load(control, CTL_CHANGES_WRITE);
+    const read = Atomics.load(control, CTL_CHANGES_READ);
+    if (((write - read) | 0) >= CHANGE_QUEUE_SLOTS) {
+      Atomics.store(control, CTL_CHANGES_OVERFLOW, 1);
+    } else {
+      Atomics.store(control, CTL_CHANGES_START + (write & (CHANGE_QUEUE_SLOTS - 1)), socket.id);
+      Atomics.store(control, CTL_CHANGES_WRITE, (write + 1) | 0);
+    }
+  }
+  Atomics.add(control, CTL_EVENTS, 1);
+  Atomics.notify(control, CTL_EVENTS);
+}
+
+/** A promise with its resolver, for a pump that waits to be woken. */
+function signal(): { promise: Promise<void>; wake: () => void } {
+  let wake = () => {};
+  const promise = new Promise<void>((resolve) => wake = resolve);
+  return { promise, wake };
+}
+
+/** One socket as the worker sees it. */
+class KernelSocket {
+  readonly header: Int32Array;
+  readonly headerBytes: Uint8Array;
+  listener?: Deno.Listener;
+  conn?: Deno.Conn;
+  receiveBuffer?: SharedArrayBuffer;
+  sendBuffer?: SharedArrayBuffer;
+  /** Connections accepted from the network, not yet taken by the main thread. */
+  readonly waiting: Deno.Conn[] = [];
+  backlog = 0;
+  closing = false;
+  released = false;
+  /** Wakes the receive pump after the main thread freed room. */
+  wakeReceiver: (() => void) | null = null;
+  /** Wakes the send pump after the main thread queued bytes, or closed. */
+  wakeSender: (() => void) | null = null;
+  /** Wakes the accept loop after the main thread took a waiting connection. */
+  wakeAcceptor: (() => void) | null = null;
+
+  constructor(readonly id: number, memory: SocketMemory) {
+    this.header = new Int32Array(memory.header);
+    this.headerBytes = new Uint8Array(memory.header);
+    this.receiveBuffer = memory.receive;
+    this.sendBuffer = memory.send;
+  }
+
+  fail(error: unknown): void {
+    const code = error instanceof SocketError ? error.code : codeOfDenoError(error);
+    Atomics.store(this.header, H_ERRNO, new SocketError(code).errno);
+  }
+
+  storeAddresses(local: Deno.NetAddr, peer?: Deno.NetAddr): void {
+    Atomics.store(this.header, H_LOCAL_PORT, local.port);
+    const localLength = storeHost(this.headerBytes, LOCAL_HOST_OFFSET, local.hostname);
+    Atomics.store(this.header, H_LOCAL_HOST_LENGTH, localLength);
+    if (peer) {
+      Atomics.store(this.header, H_PEER_PORT, peer.port);
+      const peerLength = storeHost(this.headerBytes, PEER_HOST_OFFSET, peer.hostname);
+      Atomics.store(this.header, H_PEER_HOST_LENGTH, peerLength);
+    }
+  }
+}
+
+const sockets = new Map<number, KernelSocket>();
+
+/** Forgets a socket for good; the worker quits once it serves none. */
+function release(socket: KernelSocket): void {
+  if (socket.released) return;
+  socket.released = true;
+  sockets.delete(socket.id);
+  if (Atomics.sub(control, CTL_LIVE, 1) === 1) {
+    // The main thread adds sockets only while the count is not -1, so a successful
+    // exchange here means no request can still be on its way to us.
+    if (Atomics.compareExchange(control, CTL_LIVE, 0, -1) === 0) self.close();
+  }
+}
+
+function closeQuietly(closable: { close(): void } | undefined): void {
+  try {
+    closable?.close();
+  } catch {
+    // Already closed: nothing to do.
+  }
+}
+
+/** Closes the real socket behind a closed one and forgets it. */
+function finish(socket: KernelSocket): void {
+  closeQuietly(socket.conn);
+  closeQuietly(socket.listener);
+  for (const conn of socket.waiting.splice(0)) closeQuietly(conn);
+  socket.wakeReceiver?.();
+  socket.wakeAcceptor?.();
+  release(socket);
+}
+
+function localAddress(addr: Deno.Addr): Deno.NetAddr {
+  return addr as Deno.NetAddr;
+}
+
+/** Reads the network into the receive ring while there is room. */
+async function pumpReceive(socket: KernelSocket, conn: Deno.Conn): Promise<void> {
+  const header = socket.header;
+  const buffer = socket.receiveBuffer;
+  if (!buffer) return;
+  const limit = buffer.maxByteLength;
+  while (!socket.closing) {
+    let capacity = Atomics.load(header, H_RX_CAPACITY);
+    const write = Atomics.load(header, H_RX_WRITE);
+    const read = Atomics.load(header, H_RX_READ);
+    const used = (write - read) | 0;
+    if (used === capacity) {
+      // Full: stop reading until the main thread frees room. Say so first, then look
+      // again, so that room freed in between is not missed.
+      Atomics.store(header, H_RX_FILLED, 1);
+      const wait = signal();
+      socket.wakeReceiver = wait.wake;
+      Atomics.store(header, H_RX_STALLED, 1);
+      if (Atomics.load(header, H_RX_READ) === read) await wait.promise;
+      Atomics.store(header, H_RX_STALLED, 0);
+      socket.wakeReceiver = null;
+      continue;
+    }
+    if (used === 0 && capacity < limit && Atomics.load(header, H_RX_FILLED) === 1) {
+      // Traffic filled the ring: give it room to grow, as kernels tune their buffers.
+      capacity = Math.min(capacity * 2, limit);
+      buffer.grow(capacity);
+      Atomics.store(header, H_RX_FILLED, 0);
+      Atomics.store(header, H_RX_CAPACITY, capacity);
+    }
+    const position = write & (capacity - 1);
+    const room = Math.min(capacity - used, capacity - position);
+    let count: number | null;
+    try {
+      count = await conn.read(new Uint8Array(buffer, position, room));
+    } catch (error) {
+      if (!socket.closing) {
+        socket.fail(error);
+        Atomics.store(header, H_BROKEN, 1);
+        announce(socket);
+      }
+      return;
+    }
+    if (count === null) {
+      Atomics.store(header, H_EOF, 1);
+      announce(socket);
+      return;
+    }
+    Atomics.store(header, H_RX_WRITE, (write + count) | 0);
+    announce(socket);
+  }
+}
+
+/** Writes out what the main thread queued; closes the connection once asked and drained. */
+async function pumpSend(socket: KernelSocket, conn: Deno.Conn): Promise<void> {
+  const header = socket.header;
+  const buffer = socket.sendBuffer;
+  if (!buffer) return;
+  for (;;) {
+    const write = Atomics.load(header, H_TX_WRITE);
+    const read = Atomics.load(header, H_TX_READ);
+    if (write === read || Atomics.load(header, H_BROKEN) === 1) {
+      if (socket.closing) break;
+      const wait = signal();
+      socket.wakeSender = wait.wake;
+      Atomics.store(header, H_TX_IDLE, 1);
+      if (Atomics.load(header, H_TX_WRITE) === write && !socket.closing) await wait.promise;
+      Atomics.store(header, H_TX_IDLE, 0);
+      socket.wakeSender = null;
+      continue;
+    }
+    const capacity = Atomics.load(header, H_TX_CAPACITY);
+    const position = read & (capacity - 1);
+    const count = Math.min((write - read) | 0, capacity - position);
+    try {
+      const written = await conn.write(new Uint8Array(buffer, position, count));
+      Atomics.store(header, H_TX_READ, (read + written) | 0);
+    } catch (error) {
+      socket.fail(error);
+      Atomics.store(header, H_BROKEN, 1);
+      // What was queued can never be delivered: drop it, and free the ring.
+      Atomics.store(header, H_TX_READ, Atomics.load(header, H_TX_WRITE));
+    }
+    announce(socket);
+  }
+  finish(socket);
+}
+
+function startPumps(socket: KernelSocket, conn: Deno.Conn): void {
+  socket.conn = conn;
+  socket.storeAddresses(localAddress(conn.localAddr), localAddress(conn.remoteAddr));
+  Atomics.store(socket.header, H_STATE, STATE_CONNECTED);
+  announce(socket);
+  pumpReceive(socket, conn);
+  pumpSend(socket, conn);
+}
+
+/** Accepts connections while fewer than the backlog wait to be taken. */
+async function acceptLoop(socket: KernelSocket, listener: Deno.Listener): Promise<void> {
+  while (!socket.closing) {
+    if (socket.waiting.length >= socket.backlog) {
+      const wait = signal();
+      socket.wakeAcceptor = wait.wake;
+      await wait.promise;
+      socket.wakeAcceptor = null;
+      continue;
+    }
+    let conn: Deno.Conn;
+    try {
+      conn = await listener.accept();
+    } catch (error) {
+      if (!socket.closing) {
+        socket.fail(error);
+        announce(socket);
+      }
+      return;
+    }
+    if (socket.closing) {
+      closeQuietly(conn);
+      return;
+    }
+    socket.waiting.push(conn);
+    Atomics.add(socket.header, H_PENDING, 1);
+    announce(socket);
+  }
+}
+
+function bind(request: Extract<KernelRequest, { op: "bind" }>): void {
+  const socket = new KernelSocket(request.id, request.memory);
+  sockets.set(request.id, socket);
+  try {
+    const listener = Deno.listen({ hostname: request.host, port: request.port });
+    socket.listener = listener;
+    socket.storeAddresses(localAddress(listener.addr));
+    Atomics.store(socket.header, H_STATE, STATE_BOUND);
+  } catch (error) {
+    socket.fail(error);
+    Atomics.store(socket.header, H_STATE, STATE_FRESH);
+  }
+  announce(socket);
+}
+
+async function connect(request: Extract<KernelRequest, { op: "connect" }>): Promise<void> {
+  const socket = new KernelSocket(request.id, request.memory);
+  sockets.set(request.id, socket);
+  let conn: Deno.Conn;
+  try {
+    conn = await Deno.connect({ hostname: request.host, port: request.port });
+  } catch (error) {
+    socket.fail(error);
+    Atomics.store(socket.header, H_STATE, STATE_FAILED);
+    announce(socket);
+    if (socket.closing) finish(socket);
+    return;
+  }
+  if (socket.closing) {
+    socket.conn = conn;
+    finish(socket);
+    return;
+  }
+  startPumps(socket, conn);
+}
+
+function handle(request: KernelRequest): void {
+  switch (request.op) {
+    case "start":
+      control = new Int32Array(request.control);
+      return;
+    case "bind":
+      return bind(request);
+    case "connect":
+      connect(request);
+      return;
+    case "listen": {
+      const socket = sockets.get(request.id);
+      if (!socket?.listener) return;
+      socket.backlog = Math.max(1, request.backlog);
+      Atomics.store(socket.header, H_STATE, STATE_LISTENING);
+      announce(socket);
+      acceptLoop(socket, socket.listener);
+      return;
+    }
+    case "accept": {
+      const listener = sockets.get(request.listenerId);
+      const socket = new KernelSocket(request.id, request.memory);
+      sockets.set(request.id, socket);
+      const conn = listener?.waiting.shift();
+      listener?.wakeAcceptor?.();
+      if (!conn) {
+        socket.fail(new SocketError("ECONNABORTED"));
+        Atomics.store(socket.header, H_STATE, STATE_FAILED);
+        announce(socket);
+        return;
+      }
+      startPumps(socket, conn);
+      return;
+    }
+    case "resume":
+      sockets.get(request.id)?.wakeReceiver?.();
+      return;
+    case "kick":
+      sockets.get(request.id)?.wakeSender?.();
+      return;
+    case "close": {
+      const socket = sockets.get(request.id);
+      if (!socket) return;
+      socket.closing = true;
+      if (socket.conn) {
+        // The send pump closes the connection once what was queued is written.
+        socket.wakeSender?.();
+        socket.wakeReceiver?.();
+      } else if (Atomics.load(socket.header, H_STATE) !== STATE_CONNECTING) {
+        finish(socket);
+      }
+      // Otherwise a connect is still under way, and finishes the socket when it ends.
+      return;
+    }
+  }
+}
+
+self.onmessage = (event: MessageEvent<KernelRequest>) => {
+  try {
+    handle(event.data);
+  } catch (error) {
+    // A bug here must not kill the worker silently while the main thread waits.
+    console.error("socket kernel:", error);
+  }
+};

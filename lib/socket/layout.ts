@@ -1,0 +1,176 @@
+/**
+ * The shared-memory layout that the main thread and the I/O worker agree on.
+ *
+ * There is one control block for the whole process, and one header per socket, each
+ * an `Int32Array` over a `SharedArrayBuffer`, plus two byte rings per connection.
+ *
+ * The control block holds the event counter (bumped and notified by the worker after
+ * every change a waiter could care about), the number of sockets the worker serves,
+ * and the queue of changed sockets that `Poll` reads.
+ *
+ * Each ring has one producer and one consumer. Its indices only grow (modulo 2^32);
+ * its capacity is a power of two, so `index & (capacity - 1)` is the position. Only the
+ * producer grows a ring, and only while it is empty, so no byte ever moves.
+ *
+ * @example
+ * ```ts
+ * import { copyIntoRing, copyOutOfRing } from "./layout.ts";
+ * const ring = new Uint8Array(8);
+ * copyIntoRing(ring, 8, 6, new Uint8Array([1, 2, 3, 4]));
+ * console.log(copyOutOfRing(ring, 8, 6, 4)); // Uint8Array(4) [ 1, 2, 3, 4 ]
+ * ```
+ * @module
+ */
+
+// The control block.
+/** Index of the event counter in the control block. */
+export const CTL_EVENTS = 0;
+/** Index of the count of sockets handed to the worker; -1 when no worker runs. */
+export const CTL_LIVE = 1;
+/** Index of the change queue's write index. */
+export const CTL_CHANGES_WRITE = 2;
+/** Index of the change queue's read index. */
+export const CTL_CHANGES_READ = 3;
+/** Index of the flag set when the change queue overflowed. */
+export const CTL_CHANGES_OVERFLOW = 4;
+/** Index of the change queue's first slot. */
+export const CTL_CHANGES_START = 8;
+/** Slots in the change queue (a power of two). */
+export const CHANGE_QUEUE_SLOTS = 4096;
+/** Size of the control block, in bytes. */
+export const CTL_BYTES = (CTL_CHANGES_START + CHANGE_QUEUE_SLOTS) * 4;
+
+// A socket's header.
+/** Index of the socket's state (one of the `STATE_*` values). */
+export const H_STATE = 0;
+/** Index of the pending error, an errno number (0 for none), reported once. */
+export const H_ERRNO = 1;
+/** Index of the end-of-stream flag: the peer will send no more. */
+export const H_EOF = 2;
+/** Index of the broken flag: the connection is gone; sends fail. */
+export const H_BROKEN = 3;
+/** Index of a listener's count of connections waiting to be accepted. */
+export const H_PENDING = 4;
+/** Index of the flag saying the socket sits in the change queue. */
+export const H_QUEUED = 5;
+/** Index of the flag saying the main thread has closed the socket. */
+export const H_CLOSING = 6;
+/** Index of the receive ring's capacity. */
+export const H_RX_CAPACITY = 8;
+/** Index of the receive ring's read index (the main thread's). */
+export const H_RX_READ = 9;
+/** Index of the receive ring's write index (the worker's). */
+export const H_RX_WRITE = 10;
+/** Index of the flag: the worker stopped reading for lack of room. */
+export const H_RX_STALLED = 11;
+/** Index of the flag: the receive ring was full since it last grew. */
+export const H_RX_FILLED = 12;
+/** Index of the send ring's capacity. */
+export const H_TX_CAPACITY = 16;
+/** Index of the send ring's read index (the worker's). */
+export const H_TX_READ = 17;
+/** Index of the send ring's write index (the main thread's). */
+export const H_TX_WRITE = 18;
+/** Index of the flag: the worker waits for bytes to send. */
+export const H_TX_IDLE = 19;
+/** Index of the flag: the send ring was full since it last grew. */
+export const H_TX_FILLED = 20;
+/** Index of the local port. */
+export const H_LOCAL_PORT = 24;
+/** Index of the peer's port. */
+export const H_PEER_PORT = 25;
+/** Index of the length of the local host text. */
+export const H_LOCAL_HOST_LENGTH = 26;
+/** Index of the length of the peer's host text. */
+export const H_PEER_HOST_LENGTH = 27;
+/** Byte offset of the local host text. */
+export const LOCAL_HOST_OFFSET = 128;
+/** Byte offset of the peer's host text. */
+export const PEER_HOST_OFFSET = 192;
+/** Room for each host text, in bytes. */
+export const HOST_BYTES = 64;
+/** Size of a socket's header, in bytes. */
+export const HEADER_BYTES = 256;
+
+/** A socket nobody has bound or connected yet. */
+export const STATE_FRESH = 0;
+/** The worker is binding it. */
+export const STATE_BINDING = 1;
+/** Bound (and, as `Deno.listen` does both, listening in the kernel). */
+export const STATE_BOUND = 2;
+/** Accepting connections. */
+export const STATE_LISTENING = 3;
+/** A connect is under way. */
+export const STATE_CONNECTING = 4;
+/** Connected. */
+export const STATE_CONNECTED = 5;
+/** The connect failed; the error is in `H_ERRNO`. */
+export const STATE_FAILED = 6;
+
+/** The first capacity of a ring, in bytes. */
+export const INITIAL_RING_BYTES = 16 * 1024;
+
+/**
+ * Copies bytes into a ring at a (growing) index, wrapping at its capacity.
+ *
+ * @example
+ * ```ts
+ * import { copyIntoRing } from "./layout.ts";
+ * const ring = new Uint8Array(4);
+ * copyIntoRing(ring, 4, 3, new Uint8Array([7, 8]));
+ * console.log(ring); // Uint8Array(4) [ 8, 0, 0, 7 ]
+ * ```
+ */
+export function copyIntoRing(
+  ring: Uint8Array,
+  capacity: number,
+  index: number,
+  bytes: Uint8Array,
+): void {
+  const position = index & (capacity - 1);
+  const first = Math.min(bytes.length, capacity - position);
+  ring.set(first === bytes.length ? bytes : bytes.subarray(0, first), position);
+  if (first < bytes.length) ring.set(bytes.subarray(first), 0);
+}
+
+/**
+ * Copies `count` bytes out of a ring, from a (growing) index, wrapping at its capacity.
+ *
+ * @example
+ * ```ts
+ * import { copyOutOfRing } from "./layout.ts";
+ * console.log(copyOutOfRing(new Uint8Array([8, 0, 0, 7]), 4, 3, 2)); // Uint8Array(2) [ 7, 8 ]
+ * ```
+ */
+export function copyOutOfRing(
+  ring: Uint8Array,
+  capacity: number,
+  index: number,
+  count: number,
+): Uint8Array {
+  const out = new Uint8Array(count);
+  const position = index & (capacity - 1);
+  const first = Math.min(count, capacity - position);
+  out.set(ring.subarray(position, position + first));
+  if (first < count) out.set(ring.subarray(0, count - first), first);
+  return out;
+}
+
+/** The smallest power of two at least `bytes` (and at least the initial ring size). */
+export function ringCapacityFor(bytes: number): number {
+  let capacity = INITIAL_RING_BYTES;
+  while (capacity < bytes) capacity *= 2;
+  return capacity;
+}
+
+/** Writes a host text into a header's bytes. */
+export function storeHost(headerBytes: Uint8Array, offset: number, host: string): number {
+  const encoded = new TextEncoder().encode(host).subarray(0, HOST_BYTES);
+  headerBytes.set(encoded, offset);
+  return encoded.length;
+}
+
+/** Reads a host text out of a header's bytes. */
+export function loadHost(headerBytes: Uint8Array, offset: number, length: number): string {
+  return new TextDecoder().decode(headerBytes.slice(offset, offset + length));
+}

@@ -1,0 +1,50 @@
+/**
+ * The socket layer: POSIX-style TCP sockets for Deno, with real blocking and
+ * non-blocking calls, `select`, `poll` and a blocking `sleep`, as Python's `socket`,
+ * `select` and `time` modules give them.
+ *
+ * Deno's own sockets are promise-based: nothing in them blocks, and nothing fails with
+ * EWOULDBLOCK. Those are exactly what Part 2 of the article is about, so this layer
+ * rebuilds them: an I/O worker (`kernel.ts`) owns the real `Deno.Conn` objects and
+ * buffers their bytes in shared memory; a blocking call waits with `Atomics.wait`, which
+ * really stops the thread, timers and all. Programs that use it need `-N` and `-R`.
+ *
+ * @example
+ * ```ts
+ * import { select, Socket, WouldBlock } from "./mod.ts";
+ * const socket = new Socket();
+ * socket.connect(["127.0.0.1", 10000]); // blocks until connected
+ * socket.setBlocking(false);
+ * const chunks: Uint8Array[] = [];
+ * for (;;) {
+ *   select([socket], [], []); // blocks until there is something to read
+ *   try {
+ *     const bytes = socket.recv(65536);
+ *     if (bytes.length === 0) break; // the server closed the connection
+ *     chunks.push(bytes);
+ *   } catch (error) {
+ *     if (!(error instanceof WouldBlock)) throw error;
+ *   }
+ * }
+ * socket.close();
+ * ```
+ * @module
+ */
+
+export {
+  type Address,
+  DEFAULT_BUFFER_BYTES,
+  type HasFileno,
+  POLLERR,
+  POLLHUP,
+  POLLIN,
+  POLLNVAL,
+  POLLOUT,
+  POLLPRI,
+  sleep,
+  sleepAsync,
+  Socket,
+  wakeUp,
+} from "./socket.ts";
+export { NotRegistered, Poll, select, selectAsync, type SelectResult } from "./select.ts";
+export * from "./errors.ts";

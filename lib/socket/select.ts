@@ -1,0 +1,292 @@
+/**
+ * Waiting for sockets: `select` and a `Poll` object, as Python's `select` module has.
+ *
+ * Both block the thread until a socket is ready, or a timeout passes; each has an async
+ * twin that waits without blocking it, for an event loop to use.
+ *
+ * `select` looks at every socket it is given, every time. `Poll` remembers the
+ * registered sockets and looks only at those that changed since the last call (the
+ * worker queues them) and those it reported ready last time, so its cost grows with the
+ * ready sockets, not the registered ones.
+ *
+ * @example
+ * ```ts
+ * import { Socket } from "./socket.ts";
+ * import { select } from "./select.ts";
+ * const socket = new Socket();
+ * socket.connect(["127.0.0.1", 10000]);
+ * const [readable] = select([socket], [], [], 5); // waits at most 5 s
+ * console.log(readable.length ? "something to read" : "timed out");
+ * socket.close();
+ * ```
+ * @module
+ */
+
+import { BadDescriptor, SocketError } from "./errors.ts";
+import {
+  CHANGE_QUEUE_SLOTS,
+  CTL_CHANGES_OVERFLOW,
+  CTL_CHANGES_READ,
+  CTL_CHANGES_START,
+  CTL_CHANGES_WRITE,
+  H_QUEUED,
+} from "./layout.ts";
+import {
+  control,
+  currentEvent,
+  type HasFileno,
+  localChangeListeners,
+  openSockets,
+  POLLERR,
+  POLLHUP,
+  POLLIN,
+  POLLNVAL,
+  POLLOUT,
+  POLLPRI,
+  type Socket,
+  socketForFd,
+  socketForId,
+  waitForEvent,
+  waitForEventAsync,
+} from "./socket.ts";
+
+/** The ready subsets of `select`'s three lists. */
+export type SelectResult<T> = [readable: T[], writable: T[], exceptional: T[]];
+
+/** Bits that make a socket readable, writable, or exceptional for `select`. */
+const READ_BITS = POLLIN | POLLHUP | POLLERR;
+const WRITE_BITS = POLLOUT | POLLERR;
+const EXCEPT_BITS = POLLPRI;
+
+function socketOf(item: HasFileno | number): Socket {
+  const fd = typeof item === "number" ? item : item.fileno();
+  const socket = fd >= 0 ? socketForFd(fd) : undefined;
+  if (!socket) throw new BadDescriptor();
+  return socket;
+}
+
+function readyNow<T extends HasFileno>(
+  readers: T[],
+  writers: T[],
+  exceptional: T[],
+): SelectResult<T> {
+  const pick = (items: T[], bits: number) =>
+    items.filter((item) => (socketOf(item).readiness() & bits) !== 0);
+  return [pick(readers, READ_BITS), pick(writers, WRITE_BITS), pick(exceptional, EXCEPT_BITS)];
+}
+
+function isEmpty<T>([r, w, x]: SelectResult<T>): boolean {
+  return r.length === 0 && w.length === 0 && x.length === 0;
+}
+
+function deadlineOf(timeoutSeconds?: number): number {
+  if (timeoutSeconds === undefined || timeoutSeconds === null) return Infinity;
+  if (!(timeoutSeconds >= 0)) throw new RangeError("timeout must be non-negative");
+  return performance.now() + timeoutSeconds * 1000;
+}
+
+/**
+ * Blocks until some of the given sockets are ready: readers to read (or accept),
+ * writers to write. Returns the ready subsets. With a timeout (in seconds) it returns
+ * empty lists when the time passes first; with a timeout of 0 it only looks. It accepts
+ * sockets, or anything with a `fileno()` that gives a socket's descriptor.
+ *
+ * @example
+ * ```ts
+ * import { Socket } from "./socket.ts";
+ * import { select } from "./select.ts";
+ * const socket = new Socket();
+ * socket.connect(["127.0.0.1", 10000]);
+ * const [readable, writable] = select([socket], [socket], [], 0); // just look
+ * console.log(readable.length, writable.length);
+ * socket.close();
+ * ```
+ */
+export function select<T extends HasFileno>(
+  readers: T[],
+  writers: T[],
+  exceptional: T[],
+  timeoutSeconds?: number,
+): SelectResult<T> {
+  const deadline = deadlineOf(timeoutSeconds);
+  for (;;) {
+    const seen = currentEvent();
+    const result = readyNow(readers, writers, exceptional);
+    const remaining = deadline - performance.now();
+    if (!isEmpty(result) || remaining <= 0) return result;
+    waitForEvent(seen, remaining);
+  }
+}
+
+/**
+ * `select`, waiting without blocking the thread.
+ *
+ * @example
+ * ```ts
+ * import { Socket } from "./socket.ts";
+ * import { selectAsync } from "./select.ts";
+ * const socket = new Socket();
+ * socket.connect(["127.0.0.1", 10000]);
+ * const [readable] = await selectAsync([socket], [], [], 1);
+ * console.log(readable.length);
+ * socket.close();
+ * ```
+ */
+export async function selectAsync<T extends HasFileno>(
+  readers: T[],
+  writers: T[],
+  exceptional: T[],
+  timeoutSeconds?: number,
+): Promise<SelectResult<T>> {
+  const deadline = deadlineOf(timeoutSeconds);
+  for (;;) {
+    const seen = currentEvent();
+    const result = readyNow(readers, writers, exceptional);
+    const remaining = deadline - performance.now();
+    if (!isEmpty(result) || remaining <= 0) return result;
+    await waitForEventAsync(seen, remaining === Infinity ? undefined : remaining);
+  }
+}
+
+/** Polls that have something registered, to be told which sockets changed. */
+const activePolls = new Set<Poll>();
+
+/** Hands the sockets the worker changed since last time to the polls that watch them. */
+function drainChanges(): void {
+  let read = Atomics.load(control, CTL_CHANGES_READ);
+  const write = Atomics.load(control, CTL_CHANGES_WRITE);
+  for (; read !== write; read = (read + 1) | 0) {
+    const id = Atomics.load(control, CTL_CHANGES_START + (read & (CHANGE_QUEUE_SLOTS - 1)));
+    const socket = socketForId(id);
+    if (!socket) continue;
+    // Clear the mark before looking at the socket, so a later change queues it again.
+    Atomics.store(socket.header, H_QUEUED, 0);
+    for (const poll of activePolls) poll.noteChanged(socket.fileno());
+  }
+  Atomics.store(control, CTL_CHANGES_READ, write);
+  if (Atomics.exchange(control, CTL_CHANGES_OVERFLOW, 0) === 1) {
+    // Too many changes to queue: every socket may have changed.
+    for (const socket of openSockets()) Atomics.store(socket.header, H_QUEUED, 0);
+    for (const poll of activePolls) poll.noteEverythingChanged();
+  }
+}
+
+localChangeListeners.add((socket) => {
+  for (const poll of activePolls) poll.noteChanged(socket.fileno());
+});
+
+/** Raised by `Poll.modify` and `Poll.unregister` for a descriptor never registered. */
+export class NotRegistered extends SocketError {
+  constructor(fd: number) {
+    super("EINVAL", `descriptor ${fd} is not registered`);
+  }
+}
+
+/**
+ * A poll object, as Python's `select.poll()`: register descriptors with the events of
+ * interest, then `poll` for the ready ones. Errors and hang-ups (`POLLERR`, `POLLHUP`,
+ * `POLLNVAL`) are always reported. Timeouts are in milliseconds, as `poll(2)` has them.
+ *
+ * @example
+ * ```ts
+ * import { Socket, POLLIN } from "./socket.ts";
+ * import { Poll } from "./select.ts";
+ * const socket = new Socket();
+ * socket.connect(["127.0.0.1", 10000]);
+ * const poller = new Poll();
+ * poller.register(socket, POLLIN);
+ * for (const [fd, events] of poller.poll(1000)) console.log(fd, events & POLLIN);
+ * socket.close();
+ * ```
+ */
+export class Poll {
+  /** Registered descriptors and the events each is watched for. */
+  readonly #events = new Map<number, number>();
+  /** Descriptors to look at next time: changed since, or ready last time. */
+  #candidates = new Set<number>();
+  #lookAtAll = false;
+
+  /** Watches a descriptor for `events` (default: reading and writing). */
+  register(fd: number | HasFileno, events: number = POLLIN | POLLPRI | POLLOUT): void {
+    const number = typeof fd === "number" ? fd : fd.fileno();
+    if (number < 0) throw new BadDescriptor();
+    this.#events.set(number, events);
+    this.#candidates.add(number);
+    activePolls.add(this);
+  }
+
+  /** Changes the events a registered descriptor is watched for. */
+  modify(fd: number | HasFileno, events: number): void {
+    const number = typeof fd === "number" ? fd : fd.fileno();
+    if (!this.#events.has(number)) throw new NotRegistered(number);
+    this.#events.set(number, events);
+    this.#candidates.add(number);
+  }
+
+  /** Stops watching a descriptor. */
+  unregister(fd: number | HasFileno): void {
+    const number = typeof fd === "number" ? fd : fd.fileno();
+    if (!this.#events.delete(number)) throw new NotRegistered(number);
+    this.#candidates.delete(number);
+    if (this.#events.size === 0) activePolls.delete(this);
+  }
+
+  /**
+   * Blocks until a registered descriptor is ready, or `timeoutMs` passes (none: wait
+   * as long as it takes; 0: only look). Returns `[fd, events]` pairs.
+   */
+  poll(timeoutMs?: number): Array<[fd: number, events: number]> {
+    const deadline = deadlineOf(timeoutMs === undefined ? undefined : timeoutMs / 1000);
+    for (;;) {
+      const seen = currentEvent();
+      const ready = this.#collect();
+      const remaining = deadline - performance.now();
+      if (ready.length > 0 || remaining <= 0) return ready;
+      waitForEvent(seen, remaining);
+    }
+  }
+
+  /** `poll`, waiting without blocking the thread. */
+  async pollAsync(timeoutMs?: number): Promise<Array<[fd: number, events: number]>> {
+    const deadline = deadlineOf(timeoutMs === undefined ? undefined : timeoutMs / 1000);
+    for (;;) {
+      const seen = currentEvent();
+      const ready = this.#collect();
+      const remaining = deadline - performance.now();
+      if (ready.length > 0 || remaining <= 0) return ready;
+      await waitForEventAsync(seen, remaining === Infinity ? undefined : remaining);
+    }
+  }
+
+  /** Called when the socket with this descriptor may have changed. */
+  noteChanged(fd: number): void {
+    if (this.#events.has(fd)) this.#candidates.add(fd);
+  }
+
+  /** Called when any socket may have changed. */
+  noteEverythingChanged(): void {
+    this.#lookAtAll = true;
+  }
+
+  #collect(): Array<[number, number]> {
+    drainChanges();
+    const candidates = this.#lookAtAll ? this.#events.keys() : this.#candidates.values();
+    this.#lookAtAll = false;
+    const ready: Array<[number, number]> = [];
+    const readyNext = new Set<number>();
+    for (const fd of candidates) {
+      const wanted = this.#events.get(fd);
+      if (wanted === undefined) continue;
+      const socket = socketForFd(fd);
+      const mask = socket ? socket.readiness() : POLLNVAL;
+      const events = mask & (wanted | POLLERR | POLLHUP | POLLNVAL);
+      if (events !== 0) {
+        ready.push([fd, events]);
+        readyNext.add(fd);
+      }
+    }
+    // What was ready stays a candidate: poll reports a state, not an edge.
+    this.#candidates = readyNext;
+    return ready;
+  }
+}

@@ -1,0 +1,683 @@
+/**
+ * TCP sockets with the semantics of POSIX sockets: calls that really block the thread,
+ * non-blocking calls that fail with EWOULDBLOCK, descriptors handed out lowest first.
+ *
+ * The real connections live in an I/O worker (`kernel.ts`); a `Socket` reads and
+ * writes their buffers in shared memory directly, and waits with `Atomics.wait` only
+ * when it must.
+ *
+ * @example
+ * ```ts
+ * import { Socket } from "./socket.ts";
+ * const server = new Socket();
+ * server.bind(["127.0.0.1", 0]);
+ * server.listen(5);
+ * const client = new Socket();
+ * client.connect(server.getSockName()); // blocks until connected
+ * const [connection] = server.accept(); // blocks until a client is there
+ * connection.sendAll(new TextEncoder().encode("hello"));
+ * connection.close();
+ * console.log(new TextDecoder().decode(client.recv(1024))); // hello
+ * client.close();
+ * server.close();
+ * ```
+ * @module
+ */
+
+import {
+  BadDescriptor,
+  BrokenPipe,
+  errnoName,
+  InProgress,
+  InvalidArgument,
+  NotConnected,
+  SocketError,
+  WouldBlock,
+} from "./errors.ts";
+import type { KernelRequest, SocketMemory } from "./kernel.ts";
+import {
+  copyIntoRing,
+  copyOutOfRing,
+  CTL_BYTES,
+  CTL_EVENTS,
+  CTL_LIVE,
+  H_BROKEN,
+  H_CLOSING,
+  H_EOF,
+  H_ERRNO,
+  H_LOCAL_HOST_LENGTH,
+  H_LOCAL_PORT,
+  H_PEER_HOST_LENGTH,
+  H_PEER_PORT,
+  H_PENDING,
+  H_RX_CAPACITY,
+  H_RX_READ,
+  H_RX_STALLED,
+  H_RX_WRITE,
+  H_STATE,
+  H_TX_CAPACITY,
+  H_TX_FILLED,
+  H_TX_IDLE,
+  H_TX_READ,
+  H_TX_WRITE,
+  HEADER_BYTES,
+  INITIAL_RING_BYTES,
+  loadHost,
+  LOCAL_HOST_OFFSET,
+  PEER_HOST_OFFSET,
+  ringCapacityFor,
+  STATE_BINDING,
+  STATE_BOUND,
+  STATE_CONNECTED,
+  STATE_CONNECTING,
+  STATE_FAILED,
+  STATE_LISTENING,
+} from "./layout.ts";
+
+/** An address, as Python writes one: `["127.0.0.1", 10000]`. */
+export type Address = [host: string, port: number];
+
+/** Anything with a descriptor: what `select` and `Poll` accept. */
+export interface HasFileno {
+  /** The descriptor, or -1 when there is none any more. */
+  fileno(): number;
+}
+
+/** Poll event bits, as Linux numbers them. */
+export const POLLIN = 0x001;
+/** Urgent data to read (never happens on these sockets). */
+export const POLLPRI = 0x002;
+/** Writing will not block. */
+export const POLLOUT = 0x004;
+/** An error is pending (always reported). */
+export const POLLERR = 0x008;
+/** The connection is gone (always reported). */
+export const POLLHUP = 0x010;
+/** The descriptor is not open (always reported). */
+export const POLLNVAL = 0x020;
+
+/** The default size limit of each of a connection's two buffers, in bytes. */
+export const DEFAULT_BUFFER_BYTES = 512 * 1024;
+
+// ---------------------------------------------------------------------------
+// The process-wide state: the control block, the worker, the descriptor table.
+
+const controlBuffer = new SharedArrayBuffer(CTL_BYTES);
+/** The control block shared with the worker (`layout.ts`). */
+export const control: Int32Array = new Int32Array(controlBuffer);
+Atomics.store(control, CTL_LIVE, -1);
+
+let worker: Worker | null = null;
+
+/** Sockets by descriptor, as a kernel's descriptor table. */
+const socketsByFd = new Map<number, Socket>();
+/** Sockets by their worker id (ids are never reused, descriptors are). */
+const socketsById = new Map<number, Socket>();
+let nextId = 1;
+
+/** Counts a socket in the worker's load, starting a worker if none runs. */
+function adopt(): void {
+  for (;;) {
+    const live = Atomics.load(control, CTL_LIVE);
+    if (live < 0) {
+      // No worker, or the last one quit once it had nothing left to serve.
+      worker = new Worker(new URL("./kernel.ts", import.meta.url).href, { type: "module" });
+      post({ op: "start", control: controlBuffer });
+      Atomics.store(control, CTL_LIVE, 0);
+      continue;
+    }
+    if (Atomics.compareExchange(control, CTL_LIVE, live, live + 1) === live) return;
+  }
+}
+
+function post(request: KernelRequest): void {
+  worker?.postMessage(request);
+}
+
+function lowestFreeFd(): number {
+  let fd = 3;
+  while (socketsByFd.has(fd)) fd++;
+  return fd;
+}
+
+/** Listeners told when a socket changes on the main thread's side (used by `Poll`). */
+export const localChangeListeners = new Set<(socket: Socket) => void>();
+
+/** The socket with this descriptor, if one is open. */
+export function socketForFd(fd: number): Socket | undefined {
+  return socketsByFd.get(fd);
+}
+
+/** The socket with this worker id, if it is still open. */
+export function socketForId(id: number): Socket | undefined {
+  return socketsById.get(id);
+}
+
+/** All open sockets. */
+export function openSockets(): IterableIterator<Socket> {
+  return socketsByFd.values();
+}
+
+// ---------------------------------------------------------------------------
+// Waiting.
+
+/** The event counter's current value: read it before checking a condition. */
+export function currentEvent(): number {
+  return Atomics.load(control, CTL_EVENTS);
+}
+
+/** Blocks the thread until the event counter moves past `seen`, or the timeout passes. */
+export function waitForEvent(seen: number, timeoutMs?: number): void {
+  Atomics.wait(control, CTL_EVENTS, seen, timeoutMs ?? Infinity);
+}
+
+/** The longest single asynchronous wait; longer waits are made of several. */
+const LONGEST_ASYNC_WAIT_MS = 60_000;
+
+/**
+ * Waits without blocking the thread until the event counter moves past `seen`, or the
+ * timeout passes. A timer runs alongside, because Deno does not count an
+ * `Atomics.waitAsync` as something that keeps the program alive.
+ */
+export async function waitForEventAsync(seen: number, timeoutMs?: number): Promise<void> {
+  const wait = Math.max(0, Math.min(timeoutMs ?? LONGEST_ASYNC_WAIT_MS, LONGEST_ASYNC_WAIT_MS));
+  const result = Atomics.waitAsync(control, CTL_EVENTS, seen, wait);
+  if (!result.async) return;
+  const keepAlive = setTimeout(() => {}, wait + 1);
+  try {
+    await result.value;
+  } finally {
+    clearTimeout(keepAlive);
+  }
+}
+
+/**
+ * Makes every wait on the event counter return now: an async `select` or `poll` in
+ * progress, say, when a reactor has been given something new to do.
+ *
+ * @example
+ * ```ts
+ * import { wakeUp } from "./socket.ts";
+ * wakeUp(); // a reactor calls this when a timer is added from outside its loop
+ * ```
+ */
+export function wakeUp(): void {
+  Atomics.add(control, CTL_EVENTS, 1);
+  Atomics.notify(control, CTL_EVENTS);
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Blocks the whole thread for `seconds`, like Python's `time.sleep`: no timer, no
+ * callback, nothing else runs meanwhile.
+ *
+ * @example
+ * ```ts
+ * import { sleep } from "./socket.ts";
+ * sleep(0.1); // the thread does nothing else for 100 ms
+ * ```
+ */
+export function sleep(seconds: number): void {
+  if (!(seconds >= 0)) throw new RangeError("sleep length must be non-negative");
+  Atomics.wait(sleepCell, 0, 0, seconds * 1000);
+}
+
+/**
+ * Waits `seconds` without blocking the thread.
+ *
+ * @example
+ * ```ts
+ * import { sleepAsync } from "./socket.ts";
+ * await sleepAsync(0.1);
+ * ```
+ */
+export function sleepAsync(seconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, seconds * 1000)));
+}
+
+/** What an attempt returns when it would have to wait. */
+const AGAIN = Symbol("again");
+type Attempt<T> = () => T | typeof AGAIN;
+
+// ---------------------------------------------------------------------------
+// The socket.
+
+type Role = "fresh" | "listener" | "stream";
+
+/** A socket's receive and send ring, as the main thread sees them. */
+interface Rings {
+  receive: Uint8Array;
+  send: Uint8Array;
+  sendBuffer: SharedArrayBuffer;
+}
+
+/**
+ * A TCP stream socket.
+ *
+ * Blocking by default: `connect`, `accept`, `recv`, `send` and `sendAll` block the
+ * calling thread until they can finish. After `setBlocking(false)` they never wait:
+ * they fail with `WouldBlock` (EWOULDBLOCK) instead, and `connect` with `InProgress`.
+ *
+ * @example
+ * ```ts
+ * import { Socket } from "./socket.ts";
+ * import { WouldBlock } from "./errors.ts";
+ * const socket = new Socket();
+ * socket.connect(["127.0.0.1", 10000]);
+ * socket.setBlocking(false);
+ * try {
+ *   console.log(socket.recv(1024).length, "bytes");
+ * } catch (error) {
+ *   if (!(error instanceof WouldBlock)) throw error; // nothing has arrived yet
+ * }
+ * socket.close();
+ * ```
+ */
+export class Socket implements HasFileno {
+  #fd: number;
+  readonly #id: number;
+  #blocking = true;
+  #role: Role = "fresh";
+  #adopted = false;
+  readonly #headerBuffer = new SharedArrayBuffer(HEADER_BYTES);
+  /** The header shared with the worker (see `layout.ts`). */
+  readonly header: Int32Array = new Int32Array(this.#headerBuffer);
+  #rings: Rings | null = null;
+  #receiveLimit = DEFAULT_BUFFER_BYTES;
+  #sendLimit = DEFAULT_BUFFER_BYTES;
+
+  constructor() {
+    this.#fd = lowestFreeFd();
+    this.#id = nextId++;
+    socketsByFd.set(this.#fd, this);
+    socketsById.set(this.#id, this);
+  }
+
+  /** The descriptor: the lowest free one when the socket was made; -1 once closed. */
+  fileno(): number {
+    return this.#fd;
+  }
+
+  /** Whether calls wait (`true`, the default) or fail with `WouldBlock`. */
+  setBlocking(flag: boolean): void {
+    this.#open();
+    this.#blocking = flag;
+  }
+
+  /** Whether the socket is in blocking mode. */
+  getBlocking(): boolean {
+    return this.#blocking;
+  }
+
+  /**
+   * Sets the largest size of the receive and send buffers, in bytes (rounded up to a
+   * power of two), for connections made or accepted after the call; as `SO_RCVBUF` and
+   * `SO_SNDBUF`. The buffers start small and grow with traffic up to that size.
+   */
+  setBufferSizes(sizes: { receive?: number; send?: number }): void {
+    this.#open();
+    if (sizes.receive !== undefined) this.#receiveLimit = ringCapacityFor(sizes.receive);
+    if (sizes.send !== undefined) this.#sendLimit = ringCapacityFor(sizes.send);
+  }
+
+  /**
+   * Binds the socket to a local address; port 0 picks a free port. Deno's listeners
+   * bind and listen in one step, so the socket is listening in the kernel from here on,
+   * though nothing is accepted before `listen`. (Deno sets `SO_REUSEADDR` on them.)
+   */
+  bind(address: Address): void {
+    this.#open();
+    if (this.#role !== "fresh" || this.#adopted) throw new InvalidArgument();
+    const [host, port] = checkAddress(address);
+    this.#adopted = true;
+    adopt();
+    Atomics.store(this.header, H_STATE, STATE_BINDING);
+    post({ op: "bind", id: this.#id, memory: { header: this.#headerBuffer }, host, port });
+    this.#waitWhile(() => Atomics.load(this.header, H_STATE) === STATE_BINDING);
+    const error = this.getPendingError();
+    if (error) throw error;
+    this.#role = "listener";
+  }
+
+  /** Starts accepting connections; at most `backlog` wait to be taken by `accept`. */
+  listen(backlog = 128): void {
+    this.#open();
+    if (this.#role !== "listener") throw new InvalidArgument();
+    if (Atomics.load(this.header, H_STATE) === STATE_LISTENING) return;
+    post({ op: "listen", id: this.#id, backlog });
+    this.#waitWhile(() => Atomics.load(this.header, H_STATE) === STATE_BOUND);
+  }
+
+  /**
+   * Takes the next connection: blocks until one comes, or fails with `WouldBlock` in
+   * non-blocking mode. Returns the new connected socket and its peer's address.
+   */
+  accept(): [Socket, Address] {
+    return this.#run(this.#tryAccept);
+  }
+
+  /** `accept`, waiting without blocking the thread. */
+  acceptAsync(): Promise<[Socket, Address]> {
+    return this.#runAsync(this.#tryAccept);
+  }
+
+  #tryAccept: Attempt<[Socket, Address]> = () => {
+    this.#open();
+    if (Atomics.load(this.header, H_STATE) !== STATE_LISTENING) throw new InvalidArgument();
+    const error = this.getPendingError();
+    if (error) throw error;
+    if (Atomics.load(this.header, H_PENDING) === 0) return AGAIN;
+    Atomics.sub(this.header, H_PENDING, 1);
+    const connection = new Socket();
+    connection.#receiveLimit = this.#receiveLimit;
+    connection.#sendLimit = this.#sendLimit;
+    connection.#adopted = true;
+    connection.#role = "stream";
+    adopt();
+    Atomics.store(connection.header, H_STATE, STATE_CONNECTING);
+    post({
+      op: "accept",
+      id: connection.#id,
+      listenerId: this.#id,
+      memory: connection.#makeRings(),
+    });
+    // The worker already holds the connection: this wait is one short round trip.
+    connection.#waitWhile(() => Atomics.load(connection.header, H_STATE) === STATE_CONNECTING);
+    const failure = connection.getPendingError();
+    if (failure) {
+      connection.close();
+      throw failure;
+    }
+    return [connection, connection.getPeerName()];
+  };
+
+  /**
+   * Connects to a server. Blocks until connected, or fails with the reason
+   * (`ConnectionRefused`, say). In non-blocking mode it only starts the connection and
+   * fails with `InProgress`: the socket turns writable when the attempt ends, and
+   * `getPendingError()` then says whether it failed.
+   */
+  connect(address: Address): void {
+    this.#startConnect(address);
+    if (!this.#blocking) throw new InProgress();
+    this.#waitWhile(() => Atomics.load(this.header, H_STATE) === STATE_CONNECTING);
+    this.#connected();
+  }
+
+  /** `connect`, waiting without blocking the thread. */
+  async connectAsync(address: Address): Promise<void> {
+    this.#startConnect(address);
+    await this.#runAsync(() =>
+      Atomics.load(this.header, H_STATE) === STATE_CONNECTING ? AGAIN : true
+    );
+    this.#connected();
+  }
+
+  #startConnect(address: Address): void {
+    this.#open();
+    if (this.#role === "listener") throw new InvalidArgument();
+    if (this.#role === "stream") {
+      const state = Atomics.load(this.header, H_STATE);
+      throw SocketError.fromCode(state === STATE_CONNECTING ? "EALREADY" : "EISCONN");
+    }
+    const [host, port] = checkAddress(address);
+    this.#role = "stream";
+    this.#adopted = true;
+    adopt();
+    Atomics.store(this.header, H_STATE, STATE_CONNECTING);
+    post({ op: "connect", id: this.#id, memory: this.#makeRings(), host, port });
+  }
+
+  #connected(): void {
+    const error = this.getPendingError();
+    if (error) throw error;
+  }
+
+  /**
+   * Returns and clears the pending error, as `getsockopt(SO_ERROR)` does: how a
+   * non-blocking connect ended, or why the connection broke. `null` when there is none.
+   */
+  getPendingError(): SocketError | null {
+    this.#open();
+    const errno = Atomics.exchange(this.header, H_ERRNO, 0);
+    return errno === 0 ? null : errorForErrno(errno);
+  }
+
+  /**
+   * Receives at most `max` bytes. Blocks until some have arrived; an empty array means
+   * the peer closed the connection. In non-blocking mode, with nothing buffered, fails
+   * with `WouldBlock`.
+   */
+  recv(max: number): Uint8Array {
+    return this.#run(() => this.#tryRecv(max));
+  }
+
+  /** `recv`, waiting without blocking the thread. */
+  recvAsync(max: number): Promise<Uint8Array> {
+    return this.#runAsync(() => this.#tryRecv(max));
+  }
+
+  #tryRecv(max: number): Uint8Array | typeof AGAIN {
+    this.#open();
+    const rings = this.#rings;
+    if (this.#role !== "stream" || !rings) throw new NotConnected();
+    const header = this.header;
+    const write = Atomics.load(header, H_RX_WRITE);
+    const read = Atomics.load(header, H_RX_READ);
+    const available = (write - read) | 0;
+    if (available > 0 && max > 0) {
+      const count = Math.min(available, max);
+      const capacity = Atomics.load(header, H_RX_CAPACITY);
+      const bytes = copyOutOfRing(rings.receive, capacity, read, count);
+      Atomics.store(header, H_RX_READ, (read + count) | 0);
+      // The worker may have stopped reading for lack of room: now there is some.
+      if (Atomics.compareExchange(header, H_RX_STALLED, 1, 0) === 1) {
+        post({ op: "resume", id: this.#id });
+      }
+      return bytes;
+    }
+    if (max <= 0) return new Uint8Array(0);
+    if (Atomics.load(header, H_EOF) === 1) return new Uint8Array(0);
+    const error = this.getPendingError();
+    if (error) throw error;
+    if (Atomics.load(header, H_BROKEN) === 1) return new Uint8Array(0);
+    if (Atomics.load(header, H_STATE) === STATE_FAILED) throw new NotConnected();
+    return AGAIN;
+  }
+
+  /**
+   * Sends what fits in the send buffer and returns how many bytes it took, possibly
+   * fewer than given. Blocks while the buffer is full; in non-blocking mode fails with
+   * `WouldBlock` instead. A peer that has gone gives `BrokenPipe` or `ConnectionReset`.
+   */
+  send(bytes: Uint8Array): number {
+    return this.#run(() => this.#trySend(bytes));
+  }
+
+  /** Sends all the bytes, blocking until the send buffer has taken the last of them. */
+  sendAll(bytes: Uint8Array): void {
+    let offset = 0;
+    do {
+      offset += this.send(bytes.subarray(offset));
+    } while (offset < bytes.length);
+  }
+
+  /** `sendAll`, waiting without blocking the thread. */
+  async sendAllAsync(bytes: Uint8Array): Promise<void> {
+    let offset = 0;
+    do {
+      offset += await this.#runAsync(() => this.#trySend(bytes.subarray(offset)));
+    } while (offset < bytes.length);
+  }
+
+  #trySend(bytes: Uint8Array): number | typeof AGAIN {
+    this.#open();
+    const rings = this.#rings;
+    if (this.#role !== "stream" || !rings) throw new BrokenPipe();
+    const header = this.header;
+    const state = Atomics.load(header, H_STATE);
+    if (state === STATE_CONNECTING) return AGAIN;
+    const error = this.getPendingError();
+    if (error) throw error;
+    if (Atomics.load(header, H_BROKEN) === 1 || state !== STATE_CONNECTED) {
+      throw new BrokenPipe();
+    }
+    if (bytes.length === 0) return 0;
+    let capacity = Atomics.load(header, H_TX_CAPACITY);
+    const write = Atomics.load(header, H_TX_WRITE);
+    const read = Atomics.load(header, H_TX_READ);
+    const used = (write - read) | 0;
+    const limit = rings.sendBuffer.maxByteLength;
+    if (used === 0 && capacity < limit && Atomics.load(header, H_TX_FILLED) === 1) {
+      // Traffic filled the ring: let it grow while it is empty.
+      capacity = Math.min(capacity * 2, limit);
+      rings.sendBuffer.grow(capacity);
+      Atomics.store(header, H_TX_FILLED, 0);
+      Atomics.store(header, H_TX_CAPACITY, capacity);
+    }
+    const room = capacity - used;
+    if (room === 0) {
+      Atomics.store(header, H_TX_FILLED, 1);
+      return AGAIN;
+    }
+    const count = Math.min(room, bytes.length);
+    copyIntoRing(rings.send, capacity, write, bytes.subarray(0, count));
+    Atomics.store(header, H_TX_WRITE, (write + count) | 0);
+    if (count === room) Atomics.store(header, H_TX_FILLED, 1);
+    // The worker may be waiting for bytes to send: it has some now.
+    if (Atomics.compareExchange(header, H_TX_IDLE, 1, 0) === 1) {
+      post({ op: "kick", id: this.#id });
+    }
+    return count;
+  }
+
+  /**
+   * Closes the socket. Bytes already sent are still delivered, then the connection
+   * closes. The descriptor is free again at once; later calls fail with `BadDescriptor`.
+   * Closing twice does nothing.
+   */
+  close(): void {
+    if (this.#fd < 0) return;
+    socketsByFd.delete(this.#fd);
+    socketsById.delete(this.#id);
+    this.#fd = -1;
+    if (this.#adopted) {
+      Atomics.store(this.header, H_CLOSING, 1);
+      post({ op: "close", id: this.#id });
+    }
+    for (const listener of localChangeListeners) listener(this);
+  }
+
+  /** The local address. */
+  getSockName(): Address {
+    this.#open();
+    const bytes = new Uint8Array(this.#headerBuffer);
+    const host = loadHost(bytes, LOCAL_HOST_OFFSET, Atomics.load(this.header, H_LOCAL_HOST_LENGTH));
+    return [host || "0.0.0.0", Atomics.load(this.header, H_LOCAL_PORT)];
+  }
+
+  /** The peer's address; `NotConnected` when there is no peer. */
+  getPeerName(): Address {
+    this.#open();
+    if (this.#role !== "stream" || Atomics.load(this.header, H_STATE) !== STATE_CONNECTED) {
+      throw new NotConnected();
+    }
+    const bytes = new Uint8Array(this.#headerBuffer);
+    const host = loadHost(bytes, PEER_HOST_OFFSET, Atomics.load(this.header, H_PEER_HOST_LENGTH));
+    return [host, Atomics.load(this.header, H_PEER_PORT)];
+  }
+
+  /**
+   * What `poll` would report for this socket now: a mask of the `POLL*` bits.
+   * Readable means `recv` or `accept` will not block; writable, that `send` will not.
+   */
+  readiness(): number {
+    if (this.#fd < 0) return POLLNVAL;
+    const header = this.header;
+    const state = Atomics.load(header, H_STATE);
+    const errorBit = Atomics.load(header, H_ERRNO) !== 0 ? POLLERR : 0;
+    if (this.#role === "listener") {
+      return (Atomics.load(header, H_PENDING) > 0 ? POLLIN : 0) | errorBit;
+    }
+    if (this.#role === "fresh") return POLLOUT | POLLHUP;
+    if (state === STATE_CONNECTING) return 0;
+    if (state === STATE_FAILED) return POLLOUT | POLLHUP | errorBit;
+    let mask = errorBit;
+    const unread = (Atomics.load(header, H_RX_WRITE) - Atomics.load(header, H_RX_READ)) | 0;
+    if (unread > 0 || Atomics.load(header, H_EOF) === 1) mask |= POLLIN;
+    if (Atomics.load(header, H_BROKEN) === 1) return mask | POLLIN | POLLOUT | POLLHUP;
+    const unsent = (Atomics.load(header, H_TX_WRITE) - Atomics.load(header, H_TX_READ)) | 0;
+    if (unsent < Atomics.load(header, H_TX_CAPACITY)) mask |= POLLOUT;
+    return mask;
+  }
+
+  /** The id the worker knows this socket by. */
+  get id(): number {
+    return this.#id;
+  }
+
+  #makeRings(): SocketMemory {
+    const receive = new SharedArrayBuffer(INITIAL_RING_BYTES, {
+      maxByteLength: Math.max(INITIAL_RING_BYTES, this.#receiveLimit),
+    });
+    const send = new SharedArrayBuffer(INITIAL_RING_BYTES, {
+      maxByteLength: Math.max(INITIAL_RING_BYTES, this.#sendLimit),
+    });
+    Atomics.store(this.header, H_RX_CAPACITY, INITIAL_RING_BYTES);
+    Atomics.store(this.header, H_TX_CAPACITY, INITIAL_RING_BYTES);
+    // Views without a length follow the buffers as they grow.
+    this.#rings = {
+      receive: new Uint8Array(receive),
+      send: new Uint8Array(send),
+      sendBuffer: send,
+    };
+    return { header: this.#headerBuffer, receive, send };
+  }
+
+  #open(): void {
+    if (this.#fd < 0) throw new BadDescriptor();
+  }
+
+  /** Waits (blocking the thread) while `condition` holds. */
+  #waitWhile(condition: () => boolean): void {
+    for (;;) {
+      const seen = currentEvent();
+      if (!condition()) return;
+      waitForEvent(seen);
+    }
+  }
+
+  /** Runs an attempt until it succeeds: blocking, or failing with WouldBlock. */
+  #run<T>(attempt: Attempt<T>): T {
+    for (;;) {
+      const seen = currentEvent();
+      const result = attempt();
+      if (result !== AGAIN) return result;
+      if (!this.#blocking) throw new WouldBlock();
+      waitForEvent(seen);
+    }
+  }
+
+  /** Runs an attempt until it succeeds, waiting without blocking the thread. */
+  async #runAsync<T>(attempt: Attempt<T>): Promise<T> {
+    for (;;) {
+      const seen = currentEvent();
+      const result = attempt();
+      if (result !== AGAIN) return result;
+      await waitForEventAsync(seen);
+    }
+  }
+}
+
+function errorForErrno(errno: number): SocketError {
+  return SocketError.fromCode(errnoName(errno));
+}
+
+function checkAddress(address: Address): Address {
+  const [host, port] = address;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`port must be 0-65535, not ${port}`);
+  }
+  return [host === "" ? "0.0.0.0" : host, port];
+}
