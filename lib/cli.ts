@@ -1,0 +1,414 @@
+/**
+ * What the lesson scripts share: reading their command line (with `--help`),
+ * parsing and printing `HOST:PORT` addresses, printing durations the way
+ * Python prints a `datetime.timedelta`, ending with a one-line error, and
+ * timing things.
+ *
+ * @example Reading a client's command line
+ * ```ts
+ * import { parseAddress, parseCommandLine, UsageError } from "./cli.ts";
+ *
+ * const addresses = parseCommandLine(["10000", "example.org:10001"], {
+ *   usage: "[HOST:]PORT ...",
+ *   description: "Fetches poems.",
+ * }, ({ positionals }) => {
+ *   if (positionals.length === 0) throw new UsageError("Provide at least one server address.");
+ *   return positionals.map(parseAddress);
+ * });
+ * // addresses: [["127.0.0.1", 10000], ["example.org", 10001]]
+ * ```
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+
+/**
+ * A host and a port, the shape of the socket layer's `Address` (Python's
+ * `(host, port)` tuple).
+ *
+ * @example
+ * ```ts
+ * import type { HostPort } from "./cli.ts";
+ * const server: HostPort = ["127.0.0.1", 10000];
+ * ```
+ */
+export type HostPort = [host: string, port: number];
+
+/**
+ * The host an address means when it gives only a port.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_HOST, parseAddress } from "./cli.ts";
+ * parseAddress("10000")[0] === DEFAULT_HOST; // true
+ * ```
+ */
+export const DEFAULT_HOST = "127.0.0.1";
+
+/**
+ * A mistake on the command line. {@linkcode parseCommandLine} turns it into
+ * `NAME: error: MESSAGE` on stderr and exit status 2.
+ *
+ * @example
+ * ```ts
+ * import { UsageError } from "./cli.ts";
+ * throw new UsageError("Provide exactly one poetry file.");
+ * ```
+ */
+export class UsageError extends Error {
+  /** @param message one sentence saying what is wrong */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/**
+ * Parses a port number: decimal digits only, 0 to 65535.
+ *
+ * @example
+ * ```ts
+ * import { parsePort } from "./cli.ts";
+ * parsePort("10000"); // 10000
+ * parsePort("ten"); // throws UsageError: Ports must be integers.
+ * ```
+ *
+ * @param text the port as typed
+ * @returns the port
+ * @throws {UsageError} when `text` is not an integer in range
+ */
+export function parsePort(text: string): number {
+  if (!/^[0-9]+$/.test(text)) throw new UsageError("Ports must be integers.");
+  const port = Number(text);
+  if (port > 65535) throw new UsageError(`Ports must be between 0 and 65535, not ${text}.`);
+  return port;
+}
+
+/**
+ * Parses `[HOST:]PORT`. Without a host (or with an empty one) the host is
+ * {@linkcode DEFAULT_HOST}. An IPv6 host goes in brackets: `[::1]:10000`.
+ *
+ * @example
+ * ```ts
+ * import { parseAddress } from "./cli.ts";
+ * parseAddress("10000"); // ["127.0.0.1", 10000]
+ * parseAddress("localhost:10001"); // ["localhost", 10001]
+ * parseAddress("[::1]:10002"); // ["::1", 10002]
+ * ```
+ *
+ * @param text the address as typed
+ * @returns the host and the port
+ * @throws {UsageError} when the port is not an integer from 0 to 65535
+ */
+export function parseAddress(text: string): HostPort {
+  const colon = text.lastIndexOf(":");
+  if (colon < 0) return [DEFAULT_HOST, parsePort(text)];
+  let host = text.slice(0, colon);
+  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
+  return [host === "" ? DEFAULT_HOST : host, parsePort(text.slice(colon + 1))];
+}
+
+/**
+ * Formats an address as `HOST:PORT` (`[HOST]:PORT` for an IPv6 host).
+ *
+ * @example
+ * ```ts
+ * import { formatAddress } from "./cli.ts";
+ * formatAddress(["127.0.0.1", 10000]); // "127.0.0.1:10000"
+ * ```
+ *
+ * @param address the host and the port
+ * @returns the address as one string
+ */
+export function formatAddress([host, port]: HostPort): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * Formats a duration as Python prints a `datetime.timedelta`: `H:MM:SS`,
+ * then `.ffffff` when the microseconds are not zero, after `N day(s), ` when
+ * there are whole days. The duration is first rounded to the microsecond
+ * (half to even, as Python does).
+ * Negative durations come out as Python's do (`-1 day, 23:59:59`).
+ *
+ * @example
+ * ```ts
+ * import { formatDuration } from "./cli.ts";
+ * formatDuration(10.126361); // "0:00:10.126361"
+ * formatDuration(3723); // "1:02:03"
+ * formatDuration(93784); // "1 day, 2:03:04"
+ * ```
+ *
+ * @param seconds the duration in seconds
+ * @returns the duration as Python would print it
+ */
+export function formatDuration(seconds: number): string {
+  const MICROSECONDS_PER_DAY = 86_400_000_000;
+  const exact = seconds * 1e6;
+  let total = Math.round(exact); // halves go up here; Python sends them to the even neighbour
+  if (total - exact === 0.5 && total % 2 !== 0) total -= 1;
+  const days = Math.floor(total / MICROSECONDS_PER_DAY);
+  const rest = total - days * MICROSECONDS_PER_DAY; // 0 <= rest < one day
+  const microseconds = rest % 1_000_000;
+  const wholeSeconds = (rest - microseconds) / 1_000_000;
+  const hh = Math.floor(wholeSeconds / 3600);
+  const mm = Math.floor(wholeSeconds / 60) % 60;
+  const ss = wholeSeconds % 60;
+  let text = `${hh}:${String(mm).padStart(2, "0")}:${String(ss).padStart(2, "0")}`;
+  if (days !== 0) text = `${days} day${Math.abs(days) === 1 ? "" : "s"}, ${text}`;
+  if (microseconds !== 0) text += `.${String(microseconds).padStart(6, "0")}`;
+  return text;
+}
+
+/**
+ * The running script's file name, as it appears in error lines
+ * (`get-poetry.ts`).
+ *
+ * @example
+ * ```ts
+ * import { scriptName } from "./cli.ts";
+ * console.log(`usage: ${scriptName()} [HOST:]PORT ...`);
+ * ```
+ *
+ * @returns the last part of the main module's path
+ */
+export function scriptName(): string {
+  const path = new URL(Deno.mainModule).pathname;
+  return decodeURIComponent(path.slice(path.lastIndexOf("/") + 1));
+}
+
+/**
+ * Ends the program with one line on stderr, `NAME: error: MESSAGE`, and an
+ * exit status: 2 for a mistake on the command line (as Python's argparse and
+ * optparse do), 1 for a failure while running (a refused connection, say).
+ *
+ * @example
+ * ```ts
+ * import { fail } from "./cli.ts";
+ * fail("127.0.0.1:10000: [Errno 111] Connection refused", 1);
+ * ```
+ *
+ * @param message what went wrong, one line
+ * @param code the exit status (default 1)
+ */
+export function fail(message: string, code = 1): never {
+  console.error(`${scriptName()}: error: ${message}`);
+  Deno.exit(code);
+}
+
+/**
+ * Starts a stopwatch.
+ *
+ * @example
+ * ```ts
+ * import { formatDuration, startStopwatch } from "./cli.ts";
+ * const elapsed = startStopwatch();
+ * // ... work ...
+ * console.log(`done in ${formatDuration(elapsed())}`);
+ * ```
+ *
+ * @returns a function giving the seconds passed since the stopwatch started
+ */
+export function startStopwatch(): () => number {
+  const start = performance.now();
+  return () => (performance.now() - start) / 1000;
+}
+
+/**
+ * One `--name VALUE` option of a lesson script, for
+ * {@linkcode parseCommandLine}.
+ *
+ * @example
+ * ```ts
+ * import type { OptionSpec } from "./cli.ts";
+ * const delay: OptionSpec = { metavar: "S", help: "seconds between chunks", default: "0.1" };
+ * ```
+ */
+export interface OptionSpec {
+  /** What the value stands for in the help (`N`, `HOST`). */
+  metavar: string;
+  /** One line saying what the option does. */
+  help: string;
+  /** The value when the option is not given; without it the value is `undefined`. */
+  default?: string;
+}
+
+/**
+ * The values of the options in a spec: a string for each option, or
+ * `undefined` for one that has no default and was not given.
+ *
+ * @example
+ * ```ts
+ * import type { OptionValues } from "./cli.ts";
+ * type Values = OptionValues<{ port: { metavar: "N"; help: ""; default: "0" } }>;
+ * const values: Values = { port: "10000" };
+ * ```
+ */
+export type OptionValues<T extends Record<string, OptionSpec>> = {
+  [K in keyof T]: T[K] extends { default: string } ? string : string | undefined;
+};
+
+/**
+ * What a script's command line looks like, for {@linkcode parseCommandLine}.
+ *
+ * @example
+ * ```ts
+ * import type { CommandSpec } from "./cli.ts";
+ * const spec: CommandSpec<Record<string, never>> = {
+ *   usage: "[HOST:]PORT ...",
+ *   description: "Fetches a poem from each server.",
+ * };
+ * ```
+ */
+export interface CommandSpec<T extends Record<string, OptionSpec>> {
+  /** The arguments part of the usage line, after the script's name. */
+  usage: string;
+  /** The text of `--help`, below the usage line: what it does, how to run it. */
+  description: string;
+  /** The `--name VALUE` options, by name. */
+  options?: T;
+}
+
+/**
+ * The command line, split into option values and positional arguments.
+ *
+ * @example
+ * ```ts
+ * import type { ParsedCommandLine } from "./cli.ts";
+ * const parsed: ParsedCommandLine<Record<string, never>> = { values: {}, positionals: ["10000"] };
+ * ```
+ */
+export interface ParsedCommandLine<T extends Record<string, OptionSpec>> {
+  /** Each option's value. */
+  values: OptionValues<T>;
+  /** The arguments that are not options, in order. */
+  positionals: string[];
+}
+
+/**
+ * Builds the text `--help` prints: the usage line, the description and the
+ * options.
+ *
+ * @example
+ * ```ts
+ * import { helpText } from "./cli.ts";
+ * console.log(helpText({ usage: "[HOST:]PORT ...", description: "Fetches poems." }));
+ * ```
+ *
+ * @param spec the command line's description
+ * @returns the help, ending without a newline
+ */
+export function helpText<T extends Record<string, OptionSpec>>(spec: CommandSpec<T>): string {
+  const rows: [string, string][] = [["-h, --help", "show this help and exit"]];
+  for (const [name, option] of Object.entries(spec.options ?? {})) {
+    const byDefault = option.default === undefined ? "" : ` (default: ${option.default})`;
+    rows.push([`--${name} ${option.metavar}`, option.help + byDefault]);
+  }
+  const width = Math.max(...rows.map(([left]) => left.length)) + 2;
+  const optionLines = rows.map(([left, right]) => `  ${left.padEnd(width)}${right}`);
+  return [
+    `usage: ${scriptName()} ${spec.usage}`,
+    "",
+    spec.description.trim(),
+    "",
+    "options:",
+    ...optionLines,
+  ].join("\n");
+}
+
+/**
+ * Reads a script's command line. `-h`/`--help` prints {@linkcode helpText}
+ * and exits 0. An unknown option, an option without its value, or a
+ * {@linkcode UsageError} thrown by `interpret` ends the program with
+ * `NAME: error: MESSAGE` and exit status 2. Options may come before or after
+ * the positional arguments.
+ *
+ * @example
+ * ```ts
+ * import { parseCommandLine, parsePort, UsageError } from "./cli.ts";
+ *
+ * const options = parseCommandLine(Deno.args, {
+ *   usage: "[options] POETRY-FILE",
+ *   description: "Serves a poem slowly.",
+ *   options: { port: { metavar: "N", help: "the port to listen on", default: "0" } },
+ * }, ({ values, positionals }) => {
+ *   if (positionals.length !== 1) throw new UsageError("Provide exactly one poetry file.");
+ *   return { port: parsePort(values.port), file: positionals[0] };
+ * });
+ * ```
+ *
+ * @param args the arguments, usually `Deno.args`
+ * @param spec the usage line, the help text and the options
+ * @param interpret turns the parsed strings into the script's settings;
+ *   throws {@linkcode UsageError} when they make no sense
+ * @returns what `interpret` returns
+ */
+export function parseCommandLine<T extends Record<string, OptionSpec>, R>(
+  args: string[],
+  spec: CommandSpec<T>,
+  interpret: (parsed: ParsedCommandLine<T>) => R,
+): R {
+  const config: Record<string, { type: "string" | "boolean"; short?: string }> = {
+    help: { type: "boolean", short: "h" },
+  };
+  for (const name of Object.keys(spec.options ?? {})) config[name] = { type: "string" };
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: config, allowPositionals: true, strict: true });
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error), 2);
+  }
+  if (parsed.values.help === true) {
+    console.log(helpText(spec));
+    Deno.exit(0);
+  }
+  const values: Record<string, string | undefined> = {};
+  for (const [name, option] of Object.entries(spec.options ?? {})) {
+    const given = parsed.values[name];
+    values[name] = typeof given === "string" ? given : option.default;
+  }
+  try {
+    return interpret({ values: values as OptionValues<T>, positionals: parsed.positionals });
+  } catch (error) {
+    if (error instanceof UsageError) fail(error.message, 2);
+    throw error;
+  }
+}
+
+/**
+ * Parses a number given on the command line, such as a delay in seconds or a
+ * count of bytes.
+ *
+ * @example
+ * ```ts
+ * import { parseNumber } from "./cli.ts";
+ * parseNumber("0.1", "--delay", { min: 0 }); // 0.1
+ * parseNumber("30", "--num-bytes", { integer: true, min: 1 }); // 30
+ * parseNumber("x", "--num-bytes", { integer: true }); // throws UsageError
+ * ```
+ *
+ * @param text the number as typed
+ * @param name what it is, for the error message (`--delay`)
+ * @param rules `integer`: whole numbers only; `min`: the smallest allowed
+ * @returns the number
+ * @throws {UsageError} when `text` is not such a number
+ */
+export function parseNumber(
+  text: string,
+  name: string,
+  rules: { integer?: boolean; min?: number } = {},
+): number {
+  const kind = rules.integer ? "an integer" : "a number";
+  const pattern = rules.integer
+    ? /^[+-]?[0-9]+$/
+    : /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/;
+  const value = Number(text);
+  if (!pattern.test(text.trim()) || !Number.isFinite(value)) {
+    throw new UsageError(`${name} must be ${kind}, not '${text}'.`);
+  }
+  if (rules.min !== undefined && value < rules.min) {
+    throw new UsageError(`${name} must be at least ${rules.min}, not ${text}.`);
+  }
+  return value;
+}
