@@ -1,0 +1,109 @@
+#!/usr/bin/env -S deno run -N -R
+/**
+ * The asynchronous poetry client of Part 2, written without a framework: it
+ * connects to every server at once, makes the sockets non-blocking, and runs
+ * one select loop that reads whatever has arrived from whichever server,
+ * without ever waiting on a single one.
+ *
+ * @module
+ */
+
+import {
+  fail,
+  formatAddress,
+  formatDuration,
+  type HostPort,
+  parseAddress,
+  parseCommandLine,
+  startStopwatch,
+  UsageError,
+} from "../lib/cli.ts";
+import { select, Socket, SocketError, WouldBlock } from "../lib/socket/mod.ts";
+
+const addresses = parseCommandLine(Deno.args, {
+  usage: "[HOST:]PORT ...",
+  description: `
+Downloads a poem from each server given, from all of them at the same time,
+printing a line for every batch of bytes that arrives. HOST defaults to
+127.0.0.1. With the three slow poetry servers of Part 2 running on ports
+10000, 10001 and 10002 (see blocking-server/slowpoetry.ts --help):
+
+  deno run -N -R async-client/get-poetry.ts 10000 10001 10002`,
+}, ({ positionals }) => {
+  if (positionals.length === 0) throw new UsageError("Provide at least one server address.");
+  return positionals.map(parseAddress);
+});
+
+/** One download. It has a `fileno()`, so select can watch it directly. */
+class Task {
+  readonly chunks: Uint8Array[] = []; // the poem so far, as it arrived
+  bytes = 0;
+  constructor(readonly number: number, readonly address: HostPort, readonly socket: Socket) {}
+  fileno(): number {
+    return this.socket.fileno();
+  }
+}
+
+/** Connects (blocking), then makes the socket non-blocking for the loop. */
+function connect(address: HostPort): Socket {
+  const socket = new Socket();
+  try {
+    socket.connect(address); // blocks, but only until the server accepts
+  } catch (error) {
+    if (error instanceof SocketError) {
+      fail(`cannot get poetry from ${formatAddress(address)}: ${error.message}`, 1);
+    }
+    throw error;
+  }
+  socket.setBlocking(false);
+  return socket;
+}
+
+/** Reads what the socket holds now, without waiting; returns how many bytes that was. */
+function readAvailable(task: Task): number {
+  let bytes = 0;
+  while (true) {
+    let chunk: Uint8Array;
+    try {
+      chunk = task.socket.recv(65536);
+    } catch (error) {
+      if (error instanceof WouldBlock) break; // nothing more for now
+      if (error instanceof SocketError) {
+        fail(`cannot get poetry from ${formatAddress(task.address)}: ${error.message}`, 1);
+      }
+      throw error;
+    }
+    if (chunk.length === 0) break; // the server closed
+    task.chunks.push(chunk);
+    bytes += chunk.length;
+  }
+  task.bytes += bytes;
+  return bytes;
+}
+
+/** The select loop: the heart of the program. */
+function getPoetry(tasks: Task[]): void {
+  let open = tasks;
+  while (open.length > 0) {
+    const [readable] = select(open, [], []); // blocks until some socket has something
+    for (const task of readable) {
+      const bytes = readAvailable(task);
+      if (bytes === 0) { // readable, yet nothing to read: the poem is complete
+        open = open.filter((other) => other !== task);
+        task.socket.close();
+        console.log(`Task ${task.number} finished`);
+      } else {
+        console.log(
+          `Task ${task.number}: got ${bytes} bytes of poetry from ${formatAddress(task.address)}`,
+        );
+      }
+    }
+  }
+}
+
+const elapsed = startStopwatch();
+const tasks = addresses.map((address, index) => new Task(index + 1, address, connect(address)));
+getPoetry(tasks);
+const seconds = elapsed();
+for (const task of tasks) console.log(`Task ${task.number}: ${task.bytes} bytes of poetry`);
+console.log(`Got ${tasks.length} poems in ${formatDuration(seconds)}`);

@@ -1,0 +1,76 @@
+#!/usr/bin/env -S deno run -N -R
+/**
+ * The blocking poetry client of Part 2: it downloads one poem from each
+ * server in turn, and does not start on the next server until the current
+ * poem has arrived whole. Each download is one task of Part 1's synchronous
+ * model.
+ *
+ * @module
+ */
+
+import {
+  fail,
+  formatAddress,
+  formatDuration,
+  type HostPort,
+  parseAddress,
+  parseCommandLine,
+  startStopwatch,
+  UsageError,
+} from "../lib/cli.ts";
+import { Socket, SocketError } from "../lib/socket/mod.ts";
+
+const addresses = parseCommandLine(Deno.args, {
+  usage: "[HOST:]PORT ...",
+  description: `
+Downloads a poem from each server given, one server after another, and says
+how many bytes each sent and how long it took. HOST defaults to 127.0.0.1.
+With the three slow poetry servers of Part 2 running on ports 10000, 10001
+and 10002 (see blocking-server/slowpoetry.ts --help):
+
+  deno run -N -R blocking-client/get-poetry.ts 10000 10001 10002`,
+}, ({ positionals }) => {
+  if (positionals.length === 0) throw new UsageError("Provide at least one server address.");
+  return positionals.map(parseAddress);
+});
+
+/** Downloads one whole poem, as the list of chunks it arrived in. */
+function getPoetry(address: HostPort): Uint8Array[] {
+  const socket = new Socket();
+  socket.connect(address); // blocks until connected (or refused)
+  const chunks: Uint8Array[] = [];
+  while (true) {
+    // The blocking call of this program: recv waits, for as long as the
+    // server takes, until some bytes arrive or the server closes.
+    const chunk = socket.recv(65536);
+    if (chunk.length === 0) break; // the server closed: that is the whole poem
+    chunks.push(chunk);
+  }
+  socket.close();
+  return chunks;
+}
+
+let totalMicroseconds = 0; // summed as Python sums timedeltas, to the microsecond
+for (const [index, address] of addresses.entries()) {
+  const task = index + 1;
+  console.log(`Task ${task}: get poetry from: ${formatAddress(address)}`);
+  const elapsed = startStopwatch();
+  let poem: Uint8Array[];
+  try {
+    poem = getPoetry(address); // one synchronous task of Part 1's Figure 1
+  } catch (error) {
+    if (error instanceof SocketError) {
+      fail(`cannot get poetry from ${formatAddress(address)}: ${error.message}`, 1);
+    }
+    throw error;
+  }
+  const seconds = elapsed();
+  totalMicroseconds += Math.round(seconds * 1e6);
+  const bytes = poem.reduce((sum, chunk) => sum + chunk.length, 0);
+  console.log(
+    `Task ${task}: got ${bytes} bytes of poetry from ${formatAddress(address)} in ${
+      formatDuration(seconds)
+    }`,
+  );
+}
+console.log(`Got ${addresses.length} poems in ${formatDuration(totalMicroseconds / 1e6)}`);
