@@ -148,12 +148,35 @@ export function copyOutOfRing(
   index: number,
   count: number,
 ): Uint8Array {
-  const out = new Uint8Array(count);
+  const out = allocateBytes(count);
   const position = index & (capacity - 1);
   const first = Math.min(count, capacity - position);
   out.set(ring.subarray(position, position + first));
   if (first < count) out.set(ring.subarray(0, count - first), first);
   return out;
+}
+
+/** Reads at least this long are carved out of a shared block; shorter ones get their own. */
+const POOLED_MIN_BYTES = 4096;
+/** The size of the blocks that long reads are carved out of. */
+const POOL_BLOCK_BYTES = 1024 * 1024;
+let pool = new Uint8Array(0);
+let poolOffset = 0;
+
+/**
+ * A fresh array of `count` bytes to copy a read into. Allocating a buffer costs far more
+ * than filling it, so long reads share 1 MiB blocks, handed out front to back and never
+ * reused (the pieces are independent arrays over one buffer, as Node pools its Buffers).
+ */
+export function allocateBytes(count: number): Uint8Array {
+  if (count < POOLED_MIN_BYTES) return new Uint8Array(count);
+  if (pool.length - poolOffset < count) {
+    pool = new Uint8Array(Math.max(POOL_BLOCK_BYTES, count));
+    poolOffset = 0;
+  }
+  const piece = pool.subarray(poolOffset, poolOffset + count);
+  poolOffset += count;
+  return piece;
 }
 
 /** The smallest power of two at least `bytes` (and at least the initial ring size). */

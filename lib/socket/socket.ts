@@ -97,7 +97,7 @@ export const POLLHUP = 0x010;
 export const POLLNVAL = 0x020;
 
 /** The default size limit of each of a connection's two buffers, in bytes. */
-export const DEFAULT_BUFFER_BYTES = 512 * 1024;
+export const DEFAULT_BUFFER_BYTES = 1024 * 1024;
 
 // ---------------------------------------------------------------------------
 // The process-wide state: the control block, the worker, the descriptor table.
