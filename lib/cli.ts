@@ -357,7 +357,9 @@ export function parseCommandLine<T extends Record<string, OptionSpec>, R>(
   try {
     parsed = parseArgs({ args, options: config, allowPositionals: true, strict: true });
   } catch (error) {
-    fail(error instanceof Error ? error.message : String(error), 2);
+    // Keep node's first sentence: its hints run over several lines.
+    const message = error instanceof Error ? error.message : String(error);
+    fail(message.split("\n")[0].replace(/\. To specify .*$/, "."), 2);
   }
   if (parsed.values.help === true) {
     console.log(helpText(spec));
