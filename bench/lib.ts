@@ -1,0 +1,116 @@
+/**
+ * What the benchmarks share: running a command and measuring its time and peak memory,
+ * making a large poem, statistics, and a line describing the machine.
+ *
+ * @example
+ * ```ts
+ * import { machine, measure } from "./lib.ts";
+ * const run = await measure(["deno", "--version"]);
+ * console.log(machine(), run.seconds, run.peakMiB);
+ * ```
+ * @module
+ */
+
+import { ROOT } from "../tests/helpers/process.ts";
+
+export { ROOT };
+
+/** One measured run of a command. */
+export interface Measured {
+  /** Its exit status. */
+  code: number;
+  /** Its stdout, as lines. */
+  lines: string[];
+  /** Wall-clock seconds from spawn to exit. */
+  seconds: number;
+  /** Peak resident memory in MiB, from GNU time; NaN where it is missing. */
+  peakMiB: number;
+}
+
+const hasGnuTime = (() => {
+  try {
+    return Deno.statSync("/usr/bin/time").isFile;
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * Runs a command to its end, measuring its wall time and, with GNU time, its peak RSS.
+ *
+ * @example
+ * ```ts
+ * import { measure } from "./lib.ts";
+ * const { seconds } = await measure(["true"]);
+ * ```
+ */
+export async function measure(command: string[], cwd = ROOT): Promise<Measured> {
+  const argv = hasGnuTime ? ["/usr/bin/time", "-f", "PEAK_KIB=%M", ...command] : command;
+  const started = performance.now();
+  const output = await new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const seconds = (performance.now() - started) / 1000;
+  const stderr = new TextDecoder().decode(output.stderr);
+  const peak = /PEAK_KIB=(\d+)/.exec(stderr);
+  return {
+    code: output.code,
+    lines: new TextDecoder().decode(output.stdout).split("\n").filter((line) => line !== ""),
+    seconds,
+    peakMiB: peak ? Number(peak[1]) / 1024 : NaN,
+  };
+}
+
+/** Seconds in a duration printed the way Python prints a timedelta (`0:00:10.126361`). */
+export function parseDuration(text: string): number {
+  const match = /(\d+):(\d\d):(\d\d(?:\.\d+)?)$/.exec(text.trim());
+  if (!match) throw new Error(`not a duration: ${text}`);
+  return Number(match[1]) * 3600 + Number(match[2]) * 60 + Number(match[3]);
+}
+
+/** The median of some numbers. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** The value below which `fraction` of the numbers fall. */
+export function percentile(values: number[], fraction: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))];
+}
+
+/** Writes a poem of `mib` MiB (the project's poems, repeated) and returns its path. */
+export async function makeBigPoem(mib: number): Promise<string> {
+  const verse = await Deno.readFile(`${ROOT}/poetry/ecstasy.txt`);
+  const poem = new Uint8Array(mib * 1024 * 1024);
+  for (let offset = 0; offset < poem.length; offset += verse.length) {
+    poem.set(verse.subarray(0, Math.min(verse.length, poem.length - offset)), offset);
+  }
+  const path = await Deno.makeTempFile({ prefix: "big-poem-", suffix: ".txt" });
+  await Deno.writeFile(path, poem);
+  return path;
+}
+
+/** One line saying what machine and runtime the figures come from. */
+export function machine(): string {
+  let cpu = "unknown CPU";
+  try {
+    const info = Deno.readTextFileSync("/proc/cpuinfo");
+    cpu = /model name\s*:\s*(.*)/.exec(info)?.[1] ?? cpu;
+  } catch {
+    // Not Linux: keep the placeholder.
+  }
+  const cores = navigator.hardwareConcurrency;
+  const memory = Math.round(Deno.systemMemoryInfo().total / 2 ** 30);
+  return `${cpu}, ${cores} cores, ${memory} GiB; Deno ${Deno.version.deno}, V8 ${Deno.version.v8}`;
+}
+
+/** Formats a number with a fixed count of decimals. */
+export function fixed(value: number, decimals = 3): string {
+  return Number.isFinite(value) ? value.toFixed(decimals) : "n/a";
+}
