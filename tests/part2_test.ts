@@ -154,16 +154,41 @@ async function readAll(port: number): Promise<Uint8Array> {
   return bytes;
 }
 
-Deno.test("the server sends the file's exact bytes, whatever they are", async () => {
-  const files = ["poetry/science.txt", "tests/helpers/all-bytes.bin"];
+/** Whether a netcat is on the PATH. */
+async function hasNetcat(): Promise<boolean> {
+  try {
+    await new Deno.Command("nc", { args: ["-h"], stdout: "null", stderr: "null" }).output();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("the server sends the file's exact bytes, whatever they are", async (t) => {
+  const files = ["poetry/science.txt", "tests/helpers/all-bytes.bin", "poetry/ecstasy.txt"];
   const servers = await startServers(
     files.map((poetryFile) => ({ poetryFile, delay: 0, numBytes: 7 })),
   );
   try {
-    for (const [i, server] of servers.entries()) {
-      const expected = Deno.readFileSync(repoPath(files[i]));
-      assert.deepEqual(await readAll(server.port), expected, files[i]);
-    }
+    await t.step("read with Deno.connect", async () => {
+      for (const [i, server] of servers.entries()) {
+        const expected = Deno.readFileSync(repoPath(files[i]));
+        assert.deepEqual(await readAll(server.port), expected, files[i]);
+      }
+    });
+    await t.step({
+      name: "read with netcat (nc 127.0.0.1 PORT)",
+      ignore: !(await hasNetcat()),
+      fn: async () => {
+        const output = await new Deno.Command("nc", {
+          args: ["127.0.0.1", String(servers[2].port)],
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        assert.deepEqual(output.stdout, Deno.readFileSync(repoPath(files[2])));
+      },
+    });
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
   }
