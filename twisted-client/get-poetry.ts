@@ -1,0 +1,183 @@
+#!/usr/bin/env -S deno run -N -R
+/**
+ * The first reactor poetry client of Part 4. It does what the asynchronous client of
+ * Part 2 does, but has no loop of its own: each download is a `PoetrySocket`, an object
+ * that provides `IReadDescriptor`, and the reactor calls its `doRead` whenever its socket
+ * has something to read.
+ *
+ * The other Part 4 client, `get-poetry-broken.ts`, and the solutions of the part's
+ * exercises build on the `PoetrySocket` class and `poetryMain` exported here.
+ *
+ * @module
+ */
+
+import {
+  fail,
+  formatAddress,
+  formatDuration,
+  parseAddress,
+  parseCommandLine,
+  startStopwatch,
+  UsageError,
+} from "../lib/cli.ts";
+import { CONNECTION_DONE, CONNECTION_LOST } from "../lib/reactor/main.ts";
+import type { IReactorCore, IReactorFDSet, IReadDescriptor } from "../lib/reactor/interfaces.ts";
+import { type Address, Socket, SocketError, WouldBlock } from "../lib/socket/mod.ts";
+import { PoemText } from "../lib/poem.ts";
+
+/** What a `PoetrySocket` needs of the reactor. */
+export type PoetryReactor = IReactorCore & IReactorFDSet;
+
+/**
+ * One download. It provides `IReadDescriptor` (so also `IFileDescriptor` and
+ * `ILoggingContext`): the reactor only ever calls `fileno`, `doRead`, `connectionLost`
+ * and `logPrefix`. TypeScript checks that it has them: duck typing, checked.
+ */
+export class PoetrySocket implements IReadDescriptor {
+  /** The poem so far, decoded as one UTF-8 stream. */
+  readonly poem: PoemText = new PoemText();
+  /** Why the connection failed, when it did not end cleanly. */
+  failure: Error | null = null;
+  protected readonly socket: Socket = new Socket();
+
+  constructor(
+    readonly taskNumber: number,
+    readonly address: Address,
+    protected readonly reactor: PoetryReactor,
+  ) {
+    this.connect();
+    reactor.addReader(this); // tell the reactor to watch this socket for reading
+  }
+
+  /** Connects (this blocks, but only until the server accepts) and goes non-blocking. */
+  protected connect(): void {
+    this.socket.connect(this.address);
+    this.socket.setBlocking(false); // from now on, recv never waits
+  }
+
+  fileno(): number {
+    return this.socket.fileno(); // -1 once closed: the reactor then drops us
+  }
+
+  /** The socket has something for us: read all there is now, without waiting for more. */
+  doRead(): Error | void {
+    let received = 0;
+    for (;;) {
+      let bytes: Uint8Array;
+      try {
+        bytes = this.socket.recv(65536);
+      } catch (error) {
+        if (error instanceof WouldBlock) break; // nothing more for now
+        this.failure = error as Error;
+        return CONNECTION_LOST;
+      }
+      if (bytes.length === 0) break; // the server closed its end
+      this.poem.add(bytes);
+      received += bytes.length;
+    }
+    if (received === 0) {
+      console.log(`Task ${this.taskNumber} finished`);
+      return CONNECTION_DONE; // the reactor removes us and calls connectionLost
+    }
+    console.log(
+      `Task ${this.taskNumber}: got ${received} bytes of poetry from ${
+        formatAddress(this.address)
+      }`,
+    );
+  }
+
+  /** The connection is over: close, stop being watched, and stop the reactor if we were last. */
+  connectionLost(reason: Error): void {
+    this.poem.end();
+    this.socket.close();
+    this.reactor.removeReader(this);
+    if (reason !== CONNECTION_DONE) {
+      const why = this.failure?.message ?? reason.message;
+      console.log(`Task ${this.taskNumber}: lost after ${this.poem.bytes} bytes: ${why}`);
+    }
+    const poetryLeft = this.reactor.getReaders().some((reader) => reader instanceof PoetrySocket);
+    if (!poetryLeft) this.reactor.stop(); // no more poetry
+  }
+
+  logPrefix(): string {
+    return "poetry";
+  }
+}
+
+/** How to make one download: `PoetrySocket` or a subclass. */
+export type PoetrySocketClass = new (
+  taskNumber: number,
+  address: Address,
+  reactor: PoetryReactor,
+) => PoetrySocket;
+
+/** The command line of the Part 4 clients and their variants. */
+export function parsePoetryArgs(args: string[], description: string) {
+  return parseCommandLine(args, {
+    usage: "[--reactor select|poll] [HOST:]PORT ...",
+    description,
+    options: {
+      reactor: {
+        metavar: "NAME",
+        help: "the reactor to run on: select or poll",
+        default: "select",
+      },
+    },
+  }, ({ values, positionals }) => {
+    if (positionals.length === 0) throw new UsageError("Provide at least one server address.");
+    if (values.reactor !== "select" && values.reactor !== "poll") {
+      throw new UsageError(`No such reactor: ${values.reactor} (choose select or poll).`);
+    }
+    return { addresses: positionals.map(parseAddress), reactorName: values.reactor };
+  });
+}
+
+/**
+ * Installs the chosen reactor and returns it. Only now is the reactor module imported:
+ * importing it installs the default reactor, so, as the article advises, we import it
+ * where it is used, after installing the one we want.
+ */
+export async function installReactor(name: string): Promise<PoetryReactor> {
+  if (name === "poll") (await import("../lib/reactor/poll.ts")).install();
+  return (await import("../lib/reactor/mod.ts")).reactor;
+}
+
+/** Runs a client: one `PoetryClass` per address, the reactor, then the summary. */
+export async function poetryMain(
+  PoetryClass: PoetrySocketClass,
+  addresses: Address[],
+  reactorName: string,
+): Promise<void> {
+  const reactor = await installReactor(reactorName);
+  const elapsed = startStopwatch();
+  const sockets: PoetrySocket[] = [];
+  for (const [index, address] of addresses.entries()) {
+    try {
+      sockets.push(new PoetryClass(index + 1, address, reactor));
+    } catch (error) {
+      if (!(error instanceof SocketError)) throw error;
+      fail(`cannot get poetry from ${formatAddress(address)}: ${error.message}`, 1);
+    }
+  }
+  await reactor.run();
+  const seconds = elapsed();
+  for (const socket of sockets) {
+    console.log(`Task ${socket.taskNumber}: ${socket.poem.characters} characters of poetry`);
+  }
+  console.log(`Got ${addresses.length} poems in ${formatDuration(seconds)}`);
+}
+
+if (import.meta.main) {
+  const { addresses, reactorName } = parsePoetryArgs(
+    Deno.args,
+    `
+Downloads a poem from each server given, all at once, on a reactor: each download
+is a PoetrySocket that the reactor calls back when its socket has bytes to read.
+HOST defaults to 127.0.0.1. With the three slow poetry servers of Part 2 running on
+ports 10000, 10001 and 10002 (see blocking-server/slowpoetry.ts --help):
+
+  deno run -N -R twisted-client/get-poetry.ts 10000 10001 10002
+  deno run -N -R twisted-client/get-poetry.ts --reactor poll 10000 10001 10002`,
+  );
+  await poetryMain(PoetrySocket, addresses, reactorName);
+}
