@@ -1,0 +1,30 @@
+#!/usr/bin/env -S deno run -N -R
+/**
+ * A callback that throws: the reactor reports the error and goes on to the
+ * next callback.
+ *
+ * @module
+ */
+import { parseCommandLine } from "../lib/cli.ts";
+import { reactor } from "../lib/reactor/mod.ts";
+
+parseCommandLine(
+  Deno.args,
+  { usage: "", description: "Throws in one callback, not in the next." },
+  () => {},
+);
+
+function falldown(): void {
+  throw new Error("I fall down.");
+}
+
+function upagain(): void {
+  console.log("But I get up again.");
+  reactor.stop();
+}
+
+reactor.callWhenRunning(falldown);
+reactor.callWhenRunning(upagain);
+
+console.log("Starting the reactor.");
+await reactor.run();

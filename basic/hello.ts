@@ -1,0 +1,25 @@
+#!/usr/bin/env -S deno run -N -R
+/**
+ * A first callback: the reactor calls `hello` once the loop runs. Then it
+ * sits idle; Ctrl-C ends it.
+ *
+ * @module
+ */
+import { parseCommandLine } from "../lib/cli.ts";
+import { reactor } from "../lib/reactor/mod.ts";
+
+parseCommandLine(
+  Deno.args,
+  { usage: "", description: "Says hello from the reactor loop." },
+  () => {},
+);
+
+function hello(): void {
+  console.log("Hello from the reactor loop!");
+  console.log("Lately I feel like I'm stuck in a rut.");
+}
+
+reactor.callWhenRunning(hello);
+
+console.log("Starting the reactor.");
+await reactor.run();

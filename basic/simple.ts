@@ -1,0 +1,17 @@
+#!/usr/bin/env -S deno run -N -R
+/**
+ * The simplest reactor program: start the loop, with nothing for it to do.
+ * It waits forever, using no CPU; Ctrl-C stops it.
+ *
+ * @module
+ */
+import { parseCommandLine } from "../lib/cli.ts";
+import { reactor } from "../lib/reactor/mod.ts";
+
+parseCommandLine(
+  Deno.args,
+  { usage: "", description: "Runs an idle reactor. Ctrl-C ends it." },
+  () => {},
+);
+
+await reactor.run();

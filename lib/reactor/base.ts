@@ -1,0 +1,1013 @@
+/**
+ * What both reactors share, our counterpart of `twisted.internet.base`:
+ * delayed calls, system event triggers, run/stop/crash, the loop itself,
+ * error reporting, the reader and writer sets, and the self-wake. The select
+ * and poll reactors only supply the wait (`doIteration`).
+ *
+ * One turn of the loop (Figure 5 of Part 2):
+ *
+ * 1. run the delayed calls that are due (`runUntilCurrent`);
+ * 2. wait for a descriptor to be ready, at most until the next delayed call
+ *    is due (`doIteration`), handing the thread back to Deno meanwhile;
+ * 3. call `doRead()`/`doWrite()` on the ready descriptors, and go round.
+ *
+ * @example
+ * ```ts
+ * import { SelectReactor } from "./select.ts";
+ *
+ * const reactor = new SelectReactor();
+ * reactor.callWhenRunning(() => console.log("running"));
+ * reactor.callLater(0.1, () => reactor.stop());
+ * await reactor.run();
+ * console.log("stopped");
+ * ```
+ *
+ * @module
+ */
+
+import { wakeUp } from "../socket/mod.ts";
+import {
+  AlreadyCalled,
+  AlreadyCancelled,
+  ConnectionFdescWentAway,
+  ReactorAlreadyInstalledError,
+  ReactorAlreadyRunning,
+  ReactorNotRestartable,
+  ReactorNotRunning,
+} from "./error.ts";
+import type {
+  EventPhase,
+  IDelayedCall,
+  IFileDescriptor,
+  IReactorCore,
+  IReactorFDSet,
+  IReactorTime,
+  IReadDescriptor,
+  IWriteDescriptor,
+  SystemEvent,
+  TriggerId,
+} from "./interfaces.ts";
+
+/** The longest single wait, in seconds: a far-off call is reached in several waits. */
+const LONGEST_WAIT_SECONDS = 24 * 60 * 60;
+
+/** `_heapIndex` of a call not in a queue (new, run, or cancelled). */
+const NOT_QUEUED = -1;
+/** `_heapIndex` of a call taken out of the heap because it is due, about to run. */
+const DUE_NOW = -2;
+
+/**
+ * A function scheduled to run later: what `callLater` returns, on the reactor
+ * and on `Clock` alike.
+ *
+ * @example
+ * ```ts
+ * import { Clock } from "./task.ts";
+ *
+ * const clock = new Clock();
+ * const call = clock.callLater(5, (name: string) => console.log("hello", name), "world");
+ * call.delay(1);
+ * console.log(call.getTime()); // 6
+ * clock.advance(6); // hello world
+ * console.log(call.active()); // false
+ * ```
+ */
+export class DelayedCall implements IDelayedCall {
+  /** The function to call. */
+  readonly func: (...args: never[]) => unknown;
+  /** The arguments to call it with. */
+  readonly args: readonly unknown[];
+  #time: number;
+  #called = false;
+  #cancelled = false;
+  readonly #queue: DelayedCallQueue;
+
+  /**
+   * Position in the queue's heap, or NOT_QUEUED / DUE_NOW. Internal to
+   * {@linkcode DelayedCallQueue}; do not touch.
+   */
+  _heapIndex = NOT_QUEUED;
+  /**
+   * Tie-breaker: calls due at the same time run in the order of this number,
+   * given when the call is (re)scheduled. Internal to the queue.
+   */
+  _sequence = 0;
+
+  /**
+   * Made by {@linkcode DelayedCallQueue.schedule}; not meant to be built by hand.
+   *
+   * @param time the due time, in the queue's seconds
+   * @param func the function
+   * @param args its arguments
+   * @param queue the queue that will run it
+   */
+  constructor(
+    time: number,
+    func: (...args: never[]) => unknown,
+    args: readonly unknown[],
+    queue: DelayedCallQueue,
+  ) {
+    this.#time = time;
+    this.func = func;
+    this.args = args;
+    this.#queue = queue;
+  }
+
+  /** The due time, in the scheduler's seconds. */
+  get time(): number {
+    return this.#time;
+  }
+
+  /** Whether the call has run (or is running). */
+  get called(): boolean {
+    return this.#called;
+  }
+
+  /** Whether the call was cancelled. */
+  get cancelled(): boolean {
+    return this.#cancelled;
+  }
+
+  /** @returns the due time, in the scheduler's seconds */
+  getTime(): number {
+    return this.#time;
+  }
+
+  /**
+   * Make sure the call never runs.
+   *
+   * @throws {AlreadyCancelled} if it was cancelled before
+   * @throws {AlreadyCalled} if it has run
+   */
+  cancel(): void {
+    this.#checkActive("cancel");
+    this.#cancelled = true;
+    this.#queue.remove(this);
+  }
+
+  /**
+   * Move the due time by `secondsLater` (negative: sooner).
+   *
+   * @param secondsLater seconds to add to the due time
+   * @throws {AlreadyCancelled} if it was cancelled
+   * @throws {AlreadyCalled} if it has run
+   */
+  delay(secondsLater: number): void {
+    this.#checkActive("delay");
+    checkNumber("delay", secondsLater);
+    this.#time += secondsLater;
+    this.#queue.reschedule(this);
+  }
+
+  /**
+   * Make the call due `secondsFromNow` seconds from now.
+   *
+   * @param secondsFromNow the new delay from `seconds()`
+   * @throws {AlreadyCancelled} if it was cancelled
+   * @throws {AlreadyCalled} if it has run
+   */
+  reset(secondsFromNow: number): void {
+    this.#checkActive("reset");
+    checkNumber("reset", secondsFromNow);
+    this.#time = this.#queue.seconds() + secondsFromNow;
+    this.#queue.reschedule(this);
+  }
+
+  /** @returns true while the call can still run: not run, not cancelled */
+  active(): boolean {
+    return !this.#called && !this.#cancelled;
+  }
+
+  /** Mark the call as run; the queue's runner calls this just before calling `func`. */
+  _markCalled(): void {
+    this.#called = true;
+    this._heapIndex = NOT_QUEUED;
+  }
+
+  /** @returns a one-line description, such as `<DelayedCall [in 4.99s] called=false cancelled=false count()>` */
+  toString(): string {
+    const left = (this.#time - this.#queue.seconds()).toFixed(2);
+    const name = this.func.name || "anonymous";
+    return `<DelayedCall [in ${left}s] called=${this.#called} cancelled=${this.#cancelled} ${name}()>`;
+  }
+
+  #checkActive(verb: string): void {
+    if (this.#cancelled) {
+      throw new AlreadyCancelled(`Tried to ${verb} an already-cancelled event.`);
+    }
+    if (this.#called) throw new AlreadyCalled(`Tried to ${verb} an already-called event.`);
+  }
+}
+
+function checkNumber(what: string, value: number): void {
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(`${what}: expected a number of seconds, got ${String(value)}`);
+  }
+}
+
+/**
+ * The pending delayed calls of one scheduler: a binary heap ordered by due
+ * time, then by scheduling order. Adding, cancelling and moving a call cost
+ * O(log n). Shared by the reactors and {@linkcode Clock}.
+ *
+ * @example
+ * ```ts
+ * import { DelayedCallQueue } from "./base.ts";
+ *
+ * let now = 0;
+ * const queue = new DelayedCallQueue(() => now);
+ * queue.schedule(2, () => console.log("second"), []);
+ * queue.schedule(1, () => console.log("first"), []);
+ * now = 5;
+ * for (const call of queue.takeDue(now)) queue.runTaken(call); // first, second
+ * ```
+ */
+export class DelayedCallQueue {
+  readonly #heap: DelayedCall[] = [];
+  #nextSequence = 0;
+  #taken: DelayedCall[] = [];
+  readonly #onScheduled: () => void;
+  /** The scheduler's clock, in seconds. */
+  readonly seconds: () => number;
+
+  /**
+   * @param seconds the clock that `callLater` delays and `reset` count from
+   * @param onScheduled called whenever a call is added or moved (the reactor
+   *   wakes itself up there)
+   */
+  constructor(seconds: () => number, onScheduled: () => void = () => {}) {
+    this.seconds = seconds;
+    this.#onScheduled = onScheduled;
+  }
+
+  /**
+   * Schedule `func(...args)` to run `delay` seconds from now.
+   *
+   * @param delay seconds from now, 0 or more
+   * @param func the function
+   * @param args its arguments
+   * @returns the call's handle
+   */
+  schedule<Args extends unknown[]>(
+    delay: number,
+    func: (...args: Args) => unknown,
+    args: Args,
+  ): DelayedCall {
+    if (typeof delay !== "number" || !(delay >= 0)) {
+      throw new RangeError(
+        `callLater: delay must be a number of seconds >= 0, got ${String(delay)}`,
+      );
+    }
+    if (typeof func !== "function") {
+      throw new TypeError(`callLater: expected a function, got ${typeof func}`);
+    }
+    const call = new DelayedCall(
+      this.seconds() + delay,
+      func as (...args: never[]) => unknown,
+      args,
+      this,
+    );
+    this.#push(call);
+    this.#onScheduled();
+    return call;
+  }
+
+  /** The number of pending calls, due ones waiting to run included. */
+  get size(): number {
+    return this.#heap.length + this.#taken.filter((call) => call._heapIndex === DUE_NOW).length;
+  }
+
+  /** @returns the due time of the earliest pending call, or undefined if none */
+  nextDueTime(): number | undefined {
+    return this.#heap[0]?.time;
+  }
+
+  /** @returns the pending calls, including due ones not yet run */
+  pending(): DelayedCall[] {
+    return [...this.#heap, ...this.#taken.filter((call) => call._heapIndex === DUE_NOW)];
+  }
+
+  /**
+   * Take out every call due at `now`, in order. Calls scheduled after this
+   * (even with a delay of 0) stay for the next time. Run each with
+   * {@linkcode runTaken}, which skips the ones cancelled or moved meanwhile.
+   *
+   * @param now the current time
+   * @returns the due calls, earliest first
+   */
+  takeDue(now: number): DelayedCall[] {
+    const taken: DelayedCall[] = [];
+    while (this.#heap.length > 0 && this.#heap[0].time <= now) {
+      const call = this.#removeAt(0);
+      call._heapIndex = DUE_NOW;
+      taken.push(call);
+    }
+    this.#taken = taken;
+    return taken;
+  }
+
+  /**
+   * Take out the earliest call if it is due at `now`.
+   *
+   * @param now the current time
+   * @returns the call, or undefined if none is due
+   */
+  takeNextDue(now: number): DelayedCall | undefined {
+    if (this.#heap.length === 0 || this.#heap[0].time > now) return undefined;
+    const call = this.#removeAt(0);
+    call._heapIndex = DUE_NOW;
+    this.#taken = [call];
+    return call;
+  }
+
+  /**
+   * Run a call returned by {@linkcode takeDue} unless it was cancelled or
+   * moved since. Errors from the call propagate.
+   *
+   * @param call the call
+   * @returns whatever the call returned, or undefined if it was skipped
+   */
+  runTaken(call: DelayedCall): unknown {
+    if (call._heapIndex !== DUE_NOW) return undefined;
+    call._markCalled();
+    return (call.func as (...args: unknown[]) => unknown)(...call.args);
+  }
+
+  /**
+   * Forget a cancelled call.
+   *
+   * @param call the call
+   */
+  remove(call: DelayedCall): void {
+    if (call._heapIndex >= 0) this.#removeAt(call._heapIndex);
+    call._heapIndex = NOT_QUEUED;
+  }
+
+  /**
+   * Put a call whose due time changed back in its place. It counts as newly
+   * scheduled for ties.
+   *
+   * @param call the call
+   */
+  reschedule(call: DelayedCall): void {
+    if (call._heapIndex >= 0) this.#removeAt(call._heapIndex);
+    this.#push(call);
+    this.#onScheduled();
+  }
+
+  #push(call: DelayedCall): void {
+    call._sequence = this.#nextSequence++;
+    call._heapIndex = this.#heap.length;
+    this.#heap.push(call);
+    this.#siftUp(call._heapIndex);
+  }
+
+  #removeAt(index: number): DelayedCall {
+    const heap = this.#heap;
+    const removed = heap[index];
+    const last = heap.pop() as DelayedCall;
+    if (index < heap.length) {
+      heap[index] = last;
+      last._heapIndex = index;
+      this.#siftDown(index);
+      this.#siftUp(last._heapIndex);
+    }
+    removed._heapIndex = NOT_QUEUED;
+    return removed;
+  }
+
+  #siftUp(index: number): void {
+    const heap = this.#heap;
+    const call = heap[index];
+    while (index > 0) {
+      const parentIndex = (index - 1) >> 1;
+      const parent = heap[parentIndex];
+      if (!earlier(call, parent)) break;
+      heap[index] = parent;
+      parent._heapIndex = index;
+      index = parentIndex;
+    }
+    heap[index] = call;
+    call._heapIndex = index;
+  }
+
+  #siftDown(index: number): void {
+    const heap = this.#heap;
+    const length = heap.length;
+    const call = heap[index];
+    for (;;) {
+      const left = 2 * index + 1;
+      if (left >= length) break;
+      const right = left + 1;
+      const child = right < length && earlier(heap[right], heap[left]) ? right : left;
+      if (!earlier(heap[child], call)) break;
+      heap[index] = heap[child];
+      heap[index]._heapIndex = index;
+      index = child;
+    }
+    heap[index] = call;
+    call._heapIndex = index;
+  }
+}
+
+function earlier(a: DelayedCall, b: DelayedCall): boolean {
+  return a.time < b.time || (a.time === b.time && a._sequence < b._sequence);
+}
+
+/**
+ * The text reported on stderr for an error nobody caught: a first line
+ * `Unhandled Error` (with the descriptor's log prefix in brackets when there
+ * is one), then the error's stack.
+ *
+ * @example
+ * ```ts
+ * import { formatUnhandledError } from "./base.ts";
+ * console.log(formatUnhandledError(new Error("I fall down."), "PoetrySocket").split("\n")[0]);
+ * // [PoetrySocket] Unhandled Error
+ * ```
+ *
+ * @param error what was thrown
+ * @param logPrefix who was being called, if known
+ * @returns the report, several lines, no trailing newline
+ */
+export function formatUnhandledError(error: unknown, logPrefix?: string): string {
+  const heading = logPrefix === undefined ? "Unhandled Error" : `[${logPrefix}] Unhandled Error`;
+  let detail: string;
+  if (error instanceof Error) {
+    detail = error.stack ?? `${error.name}: ${error.message}`;
+  } else {
+    detail = `Uncaught value: ${String(error)}`;
+  }
+  return `${heading}\n${detail}`;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === "object" || typeof value === "function") && value !== null &&
+    typeof (value as { then?: unknown }).then === "function";
+}
+
+/** One registered system event trigger; given out as its {@linkcode TriggerId}. */
+class Trigger implements TriggerId {
+  constructor(
+    readonly phase: EventPhase,
+    readonly event: SystemEvent,
+    readonly func: (...args: never[]) => unknown,
+    readonly args: readonly unknown[],
+  ) {}
+
+  call(): unknown {
+    return (this.func as (...args: unknown[]) => unknown)(...this.args);
+  }
+}
+
+/**
+ * The triggers of one system event, in three phases. Firing runs `before`;
+ * if some of those returned promises, `during` and `after` wait for all of
+ * them. Triggers are used up by firing.
+ */
+class ThreePhaseEvent {
+  readonly phases: Record<EventPhase, Trigger[]> = { before: [], during: [], after: [] };
+  #firing = false;
+
+  constructor(readonly report: (error: unknown) => void) {}
+
+  fire(): void {
+    if (this.#firing) return;
+    this.#firing = true;
+    const waits: Promise<unknown>[] = [];
+    const before = this.phases.before;
+    while (before.length > 0) {
+      const trigger = before.shift() as Trigger;
+      try {
+        const result = trigger.call();
+        if (isThenable(result)) {
+          waits.push(Promise.resolve(result).then(undefined, (error) => this.report(error)));
+        }
+      } catch (error) {
+        this.report(error);
+      }
+    }
+    if (waits.length === 0) {
+      this.#continueFiring();
+    } else {
+      void Promise.all(waits).then(() => this.#continueFiring());
+    }
+  }
+
+  #continueFiring(): void {
+    this.#firing = false;
+    for (const phase of [this.phases.during, this.phases.after]) {
+      while (phase.length > 0) {
+        const trigger = phase.shift() as Trigger;
+        try {
+          const result = trigger.call();
+          if (isThenable(result)) {
+            Promise.resolve(result).then(undefined, (error) => this.report(error));
+          }
+        } catch (error) {
+          this.report(error);
+        }
+      }
+    }
+  }
+}
+
+const PHASES: readonly EventPhase[] = ["before", "during", "after"];
+
+/**
+ * The reactor minus its way of waiting. Subclasses implement
+ * {@linkcode doIteration} (wait, then dispatch the ready descriptors with
+ * {@linkcode readOrWrite}) and may watch changes to the descriptor sets with
+ * {@linkcode descriptorChanged}.
+ *
+ * @example
+ * ```ts
+ * import { PollReactor } from "./poll.ts";
+ *
+ * const reactor = new PollReactor(); // any subclass works the same way
+ * reactor.addSystemEventTrigger("before", "shutdown", () => console.log("cleaning up"));
+ * reactor.callLater(0, () => reactor.stop());
+ * await reactor.run(); // cleaning up
+ * ```
+ */
+export abstract class ReactorBase implements IReactorCore, IReactorTime, IReactorFDSet {
+  /** The descriptors watched for reading, in the order added. */
+  protected readonly readers: Set<IReadDescriptor> = new Set();
+  /** The descriptors watched for writing, in the order added. */
+  protected readonly writers: Set<IWriteDescriptor> = new Set();
+
+  /**
+   * Where reports of unhandled errors go: stderr by default. Tests replace it
+   * to capture them.
+   */
+  writeErrorReport: (report: string) => void = (report) => console.error(report);
+
+  readonly #calls: DelayedCallQueue;
+  readonly #events = new Map<SystemEvent, ThreePhaseEvent>();
+  #running = false;
+  #started = false;
+  #stopped = true;
+  #startedBefore = false;
+  #justStopped = false;
+  #waiting = false;
+  #wakeRequested = false;
+  readonly #onInterrupt = (): void => this.#interrupted();
+
+  /** A reactor that has not run yet. Prefer `install()` and `mod.ts` in programs. */
+  constructor() {
+    this.#calls = new DelayedCallQueue(() => this.seconds(), () => this.wake());
+    this.addSystemEventTrigger("during", "startup", () => this.#reallyStartRunning());
+    this.addSystemEventTrigger("during", "shutdown", () => this.crash());
+  }
+
+  // -- IReactorCore --------------------------------------------------------
+
+  /** True once the loop has started, until it begins to stop. */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /**
+   * Run the loop until stopped. The `startup` triggers, and so the
+   * `callWhenRunning` functions, run before this returns. While running,
+   * Ctrl-C (SIGINT) stops the reactor gracefully; a second Ctrl-C ends the
+   * loop at once (`crash`).
+   *
+   * @returns a promise that settles when the loop has ended, after the
+   *   `shutdown` triggers
+   * @throws {ReactorAlreadyRunning} if it is running
+   * @throws {ReactorNotRestartable} if it has run before
+   */
+  run(): Promise<void> {
+    if (this.#started) throw new ReactorAlreadyRunning();
+    if (this.#startedBefore) throw new ReactorNotRestartable();
+    this.#started = true;
+    this.#startedBefore = true;
+    this.#stopped = false;
+    listenForInterrupt(this.#onInterrupt);
+    try {
+      this.fireSystemEvent("startup");
+    } catch (error) {
+      stopListeningForInterrupt(this.#onInterrupt);
+      throw error;
+    }
+    return this.#mainLoop();
+  }
+
+  /**
+   * Stop gracefully: the `shutdown` triggers run at the end of the next
+   * round of delayed calls, then the loop ends.
+   *
+   * @throws {ReactorNotRunning} if not running, or already stopping
+   */
+  stop(): void {
+    if (this.#stopped) throw new ReactorNotRunning();
+    this.#stopped = true;
+    this.#justStopped = true;
+    this.wake();
+  }
+
+  /** End the loop at once, without the `shutdown` triggers. */
+  crash(): void {
+    this.#started = false;
+    this.#running = false;
+    this.#stopped = true;
+    this.wake();
+  }
+
+  /**
+   * Run the triggers of `event`, phase by phase.
+   *
+   * @param event the event to fire
+   */
+  fireSystemEvent(event: SystemEvent): void {
+    this.#events.get(event)?.fire();
+  }
+
+  /**
+   * Call `f(...args)` when `event` fires, in `phase`.
+   *
+   * @param phase `before`, `during` or `after`
+   * @param event the event
+   * @param f the trigger; in `before`, it may return a promise to delay the later phases
+   * @param args its arguments
+   * @returns the handle for {@linkcode removeSystemEventTrigger}
+   */
+  addSystemEventTrigger<Args extends unknown[]>(
+    phase: EventPhase,
+    event: SystemEvent,
+    f: (...args: Args) => unknown,
+    ...args: Args
+  ): TriggerId {
+    if (!PHASES.includes(phase)) {
+      throw new RangeError(`addSystemEventTrigger: unknown phase ${JSON.stringify(phase)}`);
+    }
+    if (typeof f !== "function") {
+      throw new TypeError(`addSystemEventTrigger: expected a function, got ${typeof f}`);
+    }
+    let systemEvent = this.#events.get(event);
+    if (systemEvent === undefined) {
+      systemEvent = new ThreePhaseEvent((error) => this.reportError(error));
+      this.#events.set(event, systemEvent);
+    }
+    const trigger = new Trigger(phase, event, f as (...args: never[]) => unknown, args);
+    systemEvent.phases[phase].push(trigger);
+    return trigger;
+  }
+
+  /**
+   * Remove a trigger that has not run yet.
+   *
+   * @param triggerId what {@linkcode addSystemEventTrigger} returned
+   * @throws {Error} if it is unknown, already run or already removed
+   */
+  removeSystemEventTrigger(triggerId: TriggerId): void {
+    const list = this.#events.get(triggerId.event)?.phases[triggerId.phase];
+    const index = list === undefined ? -1 : list.indexOf(triggerId as Trigger);
+    if (list === undefined || index < 0) {
+      throw new Error("removeSystemEventTrigger: no such trigger (already run or removed?)");
+    }
+    list.splice(index, 1);
+  }
+
+  /**
+   * Call `f(...args)` now if running, otherwise just after the loop starts.
+   *
+   * @param f the function
+   * @param args its arguments
+   * @returns the trigger handle when deferred, undefined when called at once
+   */
+  callWhenRunning<Args extends unknown[]>(
+    f: (...args: Args) => unknown,
+    ...args: Args
+  ): TriggerId | undefined {
+    if (this.#running) {
+      f(...args);
+      return undefined;
+    }
+    return this.addSystemEventTrigger("after", "startup", f, ...args);
+  }
+
+  // -- IReactorTime --------------------------------------------------------
+
+  /**
+   * The reactor's clock: seconds since the epoch, from a monotonic source
+   * (`performance.timeOrigin + performance.now()`), so it never goes back.
+   *
+   * @returns seconds, with a fractional part
+   */
+  seconds(): number {
+    return (performance.timeOrigin + performance.now()) / 1000;
+  }
+
+  /**
+   * Call `f(...args)` `delay` seconds from now.
+   *
+   * @param delay seconds, 0 or more
+   * @param f the function
+   * @param args its arguments
+   * @returns the call's handle
+   */
+  callLater<Args extends unknown[]>(
+    delay: number,
+    f: (...args: Args) => unknown,
+    ...args: Args
+  ): DelayedCall {
+    return this.#calls.schedule(delay, f, args);
+  }
+
+  /** @returns the calls not yet run or cancelled */
+  getDelayedCalls(): DelayedCall[] {
+    return this.#calls.pending();
+  }
+
+  // -- IReactorFDSet -------------------------------------------------------
+
+  /** @param reader the descriptor to watch for reading */
+  addReader(reader: IReadDescriptor): void {
+    if (this.readers.has(reader)) return;
+    this.readers.add(reader);
+    this.descriptorChanged(reader);
+    this.wake();
+  }
+
+  /** @param writer the descriptor to watch for writing */
+  addWriter(writer: IWriteDescriptor): void {
+    if (this.writers.has(writer)) return;
+    this.writers.add(writer);
+    this.descriptorChanged(writer);
+    this.wake();
+  }
+
+  /** @param reader the descriptor to stop watching for reading */
+  removeReader(reader: IReadDescriptor): void {
+    if (!this.readers.delete(reader)) return;
+    this.descriptorChanged(reader);
+    this.wake();
+  }
+
+  /** @param writer the descriptor to stop watching for writing */
+  removeWriter(writer: IWriteDescriptor): void {
+    if (!this.writers.delete(writer)) return;
+    this.descriptorChanged(writer);
+    this.wake();
+  }
+
+  /** @returns every descriptor removed, each once; none gets `connectionLost` */
+  removeAll(): IFileDescriptor[] {
+    const removed = new Set<IFileDescriptor>([...this.readers, ...this.writers]);
+    for (const descriptor of removed) this.#forget(descriptor);
+    if (removed.size > 0) this.wake();
+    return [...removed];
+  }
+
+  /** @returns the descriptors watched for reading */
+  getReaders(): IReadDescriptor[] {
+    return [...this.readers];
+  }
+
+  /** @returns the descriptors watched for writing */
+  getWriters(): IWriteDescriptor[] {
+    return [...this.writers];
+  }
+
+  // -- for subclasses ------------------------------------------------------
+
+  /**
+   * Wait for ready descriptors, at most `timeout` seconds (null: no limit),
+   * then call {@linkcode readOrWrite} for each. The wait must go through
+   * {@linkcode waitFor} so that the reactor can wake itself.
+   *
+   * @param timeout seconds to wait at most, or null to wait until something happens
+   */
+  protected abstract doIteration(timeout: number | null): Promise<void>;
+
+  /**
+   * Called after a descriptor was added to or removed from the reader or
+   * writer set (`readers`/`writers` already show the change).
+   *
+   * @param _descriptor the descriptor
+   */
+  protected descriptorChanged(_descriptor: IFileDescriptor): void {}
+
+  /**
+   * Await the socket layer's wait (`selectAsync`, `pollAsync`), marking the
+   * reactor as idle meanwhile: a `callLater`, `addReader`, `stop`... made
+   * by code outside the loop while it waits then calls `wakeUp()` so the
+   * wait returns at once.
+   *
+   * @param wait the promise of the wait, already started
+   * @returns what the wait gave
+   */
+  protected async waitFor<T>(wait: Promise<T>): Promise<T> {
+    this.#waiting = true;
+    this.#wakeRequested = false;
+    try {
+      return await wait;
+    } finally {
+      this.#waiting = false;
+    }
+  }
+
+  /** Make a wait in progress return at once; nothing if the loop is not waiting. */
+  protected wake(): void {
+    if (this.#waiting && !this.#wakeRequested) {
+      this.#wakeRequested = true;
+      wakeUp();
+    }
+  }
+
+  /**
+   * Call `doRead()` (or `doWrite()`) on a ready descriptor. A descriptor
+   * whose `fileno()` is -1 is lost. If the call returns an error, or throws
+   * (reported as unhandled), the descriptor is removed and told why with
+   * `connectionLost`.
+   *
+   * @param descriptor the ready descriptor
+   * @param reading true for `doRead`, false for `doWrite`
+   */
+  protected readOrWrite(descriptor: IReadDescriptor | IWriteDescriptor, reading: boolean): void {
+    let reason: Error | undefined;
+    try {
+      if (descriptor.fileno() === -1) {
+        reason = new ConnectionFdescWentAway();
+      } else {
+        const result = reading
+          ? (descriptor as IReadDescriptor).doRead()
+          : (descriptor as IWriteDescriptor).doWrite();
+        if (result) reason = result instanceof Error ? result : new Error(String(result));
+      }
+    } catch (error) {
+      this.reportError(error, logPrefixOf(descriptor));
+      reason = error instanceof Error ? error : new Error(String(error));
+    }
+    if (reason !== undefined) this.disconnect(descriptor, reason);
+  }
+
+  /**
+   * Stop watching a descriptor for reading and writing and call its
+   * `connectionLost(reason)` (errors from it are reported).
+   *
+   * @param descriptor the descriptor
+   * @param reason why it ended
+   */
+  protected disconnect(descriptor: IFileDescriptor, reason: Error): void {
+    this.#forget(descriptor);
+    try {
+      descriptor.connectionLost(reason);
+    } catch (error) {
+      this.reportError(error, logPrefixOf(descriptor));
+    }
+  }
+
+  /**
+   * Report an error nobody caught, on {@linkcode writeErrorReport}.
+   *
+   * @param error what was thrown
+   * @param logPrefix who was being called, if known
+   */
+  protected reportError(error: unknown, logPrefix?: string): void {
+    this.writeErrorReport(formatUnhandledError(error, logPrefix));
+  }
+
+  /**
+   * Run the delayed calls due now, in order, then fire `shutdown` if `stop()`
+   * was called. Calls scheduled meanwhile wait for the next round.
+   */
+  protected runUntilCurrent(): void {
+    const calls = this.#calls;
+    for (const call of calls.takeDue(this.seconds())) {
+      try {
+        const result = calls.runTaken(call);
+        if (isThenable(result)) {
+          Promise.resolve(result).then(undefined, (error) => this.reportError(error));
+        }
+      } catch (error) {
+        this.reportError(error);
+      }
+    }
+    if (this.#justStopped) {
+      this.#justStopped = false;
+      this.fireSystemEvent("shutdown");
+    }
+  }
+
+  /**
+   * How long the next wait may last: until the next delayed call is due.
+   *
+   * @returns seconds (0 if a call is due or the reactor is stopping), or null for no limit
+   */
+  protected timeout(): number | null {
+    if (this.#justStopped || !this.#started) return 0;
+    const next = this.#calls.nextDueTime();
+    if (next === undefined) return null;
+    return Math.min(Math.max(0, next - this.seconds()), LONGEST_WAIT_SECONDS);
+  }
+
+  // -- private ---------------------------------------------------------------
+
+  #forget(descriptor: IFileDescriptor): void {
+    const wasReader = this.readers.delete(descriptor as IReadDescriptor);
+    const wasWriter = this.writers.delete(descriptor as IWriteDescriptor);
+    if (wasReader || wasWriter) this.descriptorChanged(descriptor);
+  }
+
+  #reallyStartRunning(): void {
+    this.#running = true;
+  }
+
+  #interrupted(): void {
+    if (this.#stopped) {
+      this.crash();
+    } else {
+      this.stop();
+    }
+  }
+
+  async #mainLoop(): Promise<void> {
+    let failuresInARow = 0;
+    try {
+      while (this.#started) {
+        try {
+          this.runUntilCurrent();
+          if (!this.#started) break;
+          await this.doIteration(this.timeout());
+          failuresInARow = 0;
+        } catch (error) {
+          this.writeErrorReport("Unexpected error in main loop.");
+          this.reportError(error);
+          if (++failuresInARow >= 100) {
+            this.crash();
+            throw error;
+          }
+        }
+      }
+    } finally {
+      stopListeningForInterrupt(this.#onInterrupt);
+    }
+  }
+}
+
+function logPrefixOf(descriptor: IFileDescriptor): string {
+  try {
+    return descriptor.logPrefix();
+  } catch {
+    return "-";
+  }
+}
+
+function listenForInterrupt(listener: () => void): void {
+  try {
+    Deno.addSignalListener("SIGINT", listener);
+  } catch {
+    // No signals here (a worker, say): the reactor just cannot be interrupted.
+  }
+}
+
+function stopListeningForInterrupt(listener: () => void): void {
+  try {
+    Deno.removeSignalListener("SIGINT", listener);
+  } catch {
+    // Never added.
+  }
+}
+
+// -- the installed reactor ---------------------------------------------------
+
+let installedReactor: ReactorBase | undefined;
+
+/**
+ * Make `reactor` the program's reactor, the one `mod.ts` exports. Called by
+ * `install()` in `select.ts` and `poll.ts`.
+ *
+ * @example
+ * ```ts
+ * import { installReactor } from "./base.ts";
+ * import { PollReactor } from "./poll.ts";
+ * const reactor = installReactor(new PollReactor());
+ * ```
+ *
+ * @param reactor the reactor to install
+ * @returns the same reactor
+ * @throws {ReactorAlreadyInstalledError} if a reactor is installed already
+ */
+export function installReactor<R extends ReactorBase>(reactor: R): R {
+  if (installedReactor !== undefined) throw new ReactorAlreadyInstalledError();
+  installedReactor = reactor;
+  return reactor;
+}
+
+/**
+ * The installed reactor, if any (importing `mod.ts` installs the default).
+ *
+ * @example
+ * ```ts
+ * import { getInstalledReactor } from "./base.ts";
+ * console.log(getInstalledReactor() === undefined); // true until something installs one
+ * ```
+ *
+ * @returns the reactor, or undefined
+ */
+export function getInstalledReactor(): ReactorBase | undefined {
+  return installedReactor;
+}
