@@ -11,7 +11,7 @@
  * @module
  */
 
-import { ROOT } from "../tests/helpers/process.ts";
+import { ROOT } from "../lib/process.ts";
 
 export { ROOT };
 

@@ -15,7 +15,7 @@
  */
 
 import { fixed, machine, makeBigPoem, measure, median, parseDuration, ROOT } from "./lib.ts";
-import { startServers } from "../tests/helpers/process.ts";
+import { startServers } from "../lib/process.ts";
 import { Poll, POLLIN, select, sleep, Socket, WouldBlock } from "../lib/socket/mod.ts";
 
 const POEM_MIB = Number(Deno.args[0] ?? 256);

@@ -1,0 +1,369 @@
+/**
+ * Running the lesson scripts as child processes, for the tests and the tour
+ * (`deno task demo`): spawning a script with `deno run`, reading its stdout
+ * line by line with the time each line arrived, and starting slow poetry
+ * servers on free ports.
+ *
+ * @example
+ * ```ts
+ * import { runScript, startServers } from "./process.ts";
+ *
+ * const servers = await startServers([{ poetryFile: "poetry/science.txt", delay: 0.01 }]);
+ * try {
+ *   const result = await runScript("blocking-client/get-poetry.ts", [String(servers[0].port)]);
+ *   console.log(result.code, result.lines.map((line) => line.text));
+ * } finally {
+ *   await Promise.all(servers.map((server) => server.stop()));
+ * }
+ * ```
+ *
+ * @module
+ */
+
+/** The repository's root directory, as a path ending without a slash. */
+export const ROOT: string = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+
+/**
+ * The absolute path of a file of the repository.
+ *
+ * @example
+ * ```ts
+ * import { repoPath } from "./process.ts";
+ * const poem = Deno.readFileSync(repoPath("poetry/science.txt"));
+ * ```
+ *
+ * @param relative the path from the repository's root
+ * @returns the absolute path
+ */
+export function repoPath(relative: string): string {
+  return `${ROOT}/${relative}`;
+}
+
+/**
+ * One line of a child's output and when it arrived.
+ *
+ * @example
+ * ```ts
+ * import type { TimedLine } from "./process.ts";
+ * const line: TimedLine = { text: "Sending 10 bytes", at: 12.5 };
+ * ```
+ */
+export interface TimedLine {
+  /** The line, without its newline. */
+  text: string;
+  /** Milliseconds from the child's start to the line's arrival. */
+  at: number;
+}
+
+/**
+ * How a child ended.
+ *
+ * @example
+ * ```ts
+ * import type { Outcome } from "./process.ts";
+ * const ok = (outcome: Outcome) => outcome.code === 0 && outcome.stderr === "";
+ * ```
+ */
+export interface Outcome {
+  /** The exit status (128 + N when killed by signal N). */
+  code: number;
+  /** The signal that killed it, if one did. */
+  signal: Deno.Signal | null;
+  /** Every stdout line, with its arrival time. */
+  lines: TimedLine[];
+  /** All of stderr. */
+  stderr: string;
+  /** Milliseconds from the start to the exit. */
+  elapsedMs: number;
+}
+
+/** Options of a {@linkcode ScriptProcess}. */
+export interface ScriptOptions {
+  /** Called with each stdout line as it arrives. */
+  onLine?: (line: TimedLine) => void;
+}
+
+/** A `deno run` of one lesson script, whose stdout is read as it arrives. */
+export class ScriptProcess {
+  /** The stdout lines read so far. */
+  readonly lines: TimedLine[] = [];
+  readonly #child: Deno.ChildProcess;
+  readonly #start: number;
+  readonly #stdoutDone: Promise<void>;
+  readonly #stderr: Promise<string>;
+  #waiters: Array<() => void> = [];
+  readonly #onLine?: (line: TimedLine) => void;
+  #stdoutEnded = false;
+
+  /**
+   * Starts `deno run -N -R SCRIPT ARGS...` in the repository's root.
+   *
+   * @example
+   * ```ts
+   * import { ScriptProcess } from "./process.ts";
+   * const server = new ScriptProcess("blocking-server/slowpoetry.ts", ["poetry/science.txt"]);
+   * await server.waitForLine((line) => line.startsWith("Serving"));
+   * server.kill();
+   * await server.finished();
+   * ```
+   *
+   * @param script the script's path from the repository's root
+   * @param args its arguments
+   */
+  constructor(script: string, args: string[], options: ScriptOptions = {}) {
+    this.#start = performance.now();
+    this.#onLine = options.onLine;
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-N", "-R", script, ...args],
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    this.#stdoutDone = this.#readStdout();
+    this.#stderr = new Response(this.#child.stderr).text();
+  }
+
+  async #readStdout(): Promise<void> {
+    let pending = "";
+    const decoder = new TextDecoder();
+    for await (const bytes of this.#child.stdout) {
+      const at = performance.now() - this.#start;
+      pending += decoder.decode(bytes, { stream: true });
+      const parts = pending.split("\n");
+      pending = parts.pop() ?? "";
+      for (const text of parts) this.#add({ text, at });
+      this.#wake();
+    }
+    pending += decoder.decode();
+    if (pending !== "") this.#add({ text: pending, at: performance.now() - this.#start });
+    this.#stdoutEnded = true;
+    this.#wake();
+  }
+
+  #add(line: TimedLine): void {
+    this.lines.push(line);
+    this.#onLine?.(line);
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** The process id. */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  /**
+   * Waits until a stdout line (already read or still to come) satisfies
+   * `test`, and returns it.
+   *
+   * @example
+   * ```ts
+   * import { ScriptProcess } from "./process.ts";
+   * const server = new ScriptProcess("blocking-server/slowpoetry.ts", ["poetry/science.txt"]);
+   * const line = await server.waitForLine((text) => text.startsWith("Serving"));
+   * ```
+   *
+   * @param test what the line must satisfy
+   * @param timeoutMs how long to wait before failing
+   * @returns the first line that satisfies `test`
+   * @throws {Error} when stdout ends or the time runs out first
+   */
+  async waitForLine(test: (text: string) => boolean, timeoutMs = 10_000): Promise<TimedLine> {
+    const deadline = performance.now() + timeoutMs;
+    let checked = 0;
+    while (true) {
+      for (; checked < this.lines.length; checked++) {
+        if (test(this.lines[checked].text)) return this.lines[checked];
+      }
+      if (this.#stdoutEnded) {
+        throw new Error(`stdout ended without the line; stderr: ${await this.#stderr}`);
+      }
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        throw new Error(`no such line within ${timeoutMs} ms: ${JSON.stringify(this.lines)}`);
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        timer = setTimeout(resolve, left);
+      });
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Sends a signal (SIGTERM unless told); harmless if the child has exited.
+   *
+   * @example
+   * ```ts
+   * import { ScriptProcess } from "./process.ts";
+   * const server = new ScriptProcess("blocking-server/slowpoetry.ts", ["poetry/science.txt"]);
+   * server.kill("SIGINT");
+   * ```
+   *
+   * @param signal the signal to send
+   */
+  kill(signal: Deno.Signal = "SIGTERM"): void {
+    try {
+      this.#child.kill(signal);
+    } catch {
+      // it has exited already
+    }
+  }
+
+  /**
+   * Waits for the child to exit and for all its output.
+   *
+   * @example
+   * ```ts
+   * import { ScriptProcess } from "./process.ts";
+   * const client = new ScriptProcess("blocking-client/get-poetry.ts", []);
+   * const outcome = await client.finished();
+   * ```
+   *
+   * @param timeoutMs how long to wait before killing it (SIGKILL) and failing
+   * @returns how it ended
+   */
+  async finished(timeoutMs = 60_000): Promise<Outcome> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timedOut = false;
+    const status = await Promise.race([
+      this.#child.status,
+      new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), timeoutMs)),
+    ]);
+    clearTimeout(timer);
+    if (status === null) {
+      timedOut = true;
+      this.kill("SIGKILL");
+    }
+    const finalStatus = await this.#child.status;
+    const elapsedMs = performance.now() - this.#start;
+    await this.#stdoutDone;
+    const stderr = await this.#stderr;
+    if (timedOut) throw new Error(`still running after ${timeoutMs} ms; stderr: ${stderr}`);
+    return {
+      code: finalStatus.code,
+      signal: finalStatus.signal,
+      lines: this.lines,
+      stderr,
+      elapsedMs,
+    };
+  }
+}
+
+/**
+ * Runs a script to its end.
+ *
+ * @example
+ * ```ts
+ * import { runScript } from "./process.ts";
+ * const outcome = await runScript("blocking-client/get-poetry.ts", ["--help"]);
+ * ```
+ *
+ * @param script the script's path from the repository's root
+ * @param args its arguments
+ * @param timeoutMs how long it may take
+ * @returns how it ended
+ */
+export function runScript(script: string, args: string[], timeoutMs = 60_000): Promise<Outcome> {
+  return new ScriptProcess(script, args).finished(timeoutMs);
+}
+
+/**
+ * How to start one slow poetry server.
+ *
+ * @example
+ * ```ts
+ * import type { ServerSpec } from "./process.ts";
+ * const spec: ServerSpec = { poetryFile: "poetry/ecstasy.txt", numBytes: 30, delay: 0.01 };
+ * ```
+ */
+export interface ServerSpec {
+  /** The poem, from the repository's root or absolute. */
+  poetryFile: string;
+  /** Seconds after each chunk (`--delay`); the server's default when absent. */
+  delay?: number;
+  /** Bytes per chunk (`--num-bytes`); the server's default when absent. */
+  numBytes?: number;
+  /** The port to listen on; 0 (a free port) when absent. */
+  port?: number;
+}
+
+/**
+ * A running slow poetry server.
+ *
+ * @example
+ * ```ts
+ * import type { RunningServer } from "./process.ts";
+ * const address = (server: RunningServer) => `127.0.0.1:${server.port}`;
+ * ```
+ */
+export interface RunningServer {
+  /** The port it printed in `Serving FILE on port N.`. */
+  port: number;
+  /** Its process. */
+  process: ScriptProcess;
+  /** Kills it (SIGTERM) and waits for it to exit. */
+  stop(): Promise<Outcome>;
+}
+
+/**
+ * Starts slow poetry servers on 127.0.0.1 and free ports, and waits until
+ * each has said which port it serves on.
+ *
+ * @example
+ * ```ts
+ * import { startServers } from "./process.ts";
+ * const servers = await startServers([
+ *   { poetryFile: "poetry/ecstasy.txt", numBytes: 30, delay: 0.01 },
+ *   { poetryFile: "poetry/fascination.txt", delay: 0.01 },
+ * ]);
+ * const ports = servers.map((server) => String(server.port));
+ * await Promise.all(servers.map((server) => server.stop()));
+ * ```
+ *
+ * @param specs one per server
+ * @returns the servers, in the order given
+ */
+export async function startServers(specs: ServerSpec[]): Promise<RunningServer[]> {
+  const processes = specs.map((spec) => {
+    const args = ["--iface", "127.0.0.1", "--port", String(spec.port ?? 0)];
+    if (spec.delay !== undefined) args.push("--delay", String(spec.delay));
+    if (spec.numBytes !== undefined) args.push("--num-bytes", String(spec.numBytes));
+    return new ScriptProcess("blocking-server/slowpoetry.ts", [...args, spec.poetryFile]);
+  });
+  const servers: RunningServer[] = [];
+  try {
+    for (const [index, process] of processes.entries()) {
+      const line = await process.waitForLine((text) => text.startsWith("Serving ")).catch(
+        async () => {
+          process.kill("SIGKILL");
+          const { stderr } = await process.finished();
+          const why = stderr.trim().split("\n")[0] || "it exited";
+          throw new Error(`the server of ${specs[index].poetryFile} did not start: ${why}`);
+        },
+      );
+      const match = /^Serving (.+) on port (\d+)\.$/.exec(line.text);
+      if (match === null) throw new Error(`unexpected first line: ${line.text}`);
+      servers.push({
+        port: Number(match[2]),
+        process,
+        stop: () => {
+          process.kill();
+          return process.finished();
+        },
+      });
+    }
+  } catch (error) {
+    for (const process of processes) process.kill("SIGKILL");
+    await Promise.allSettled(processes.map((process) => process.finished()));
+    throw error;
+  }
+  return servers;
+}
