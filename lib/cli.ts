@@ -226,8 +226,10 @@ export function startStopwatch(): () => number {
  * ```
  */
 export interface OptionSpec {
-  /** What the value stands for in the help (`N`, `HOST`). */
-  metavar: string;
+  /** What the value stands for in the help (`N`, `HOST`); flags have none. */
+  metavar?: string;
+  /** A flag takes no value: it is `"true"` when given, else its default. */
+  flag?: boolean;
   /** One line saying what the option does. */
   help: string;
   /** The value when the option is not given; without it the value is `undefined`. */
@@ -303,7 +305,8 @@ export function helpText<T extends Record<string, OptionSpec>>(spec: CommandSpec
   const rows: [string, string][] = [["-h, --help", "show this help and exit"]];
   for (const [name, option] of Object.entries(spec.options ?? {})) {
     const byDefault = option.default === undefined ? "" : ` (default: ${option.default})`;
-    rows.push([`--${name} ${option.metavar}`, option.help + byDefault]);
+    const left = option.flag ? `--${name}` : `--${name} ${option.metavar ?? "VALUE"}`;
+    rows.push([left, option.help + byDefault]);
   }
   const width = Math.max(...rows.map(([left]) => left.length)) + 2;
   const optionLines = rows.map(([left, right]) => `  ${left.padEnd(width)}${right}`);
@@ -352,7 +355,9 @@ export function parseCommandLine<T extends Record<string, OptionSpec>, R>(
   const config: Record<string, { type: "string" | "boolean"; short?: string }> = {
     help: { type: "boolean", short: "h" },
   };
-  for (const name of Object.keys(spec.options ?? {})) config[name] = { type: "string" };
+  for (const [name, option] of Object.entries(spec.options ?? {})) {
+    config[name] = { type: option.flag ? "boolean" : "string" };
+  }
   let parsed;
   try {
     parsed = parseArgs({ args, options: config, allowPositionals: true, strict: true });
@@ -368,7 +373,7 @@ export function parseCommandLine<T extends Record<string, OptionSpec>, R>(
   const values: Record<string, string | undefined> = {};
   for (const [name, option] of Object.entries(spec.options ?? {})) {
     const given = parsed.values[name];
-    values[name] = typeof given === "string" ? given : option.default;
+    values[name] = typeof given === "string" ? given : given === true ? "true" : option.default;
   }
   try {
     return interpret({ values: values as OptionValues<T>, positionals: parsed.positionals });

@@ -1,0 +1,139 @@
+/**
+ * The tour of Parts 2 to 4 (`deno task demo`): it starts the article's three slow poetry
+ * servers, runs the four clients against them one after another (blocking, asynchronous,
+ * reactor, broken reactor), shows their output as it comes, then a table of what each
+ * did and a timeline of each, drawn from the times its lines arrived.
+ *
+ * @module
+ */
+
+import { fail, parseCommandLine, parseNumber, parsePort } from "../lib/cli.ts";
+import { type RunningServer, ScriptProcess, startServers } from "../lib/process.ts";
+import { type ClientRun, drawTimeline, summarize } from "./timeline.ts";
+
+const settings = parseCommandLine(Deno.args, {
+  usage: "[--fast] [--scale F] [--base-port N]",
+  description: `
+A tour of Parts 2 to 4 of the article. It starts three slow poetry servers
+(poetry/ecstasy.txt 30 bytes at a time, poetry/fascination.txt and
+poetry/science.txt 10 bytes at a time, every 0.1 s), then runs against them, in
+turn, the blocking client and the asynchronous client of Part 2, and the reactor
+client and the broken reactor client of Part 4. At the end: a table of times,
+poems and bytes, and one timeline per client (a row per task, time across, a
+mark where bytes arrived). It takes about a minute; --fast scales every delay
+down ten times (about ten seconds). The servers are stopped on exit, Ctrl-C
+included.
+
+  deno task demo
+  deno task demo --fast`,
+  options: {
+    fast: { flag: true, help: "every delay ten times shorter (0.01 s)" },
+    scale: { metavar: "F", help: "multiply every delay by F (--fast is 0.1)" },
+    "base-port": {
+      metavar: "N",
+      help: "serve on ports N, N+1, N+2 (default: free ports)",
+      default: "0",
+    },
+  },
+}, ({ values }) => ({
+  scale: values.scale !== undefined
+    ? parseNumber(values.scale, "--scale", { min: 0 })
+    : values.fast
+    ? 0.1
+    : 1,
+  basePort: parsePort(values["base-port"]),
+}));
+
+const DELAY = 0.1 * settings.scale;
+const POEMS = [
+  { poetryFile: "poetry/ecstasy.txt", numBytes: 30 },
+  { poetryFile: "poetry/fascination.txt", numBytes: 10 },
+  { poetryFile: "poetry/science.txt", numBytes: 10 },
+];
+const CLIENTS = [
+  { name: "blocking client", part: "Part 2", script: "blocking-client/get-poetry.ts" },
+  { name: "async client", part: "Part 2", script: "async-client/get-poetry.ts" },
+  { name: "reactor client", part: "Part 4", script: "twisted-client/get-poetry.ts" },
+  { name: "broken client", part: "Part 4", script: "twisted-client/get-poetry-broken.ts" },
+];
+
+let servers: RunningServer[] = [];
+let running: ScriptProcess | null = null;
+
+/** Stops whatever runs: the servers, and the client under way. */
+async function cleanUp(): Promise<void> {
+  running?.kill("SIGKILL");
+  const stopping = servers.map((server) => server.stop());
+  servers = [];
+  await Promise.allSettled(stopping);
+}
+
+const onSignal = async () => {
+  console.log("\nInterrupted: stopping the servers.");
+  await cleanUp();
+  Deno.exit(130);
+};
+Deno.addSignalListener("SIGINT", onSignal);
+Deno.addSignalListener("SIGTERM", onSignal);
+
+try {
+  console.log(`Starting three slow poetry servers (a chunk every ${DELAY} s):`);
+  servers = await startServers(POEMS.map((poem, index) => ({
+    ...poem,
+    delay: DELAY,
+    port: settings.basePort === 0 ? 0 : settings.basePort + index,
+  })));
+} catch (error) {
+  await cleanUp();
+  fail((error as Error).message, 1);
+}
+const ports = servers.map((server) => String(server.port));
+for (const [index, server] of servers.entries()) {
+  const { poetryFile, numBytes } = POEMS[index];
+  console.log(`  ${poetryFile} on port ${server.port}, ${numBytes} bytes at a time`);
+}
+
+const runs: ClientRun[] = [];
+for (const client of CLIENTS) {
+  console.log(`\n== ${client.part}: the ${client.name} ==`);
+  console.log(`$ deno run -N -R ${client.script} ${ports.join(" ")}`);
+  running = new ScriptProcess(client.script, ports, {
+    onLine: (line) => console.log(`  ${line.text}`),
+  });
+  const outcome = await running.finished(300_000);
+  running = null;
+  if (outcome.code !== 0) {
+    await cleanUp();
+    fail(`the ${client.name} failed (exit ${outcome.code}): ${outcome.stderr.trim()}`, 1);
+  }
+  runs.push(summarize(client.name, outcome.lines));
+}
+await cleanUp();
+Deno.removeSignalListener("SIGINT", onSignal);
+Deno.removeSignalListener("SIGTERM", onSignal);
+
+console.log("\n== What each client did ==\n");
+const header = ["client", "total time", "poems", "bytes"];
+const rows = runs.map((run) => [run.name, `${run.seconds.toFixed(2)} s`, run.poems, run.bytes]);
+const widths = header.map((title, column) =>
+  Math.max(title.length, ...rows.map((row) => String(row[column]).length))
+);
+const line = (cells: Array<string | number>) =>
+  cells.map((cell, column) =>
+    column === 0 ? String(cell).padEnd(widths[column]) : String(cell).padStart(widths[column])
+  ).join("   ");
+console.log(line(header));
+console.log(widths.map((width) => "-".repeat(width)).join("   "));
+for (const row of rows) console.log(line(row));
+
+console.log("\n== Timelines: a row per task, time across; █ bytes arrived, ─ under way ==");
+for (const run of runs) {
+  console.log(`\nThe ${run.name} (${run.seconds.toFixed(2)} s):`);
+  for (const row of drawTimeline(run)) console.log(row);
+}
+console.log(
+  "\nThe blocking client's tasks follow one another: the total is the sum of the servers'" +
+    "\ntimes. The asynchronous and reactor clients' tasks run side by side: the total is" +
+    "\nthe longest server's time. The broken client blocks inside doRead, yet finishes" +
+    "\nearly: the operating system buffered the other poems while it waited on the first.",
+);
