@@ -81,6 +81,8 @@ export interface Outcome {
 export interface ScriptOptions {
   /** Called with each stdout line as it arrives. */
   onLine?: (line: TimedLine) => void;
+  /** Deno's permission flags for the script; `-N -R` when absent. */
+  permissions?: string[];
 }
 
 /** A `deno run` of one lesson script, whose stdout is read as it arrives. */
@@ -114,7 +116,7 @@ export class ScriptProcess {
     this.#start = performance.now();
     this.#onLine = options.onLine;
     this.#child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-N", "-R", script, ...args],
+      args: ["run", ...(options.permissions ?? ["-N", "-R"]), script, ...args],
       cwd: ROOT,
       stdin: "null",
       stdout: "piped",

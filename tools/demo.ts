@@ -68,7 +68,10 @@ async function cleanUp(): Promise<void> {
   await Promise.allSettled(stopping);
 }
 
+let interrupted = false;
 const onSignal = async () => {
+  if (interrupted) return;
+  interrupted = true;
   console.log("\nInterrupted: stopping the servers.");
   await cleanUp();
   Deno.exit(130);
@@ -102,6 +105,7 @@ for (const client of CLIENTS) {
   });
   const outcome = await running.finished(300_000);
   running = null;
+  if (interrupted) await new Promise(() => {}); // the signal handler ends the program
   if (outcome.code !== 0) {
     await cleanUp();
     fail(`the ${client.name} failed (exit ${outcome.code}): ${outcome.stderr.trim()}`, 1);
