@@ -12,13 +12,12 @@ import {
   fail,
   formatAddress,
   formatDuration,
-  type HostPort,
   parseAddress,
   parseCommandLine,
   startStopwatch,
   UsageError,
 } from "../lib/cli.ts";
-import { select, Socket, SocketError, WouldBlock } from "../lib/socket/mod.ts";
+import { type Address, select, Socket, SocketError, WouldBlock } from "../lib/socket/mod.ts";
 
 const addresses = parseCommandLine(Deno.args, {
   usage: "[HOST:]PORT ...",
@@ -38,14 +37,14 @@ printing a line for every batch of bytes that arrives. HOST defaults to
 class Task {
   readonly chunks: Uint8Array[] = []; // the poem so far, as it arrived
   bytes = 0;
-  constructor(readonly number: number, readonly address: HostPort, readonly socket: Socket) {}
+  constructor(readonly number: number, readonly address: Address, readonly socket: Socket) {}
   fileno(): number {
     return this.socket.fileno();
   }
 }
 
 /** Connects (blocking), then makes the socket non-blocking for the loop. */
-function connect(address: HostPort): Socket {
+function connect(address: Address): Socket {
   const socket = new Socket();
   try {
     socket.connect(address); // blocks, but only until the server accepts

@@ -12,13 +12,12 @@ import {
   fail,
   formatAddress,
   formatDuration,
-  type HostPort,
   parseAddress,
   parseCommandLine,
   startStopwatch,
   UsageError,
 } from "../lib/cli.ts";
-import { Socket, SocketError } from "../lib/socket/mod.ts";
+import { type Address, Socket, SocketError } from "../lib/socket/mod.ts";
 
 const addresses = parseCommandLine(Deno.args, {
   usage: "[HOST:]PORT ...",
@@ -35,7 +34,7 @@ and 10002 (see blocking-server/slowpoetry.ts --help):
 });
 
 /** Downloads one whole poem, as the list of chunks it arrived in. */
-function getPoetry(address: HostPort): Uint8Array[] {
+function getPoetry(address: Address): Uint8Array[] {
   const socket = new Socket();
   socket.connect(address); // blocks until connected (or refused)
   const chunks: Uint8Array[] = [];

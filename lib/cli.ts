@@ -22,18 +22,7 @@
  */
 
 import { parseArgs } from "node:util";
-
-/**
- * A host and a port, the shape of the socket layer's `Address` (Python's
- * `(host, port)` tuple).
- *
- * @example
- * ```ts
- * import type { HostPort } from "./cli.ts";
- * const server: HostPort = ["127.0.0.1", 10000];
- * ```
- */
-export type HostPort = [host: string, port: number];
+import type { Address } from "./socket/mod.ts";
 
 /**
  * The host an address means when it gives only a port.
@@ -101,7 +90,7 @@ export function parsePort(text: string): number {
  * @returns the host and the port
  * @throws {UsageError} when the port is not an integer from 0 to 65535
  */
-export function parseAddress(text: string): HostPort {
+export function parseAddress(text: string): Address {
   const colon = text.lastIndexOf(":");
   if (colon < 0) return [DEFAULT_HOST, parsePort(text)];
   let host = text.slice(0, colon);
@@ -121,7 +110,7 @@ export function parseAddress(text: string): HostPort {
  * @param address the host and the port
  * @returns the address as one string
  */
-export function formatAddress([host, port]: HostPort): string {
+export function formatAddress([host, port]: Address): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
