@@ -1,0 +1,660 @@
+/**
+ * The reactor's reader and writer machinery (IReactorFDSet and the dispatch of
+ * `doRead`/`doWrite`), what the Part 4 clients rely on, one suite run against
+ * each reactor (select and poll): the sets themselves, dispatch with real
+ * sockets of lib/socket, what the return values and thrown errors of
+ * `doRead`/`doWrite` do, descriptors whose `fileno()` turns -1, and
+ * descriptors removed by another descriptor's callback in the same turn.
+ *
+ * Run: deno test -N -R --allow-run --allow-env --allow-sys tests/reactor_fdset_test.ts
+ */
+
+import assert from "node:assert/strict";
+import { PollReactor } from "../lib/reactor/poll.ts";
+import { SelectReactor } from "../lib/reactor/select.ts";
+import type { ReactorBase } from "../lib/reactor/base.ts";
+import { ConnectionLost } from "../lib/reactor/error.ts";
+import type { IReadDescriptor, IWriteDescriptor } from "../lib/reactor/interfaces.ts";
+import { CONNECTION_DONE, CONNECTION_LOST } from "../lib/reactor/main.ts";
+import { select, Socket, WouldBlock } from "../lib/socket/mod.ts";
+
+type ReactorClass = new () => ReactorBase;
+
+const REACTORS: Array<[string, ReactorClass]> = [
+  ["select", SelectReactor],
+  ["poll", PollReactor],
+];
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A fresh reactor whose error reports are kept instead of printed. */
+function quietReactor(Reactor: ReactorClass): { reactor: ReactorBase; reports: string[] } {
+  const reactor = new Reactor();
+  const reports: string[] = [];
+  reactor.writeErrorReport = (report) => reports.push(report);
+  return { reactor, reports };
+}
+
+/** Runs the reactor; fails (instead of hanging) if the test has not stopped it within `seconds`. */
+async function runAtMost(reactor: ReactorBase, seconds = 3): Promise<void> {
+  let timedOut = false;
+  reactor.callLater(seconds, () => {
+    timedOut = true;
+    reactor.stop();
+  });
+  await reactor.run();
+  assert.equal(timedOut, false, `the reactor was still running after ${seconds} s`);
+}
+
+/** Two connected sockets of the layer: `near` is the one under test, `far` its peer. */
+interface Pair {
+  near: Socket;
+  far: Socket;
+}
+
+/** Connected pairs of sockets on 127.0.0.1, and a way to close them all. */
+class Pairs {
+  readonly #listener = new Socket();
+  readonly #sockets: Socket[] = [this.#listener];
+
+  constructor() {
+    this.#listener.bind(["127.0.0.1", 0]);
+    this.#listener.listen(16);
+  }
+
+  /** A new pair; `near` is non-blocking, `far` blocking. */
+  open(): Pair {
+    const near = new Socket();
+    near.connect(this.#listener.getSockName());
+    const [far] = this.#listener.accept();
+    near.setBlocking(false);
+    this.#sockets.push(near, far);
+    return { near, far };
+  }
+
+  /** Closes every socket still open. */
+  close(): void {
+    for (const socket of this.#sockets) {
+      if (socket.fileno() !== -1) socket.close();
+    }
+  }
+}
+
+/** Blocks until every socket given is readable: the bytes their peers sent have arrived. */
+function waitReadable(sockets: Socket[]): void {
+  const deadline = performance.now() + 3000;
+  while (performance.now() < deadline) {
+    const [readable] = select(sockets, [], [], 0.05);
+    if (readable.length === sockets.length) return;
+  }
+  throw new Error("the peers' bytes did not arrive");
+}
+
+/** Everything a non-blocking socket has buffered now. */
+function drain(socket: Socket): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  for (;;) {
+    try {
+      const bytes = socket.recv(65536);
+      if (bytes.length === 0) return chunks;
+      chunks.push(bytes);
+    } catch (error) {
+      if (error instanceof WouldBlock) return chunks;
+      throw error;
+    }
+  }
+}
+
+/**
+ * A descriptor that records what the reactor does to it. What its `doRead` and
+ * `doWrite` do is up to each test; by default they do nothing.
+ */
+class Probe implements IReadDescriptor, IWriteDescriptor {
+  reads = 0;
+  writes = 0;
+  readonly lost: Error[] = [];
+  /** While true, `fileno()` answers -1 whatever the socket says. */
+  forgetful = false;
+  onRead: () => Error | void = () => {};
+  onWrite: () => Error | void = () => {};
+  onLost: (reason: Error) => void = () => {};
+
+  constructor(readonly socket: Socket, readonly name: string) {}
+
+  fileno(): number {
+    return this.forgetful ? -1 : this.socket.fileno();
+  }
+
+  doRead(): Error | void {
+    this.reads++;
+    return this.onRead();
+  }
+
+  doWrite(): Error | void {
+    this.writes++;
+    return this.onWrite();
+  }
+
+  connectionLost(reason: Error): void {
+    this.lost.push(reason);
+    this.onLost(reason);
+  }
+
+  logPrefix(): string {
+    return this.name;
+  }
+}
+
+for (const [name, Reactor] of REACTORS) {
+  const test = (title: string, fn: () => void | Promise<void>) =>
+    Deno.test(`${name} reactor, readers and writers: ${title}`, fn);
+
+  // -- the sets ----------------------------------------------------------------
+
+  test("add, remove, get and removeAll keep the sets, each descriptor once", () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor } = quietReactor(Reactor);
+      const a = new Probe(pairs.open().near, "a");
+      const b = new Probe(pairs.open().near, "b");
+      const c = new Probe(pairs.open().near, "c");
+      assert.deepEqual(reactor.getReaders(), []);
+      assert.deepEqual(reactor.getWriters(), []);
+
+      reactor.addReader(a);
+      reactor.addReader(b);
+      reactor.addReader(a); // again: no change
+      reactor.addWriter(b); // b both reads and writes
+      reactor.addWriter(c);
+      assert.deepEqual(reactor.getReaders(), [a, b]);
+      assert.deepEqual(reactor.getWriters(), [b, c]);
+
+      reactor.removeReader(c); // not a reader: no change
+      reactor.removeWriter(a); // not a writer: no change
+      assert.deepEqual(reactor.getReaders(), [a, b]);
+      assert.deepEqual(reactor.getWriters(), [b, c]);
+
+      reactor.removeReader(b);
+      assert.deepEqual(reactor.getReaders(), [a]);
+      assert.deepEqual(reactor.getWriters(), [b, c], "still a writer");
+      reactor.addReader(b);
+
+      // The arrays given out are copies: changing them changes nothing.
+      reactor.getReaders().length = 0;
+      assert.equal(reactor.getReaders().length, 2);
+
+      const removed = reactor.removeAll();
+      assert.equal(removed.length, 3, "b is both a reader and a writer, but counted once");
+      assert.deepEqual(new Set(removed), new Set([a, b, c]));
+      assert.deepEqual(reactor.getReaders(), []);
+      assert.deepEqual(reactor.getWriters(), []);
+      assert.deepEqual(reactor.removeAll(), []);
+      for (const probe of [a, b, c]) {
+        assert.deepEqual(probe.lost, [], "removeAll does not call connectionLost");
+        assert.equal(probe.reads + probe.writes, 0);
+      }
+    } finally {
+      pairs.close();
+    }
+  });
+
+  test("removeAll from a callback: nothing removed is called again, and the loop goes on", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor } = quietReactor(Reactor);
+      const pair = pairs.open();
+      const probe = new Probe(pair.near, "probe");
+      let removed: unknown[] = [];
+      probe.onRead = () => {
+        removed = reactor.removeAll();
+      };
+      reactor.addReader(probe);
+      reactor.addWriter(probe);
+      pair.far.sendAll(encoder.encode("x"));
+      waitReadable([pair.near]);
+      let ticked = false;
+      reactor.callLater(0.1, () => {
+        ticked = true;
+        reactor.stop();
+      });
+      await runAtMost(reactor);
+      assert.equal(ticked, true);
+      assert.deepEqual(removed, [probe]);
+      assert.equal(probe.reads, 1);
+      assert.equal(probe.writes, 0, "removed by its own doRead before its doWrite");
+      assert.deepEqual(probe.lost, []);
+    } finally {
+      pairs.close();
+    }
+  });
+
+  // -- doRead ----------------------------------------------------------------
+
+  test("doRead is called when the socket has bytes, and reads them all", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor, reports } = quietReactor(Reactor);
+      const pair = pairs.open();
+      const probe = new Probe(pair.near, "reader");
+      const received: Uint8Array[] = [];
+      const message = "a poem, in three parts: ";
+      probe.onRead = () => {
+        received.push(...drain(pair.near));
+        const text = decoder.decode(concat(received));
+        if (text === message.repeat(3)) reactor.stop();
+      };
+      reactor.addReader(probe);
+      // Nothing to read yet: the reactor waits. The peer sends later, in pieces.
+      for (const delay of [0.02, 0.05, 0.08]) {
+        reactor.callLater(delay, () => pair.far.sendAll(encoder.encode(message)));
+      }
+      await runAtMost(reactor);
+      assert.equal(decoder.decode(concat(received)), message.repeat(3));
+      assert.ok(probe.reads >= 1 && probe.reads <= 3, `${probe.reads} reads`);
+      assert.deepEqual(probe.lost, [], "a doRead that returns nothing stays");
+      assert.deepEqual(reactor.getReaders(), [probe]);
+      assert.deepEqual(reports, []);
+    } finally {
+      pairs.close();
+    }
+  });
+
+  test("doRead returning CONNECTION_DONE, CONNECTION_LOST, another error, or throwing: removed, connectionLost(that reason)", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor, reports } = quietReactor(Reactor);
+      const thrown = new Error("I fall down.");
+      const custom = new Error("a reason of my own");
+      const cases: Array<[string, () => Error | void, Error]> = [
+        ["done", () => CONNECTION_DONE, CONNECTION_DONE],
+        ["lost", () => CONNECTION_LOST, CONNECTION_LOST],
+        ["custom", () => custom, custom],
+        ["thrower", () => {
+          throw thrown;
+        }, thrown],
+      ];
+      const probes: Probe[] = [];
+      const keeper = new Probe(pairs.open().near, "keeper"); // never ready: stays
+      reactor.addReader(keeper);
+      for (const [label, onRead] of cases) {
+        const pair = pairs.open();
+        const probe = new Probe(pair.near, label);
+        probe.onRead = onRead;
+        probe.onLost = () => {
+          if (probes.every((each) => each.lost.length > 0)) {
+            reactor.callLater(0.05, () => reactor.stop());
+          }
+        };
+        probes.push(probe);
+        reactor.addReader(probe);
+        reactor.addWriter(probe); // also a writer: it must go from both sets
+        probe.onWrite = () => {};
+        pair.far.sendAll(encoder.encode(label));
+      }
+      await runAtMost(reactor);
+      for (const [index, [label, , reason]] of cases.entries()) {
+        const probe = probes[index];
+        assert.equal(probe.lost.length, 1, `${label}: connectionLost once`);
+        assert.equal(probe.lost[0], reason, `${label}: the reason is that very object`);
+        assert.equal(probe.reads, 1, `${label}: no doRead after it ended`);
+        assert.ok(!reactor.getReaders().includes(probe), `${label} still a reader`);
+        assert.ok(!reactor.getWriters().includes(probe), `${label} still a writer`);
+      }
+      assert.deepEqual(reactor.getReaders(), [keeper]);
+      assert.deepEqual(keeper.lost, []);
+      // Only the thrown error is reported, as unhandled, with the descriptor's prefix.
+      assert.equal(reports.length, 1, reports.join("\n---\n"));
+      assert.match(reports[0], /^\[thrower\] Unhandled Error\n/);
+      assert.match(reports[0], /I fall down\./);
+    } finally {
+      pairs.close();
+    }
+  });
+
+  test("a reader and writer at once whose doRead ends it: no doWrite, one connectionLost", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor } = quietReactor(Reactor);
+      const pair = pairs.open();
+      const probe = new Probe(pair.near, "both");
+      probe.onRead = () => CONNECTION_DONE;
+      probe.onLost = () => reactor.callLater(0.05, () => reactor.stop());
+      reactor.addReader(probe);
+      reactor.addWriter(probe);
+      pair.far.sendAll(encoder.encode("x"));
+      waitReadable([pair.near]); // readable and writable in the same turn
+      await runAtMost(reactor);
+      assert.equal(probe.reads, 1);
+      assert.equal(probe.writes, 0);
+      assert.deepEqual(probe.lost, [CONNECTION_DONE]);
+      assert.deepEqual(reactor.getWriters(), []);
+    } finally {
+      pairs.close();
+    }
+  });
+
+  // -- fileno() -1 -------------------------------------------------------------
+
+  /**
+   * Runs the reactor for `seconds` (by a timer, not by the probes), so that what
+   * happened to descriptors that turned bad can be looked at afterwards.
+   */
+  const runFor = async (reactor: ReactorBase, seconds: number) => {
+    reactor.callLater(seconds, () => reactor.stop());
+    await runAtMost(reactor, seconds + 2);
+  };
+
+  const assertLostUnread = (probe: Probe) => {
+    assert.equal(probe.reads + probe.writes, 0, `${probe.name}: called after it went bad`);
+    assert.equal(probe.lost.length, 1, `${probe.name}: connectionLost ${probe.lost.length} times`);
+    assert.ok(probe.lost[0] instanceof ConnectionLost, `${probe.name}: lost with ${probe.lost[0]}`);
+  };
+
+  test("a reader whose socket gets closed while watched is lost, never read", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor } = quietReactor(Reactor);
+      const pair = pairs.open();
+      const probe = new Probe(pair.near, "closed");
+      reactor.addReader(probe);
+      reactor.callLater(0.03, () => {
+        pair.far.sendAll(encoder.encode("too late"));
+        pair.near.close(); // fileno() is -1 from now on
+      });
+      await runFor(reactor, 0.3);
+      assertLostUnread(probe);
+      assert.deepEqual(reactor.getReaders(), []);
+    } finally {
+      pairs.close();
+    }
+  });
+
+  test("a ready reader whose fileno() answers -1 is lost, never read", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor } = quietReactor(Reactor);
+      const pair = pairs.open();
+      const probe = new Probe(pair.near, "forgetful");
+      reactor.addReader(probe);
+      reactor.callLater(0.03, () => {
+        pair.far.sendAll(encoder.encode("x"));
+        waitReadable([pair.near]);
+        probe.forgetful = true; // the socket is open and readable, but fileno() says -1
+      });
+      await runFor(reactor, 0.3);
+      assertLostUnread(probe);
+      assert.deepEqual(reactor.getReaders(), []);
+    } finally {
+      pairs.close();
+    }
+  });
+
+  test("a reader added with fileno() -1 is lost at the next turn", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor } = quietReactor(Reactor);
+      const socket = pairs.open().near;
+      socket.close();
+      const probe = new Probe(socket, "dead on arrival");
+      reactor.addReader(probe);
+      await runFor(reactor, 0.2);
+      assertLostUnread(probe);
+      assert.deepEqual(reactor.getReaders(), []);
+    } finally {
+      pairs.close();
+    }
+  });
+
+  test("writers whose fileno() turns -1 (closed, or answering -1) are lost, never called", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor } = quietReactor(Reactor);
+      const closed = new Probe(pairs.open().near, "closed");
+      const forgetful = new Probe(pairs.open().near, "forgetful");
+      const deadOnArrival = new Probe(pairs.open().near, "dead on arrival");
+      deadOnArrival.socket.close();
+      reactor.addWriter(deadOnArrival);
+      // The other two are writable from the start; they go bad before the loop starts.
+      reactor.addWriter(closed);
+      reactor.addWriter(forgetful);
+      closed.socket.close();
+      forgetful.forgetful = true;
+      await runFor(reactor, 0.2);
+      for (const probe of [closed, forgetful, deadOnArrival]) assertLostUnread(probe);
+      assert.deepEqual(reactor.getWriters(), []);
+    } finally {
+      pairs.close();
+    }
+  });
+
+  test("stop() called from the connectionLost of a descriptor gone bad ends the loop at once", async () => {
+    // The reactor finds such descriptors before it waits; what their connectionLost
+    // asks for (a stop, here) must not wait for the wait to time out.
+    const pairs = new Pairs();
+    try {
+      const { reactor } = quietReactor(Reactor);
+      const socket = pairs.open().near;
+      socket.close();
+      const probe = new Probe(socket, "dead on arrival");
+      probe.onLost = () => reactor.stop();
+      reactor.addReader(probe);
+      const started = performance.now();
+      const fallback = 1.5;
+      await runAtMost(reactor, fallback).catch(() => {});
+      const seconds = (performance.now() - started) / 1000;
+      assertLostUnread(probe);
+      assert.ok(
+        seconds < fallback / 3,
+        `the loop ended ${seconds.toFixed(3)} s after run(), with the stop() made at once ` +
+          `(the next timer was due at ${fallback} s)`,
+      );
+    } finally {
+      pairs.close();
+    }
+  });
+
+  // -- removed during a turn -----------------------------------------------------
+
+  test("a reader removed by another reader's doRead in the same turn is not called", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor } = quietReactor(Reactor);
+      const [one, two] = [pairs.open(), pairs.open()];
+      const probes = [new Probe(one.near, "one"), new Probe(two.near, "two")];
+      for (const [index, probe] of probes.entries()) {
+        const other = probes[1 - index];
+        probe.onRead = () => {
+          reactor.removeReader(other); // whoever is called first removes the other
+          reactor.removeReader(probe);
+          reactor.stop();
+        };
+        reactor.addReader(probe);
+      }
+      one.far.sendAll(encoder.encode("1"));
+      two.far.sendAll(encoder.encode("2"));
+      waitReadable([one.near, two.near]); // both ready for the same turn
+      await runAtMost(reactor);
+      assert.equal(probes[0].reads + probes[1].reads, 1, "exactly one doRead");
+      assert.deepEqual([...probes[0].lost, ...probes[1].lost], [], "removeReader is no loss");
+    } finally {
+      pairs.close();
+    }
+  });
+
+  test("a reader removed by another's connectionLost in the same turn is not called", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor } = quietReactor(Reactor);
+      const ready = [pairs.open(), pairs.open(), pairs.open()];
+      const probes = ready.map((pair, index) => new Probe(pair.near, `p${index}`));
+      for (const probe of probes) {
+        probe.onRead = () => CONNECTION_DONE;
+        // The first to end takes the others with it, as a client giving up on all its
+        // connections would: they get no doRead in this turn (nor later).
+        probe.onLost = () => {
+          for (const other of probes) reactor.removeReader(other);
+          reactor.callLater(0.05, () => reactor.stop());
+        };
+        reactor.addReader(probe);
+      }
+      for (const pair of ready) pair.far.sendAll(encoder.encode("x"));
+      waitReadable(ready.map((pair) => pair.near));
+      await runAtMost(reactor);
+      const reads = probes.map((probe) => probe.reads);
+      assert.equal(reads.reduce((a, b) => a + b), 1, `reads: ${reads}`);
+      for (const probe of probes) {
+        assert.deepEqual(probe.lost, probe.reads === 1 ? [CONNECTION_DONE] : [], probe.name);
+      }
+    } finally {
+      pairs.close();
+    }
+  });
+
+  test("a reader and a writer, ready in the same turn, each removing the other: one call", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor } = quietReactor(Reactor);
+      const readerPair = pairs.open();
+      const reader = new Probe(readerPair.near, "reader");
+      const writer = new Probe(pairs.open().near, "writer");
+      const removeBoth = () => {
+        reactor.removeWriter(writer);
+        reactor.removeReader(reader);
+        reactor.callLater(0.05, () => reactor.stop());
+      };
+      reader.onRead = removeBoth;
+      writer.onWrite = removeBoth;
+      readerPair.far.sendAll(encoder.encode("x"));
+      waitReadable([readerPair.near]); // readable now; a connected socket is always writable
+      reactor.addReader(reader);
+      reactor.addWriter(writer);
+      await runAtMost(reactor);
+      assert.equal(reader.reads + writer.writes, 1, "exactly one call");
+      if (name === "select") assert.equal(reader.reads, 1, "select dispatches readers first");
+    } finally {
+      pairs.close();
+    }
+  });
+
+  // -- doWrite -------------------------------------------------------------------
+
+  test("a connected socket is writable: doWrite sends, the peer gets the exact bytes", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor, reports } = quietReactor(Reactor);
+      const pair = pairs.open();
+      const writer = new Probe(pair.near, "writer");
+      const poem = new Uint8Array(300_000).map((_, index) => (index * 31 + 7) & 0xff);
+      let sent = 0;
+      writer.onWrite = () => {
+        sent += pair.near.send(poem.subarray(sent)); // as much as fits now
+        if (sent === poem.length) {
+          reactor.removeWriter(writer);
+          reactor.stop();
+        }
+      };
+      reactor.addWriter(writer);
+      // The peer reads as the writer writes (in another thread: the socket layer's
+      // worker moves the bytes while this thread runs the reactor).
+      const received = collectAsync(pair.far, poem.length);
+      await runAtMost(reactor);
+      assert.equal(sent, poem.length);
+      assert.ok(writer.writes >= 1);
+      assert.deepEqual(await received, poem);
+      assert.deepEqual(writer.lost, []);
+      assert.deepEqual(reports, []);
+    } finally {
+      pairs.close();
+    }
+  });
+
+  test("doWrite returning CONNECTION_DONE, CONNECTION_LOST, or throwing: removed, connectionLost(that reason)", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor, reports } = quietReactor(Reactor);
+      const thrown = new TypeError("cannot write that");
+      const cases: Array<[string, () => Error | void, Error]> = [
+        ["done", () => CONNECTION_DONE, CONNECTION_DONE],
+        ["lost", () => CONNECTION_LOST, CONNECTION_LOST],
+        ["thrower", () => {
+          throw thrown;
+        }, thrown],
+      ];
+      const probes: Probe[] = [];
+      for (const [label, onWrite] of cases) {
+        const probe = new Probe(pairs.open().near, label);
+        probe.onWrite = onWrite;
+        probe.onLost = () => {
+          if (probes.every((each) => each.lost.length > 0)) {
+            reactor.callLater(0.05, () => reactor.stop());
+          }
+        };
+        probes.push(probe);
+        reactor.addReader(probe); // never readable: its peer sends nothing
+        reactor.addWriter(probe);
+      }
+      await runAtMost(reactor);
+      for (const [index, [label, , reason]] of cases.entries()) {
+        const probe = probes[index];
+        assert.deepEqual(probe.lost.length, 1, `${label}: connectionLost once`);
+        assert.equal(probe.lost[0], reason, `${label}: the reason is that very object`);
+        assert.equal(probe.writes, 1, `${label}: no doWrite after it ended`);
+        assert.equal(probe.reads, 0);
+        assert.ok(!reactor.getWriters().includes(probe), `${label} still a writer`);
+        assert.ok(!reactor.getReaders().includes(probe), `${label} still a reader`);
+      }
+      assert.equal(reports.length, 1, reports.join("\n---\n"));
+      assert.match(reports[0], /^\[thrower\] Unhandled Error\n/);
+      assert.match(reports[0], /TypeError: cannot write that/);
+    } finally {
+      pairs.close();
+    }
+  });
+
+  test("a writer removed by another writer's doWrite in the same turn is not called", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor } = quietReactor(Reactor);
+      const probes = [new Probe(pairs.open().near, "one"), new Probe(pairs.open().near, "two")];
+      for (const [index, probe] of probes.entries()) {
+        const other = probes[1 - index];
+        probe.onWrite = () => {
+          reactor.removeWriter(other);
+          reactor.removeWriter(probe);
+          reactor.callLater(0.05, () => reactor.stop());
+        };
+        reactor.addWriter(probe); // both writable from the start: ready in the same turn
+      }
+      await runAtMost(reactor);
+      assert.equal(probes[0].writes + probes[1].writes, 1, "exactly one doWrite");
+      assert.deepEqual([...probes[0].lost, ...probes[1].lost], []);
+    } finally {
+      pairs.close();
+    }
+  });
+}
+
+/** The bytes of several arrays, one after another. */
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const all = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return all;
+}
+
+/** Reads `count` bytes from a socket with the layer's async recv, without blocking this thread. */
+async function collectAsync(socket: Socket, count: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let got = 0;
+  while (got < count) {
+    const bytes = await socket.recvAsync(65536);
+    if (bytes.length === 0) break;
+    chunks.push(bytes);
+    got += bytes.length;
+  }
+  return concat(chunks);
+}
