@@ -234,7 +234,7 @@ for (const [name, Reactor] of REACTORS) {
     assert.ok(ranAfter < 1000, `ran ${ranAfter.toFixed(1)} ms after being scheduled`);
   });
 
-  test("getDelayedCalls and seconds", async () => {
+  test("getDelayedCalls and seconds", () => {
     const reactor = new Reactor();
     const before = reactor.seconds();
     const call = reactor.callLater(3, () => {});
