@@ -48,6 +48,7 @@ import {
   LOCAL_HOST_OFFSET,
   PEER_HOST_OFFSET,
   STATE_BOUND,
+  STATE_CLOSED,
   STATE_CONNECTED,
   STATE_CONNECTING,
   STATE_FAILED,
@@ -121,6 +122,8 @@ class KernelSocket {
   wakeSender: (() => void) | null = null;
   /** Wakes the accept loop after the main thread took a waiting connection. */
   wakeAcceptor: (() => void) | null = null;
+  /** Settles once the accept loop has ended, and with it the hold on the real socket. */
+  acceptLoopEnded: Promise<void> = Promise.resolve();
 
   constructor(readonly id: number, memory: SocketMemory) {
     this.header = new Int32Array(memory.header);
@@ -175,7 +178,14 @@ function finish(socket: KernelSocket): void {
   for (const conn of socket.waiting.splice(0)) closeQuietly(conn);
   socket.wakeReceiver?.();
   socket.wakeAcceptor?.();
-  release(socket);
+  if (!socket.listener) return release(socket);
+  // A pending accept holds the listening socket open until it fails: only then is the
+  // port free, and only then does the main thread's close() return.
+  socket.acceptLoopEnded.then(() => {
+    Atomics.store(socket.header, H_STATE, STATE_CLOSED);
+    announce(socket);
+    release(socket);
+  });
 }
 
 function localAddress(addr: Deno.Addr): Deno.NetAddr {
@@ -361,7 +371,7 @@ function handle(request: KernelRequest): void {
       socket.backlog = Math.max(1, request.backlog);
       Atomics.store(socket.header, H_STATE, STATE_LISTENING);
       announce(socket);
-      acceptLoop(socket, socket.listener);
+      socket.acceptLoopEnded = acceptLoop(socket, socket.listener);
       return;
     }
     case "accept": {

@@ -106,6 +106,8 @@ export const STATE_CONNECTING = 4;
 export const STATE_CONNECTED = 5;
 /** The connect failed; the error is in `H_ERRNO`. */
 export const STATE_FAILED = 6;
+/** The worker has closed the listener for good: its port is free again. */
+export const STATE_CLOSED = 7;
 
 /** The first capacity of a ring, in bytes. */
 export const INITIAL_RING_BYTES = 16 * 1024;

@@ -171,8 +171,8 @@ function drainChanges(): void {
   }
 }
 
-localChangeListeners.add((socket) => {
-  for (const poll of activePolls) poll.noteChanged(socket.fileno());
+localChangeListeners.add((_socket, fd) => {
+  for (const poll of activePolls) poll.noteChanged(fd);
 });
 
 /** Raised by `Poll.modify` and `Poll.unregister` for a descriptor never registered. */

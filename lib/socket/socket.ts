@@ -68,6 +68,7 @@ import {
   ringCapacityFor,
   STATE_BINDING,
   STATE_BOUND,
+  STATE_CLOSED,
   STATE_CONNECTED,
   STATE_CONNECTING,
   STATE_FAILED,
@@ -141,7 +142,7 @@ function lowestFreeFd(): number {
 }
 
 /** Listeners told when a socket changes on the main thread's side (used by `Poll`). */
-export const localChangeListeners = new Set<(socket: Socket) => void>();
+export const localChangeListeners = new Set<(socket: Socket, fd: number) => void>();
 
 /** The socket with this descriptor, if one is open. */
 export function socketForFd(fd: number): Socket | undefined {
@@ -558,15 +559,20 @@ export class Socket implements HasFileno {
    * Closing twice does nothing.
    */
   close(): void {
-    if (this.#fd < 0) return;
-    socketsByFd.delete(this.#fd);
+    const fd = this.#fd;
+    if (fd < 0) return;
+    socketsByFd.delete(fd);
     socketsById.delete(this.#id);
     this.#fd = -1;
     if (this.#adopted) {
       Atomics.store(this.header, H_CLOSING, 1);
       post({ op: "close", id: this.#id });
+      if (this.#role === "listener") {
+        // As with a kernel, the port is free once close() returns: wait for the worker.
+        this.#waitWhile(() => Atomics.load(this.header, H_STATE) !== STATE_CLOSED);
+      }
     }
-    for (const listener of localChangeListeners) listener(this);
+    for (const listener of localChangeListeners) listener(this, fd);
   }
 
   /** The local address. */
