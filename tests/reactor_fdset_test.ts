@@ -358,10 +358,13 @@ for (const [name, Reactor] of REACTORS) {
       const pair = pairs.open();
       const probe = new Probe(pair.near, "closed");
       reactor.addReader(probe);
-      reactor.callLater(0.03, () => {
-        pair.far.sendAll(encoder.encode("too late"));
-        pair.near.close(); // fileno() is -1 from now on
-      });
+      // Scheduled once running, so the reactor has waited on the socket at least once.
+      reactor.callWhenRunning(() =>
+        reactor.callLater(0.03, () => {
+          pair.far.sendAll(encoder.encode("too late"));
+          pair.near.close(); // fileno() is -1 from now on
+        })
+      );
       await runFor(reactor, 0.3);
       assertLostUnread(probe);
       assert.deepEqual(reactor.getReaders(), []);
