@@ -1,8 +1,12 @@
 /**
- * A poem as it arrives: bytes decoded as one UTF-8 stream, so a character split between
- * two reads still decodes, kept as a list of pieces (never by repeated concatenation, so
- * receiving stays linear in the poem's size), with its size in bytes and in characters
- * (code points).
+ * A poem as it arrives: its bytes, kept as the list of chunks they came in (never by
+ * repeated concatenation, so receiving stays linear in the poem's size), decoded as one
+ * UTF-8 stream as they come, so a character split between two reads still decodes and
+ * is counted once. It knows its size in bytes and in characters (code points).
+ *
+ * The decoded text is counted, then dropped: the bytes are the compact copy (UTF-16
+ * text of a poem with one non-ASCII character takes twice its bytes), and keeping
+ * millions of strings costs more time than decoding them twice. `text` decodes again.
  *
  * @example
  * ```ts
@@ -23,19 +27,20 @@ const SURROGATE_PAIR = /[\uD800-\uDBFF][\uDC00-\uDFFF]/g;
 /** Text received in pieces. */
 export class PoemText {
   readonly #decoder = new TextDecoder();
-  readonly #pieces: string[] = [];
+  readonly #chunks: Uint8Array[] = [];
   #bytes = 0;
   #characters = 0;
 
-  /** Adds the next bytes of the poem. */
+  /** Adds the next bytes of the poem (kept as they are: do not change them afterwards). */
   add(bytes: Uint8Array): void {
+    this.#chunks.push(bytes);
     this.#bytes += bytes.length;
-    this.#keep(this.#decoder.decode(bytes, { stream: true }));
+    this.#count(this.#decoder.decode(bytes, { stream: true }));
   }
 
-  /** Marks the end: bytes of an unfinished character become U+FFFD. */
+  /** Marks the end: bytes of an unfinished character count as one U+FFFD. */
   end(): void {
-    this.#keep(this.#decoder.decode());
+    this.#count(this.#decoder.decode());
   }
 
   /** Bytes received. */
@@ -48,14 +53,19 @@ export class PoemText {
     return this.#characters;
   }
 
-  /** The text so far. */
+  /** The text so far (decoded afresh at each call). */
   get text(): string {
-    return this.#pieces.join("");
+    const decoder = new TextDecoder();
+    return this.#chunks.map((chunk) => decoder.decode(chunk, { stream: true })).join("") +
+      decoder.decode();
   }
 
-  #keep(piece: string): void {
-    if (piece === "") return;
-    this.#pieces.push(piece);
+  /** The chunks of bytes, as they arrived. */
+  get chunks(): readonly Uint8Array[] {
+    return this.#chunks;
+  }
+
+  #count(piece: string): void {
     this.#characters += piece.length - (piece.match(SURROGATE_PAIR)?.length ?? 0);
   }
 }
