@@ -783,6 +783,13 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
   protected abstract doIteration(timeout: number | null): Promise<void>;
 
   /**
+   * Called before each wait, before its timeout is computed: disconnect the
+   * descriptors that cannot be waited on (see {@linkcode disconnect}), so
+   * that what their `connectionLost` schedules counts for this wait.
+   */
+  protected dropLostDescriptors(): void {}
+
+  /**
    * Called after a descriptor was added to or removed from the reader or
    * writer set (`readers`/`writers` already show the change).
    *
@@ -931,6 +938,7 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
         try {
           this.runUntilCurrent();
           if (!this.#started) break;
+          this.dropLostDescriptors();
           await this.doIteration(this.timeout());
           failuresInARow = 0;
         } catch (error) {

@@ -111,15 +111,6 @@ export class PollReactor extends ReactorBase {
    * @param timeout seconds to wait at most, or null for no limit
    */
   protected async doIteration(timeout: number | null): Promise<void> {
-    for (const descriptor of this.#unregistrable) {
-      this.#unregistrable.delete(descriptor);
-      if (
-        this.readers.has(descriptor as IReadDescriptor) ||
-        this.writers.has(descriptor as IWriteDescriptor)
-      ) {
-        this.disconnect(descriptor, new ConnectionFdescWentAway());
-      }
-    }
     const timeoutMs = timeout === null ? undefined : timeout * 1000;
     const ready = await this.waitFor(this.#poll.pollAsync(timeoutMs));
     for (const [fd, events] of ready) {
@@ -133,6 +124,19 @@ export class PollReactor extends ReactorBase {
         if (events & POLLIN && registration.reader) this.readOrWrite(registration.reader, true);
         const writer = this.#byFd.get(fd)?.writer;
         if (events & POLLOUT && writer) this.readOrWrite(writer, false);
+      }
+    }
+  }
+
+  /** Disconnect the descriptors that could not be registered: their socket was closed. */
+  protected override dropLostDescriptors(): void {
+    for (const descriptor of this.#unregistrable) {
+      this.#unregistrable.delete(descriptor);
+      if (
+        this.readers.has(descriptor as IReadDescriptor) ||
+        this.writers.has(descriptor as IWriteDescriptor)
+      ) {
+        this.disconnect(descriptor, new ConnectionFdescWentAway());
       }
     }
   }

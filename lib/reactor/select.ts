@@ -42,7 +42,6 @@ export class SelectReactor extends ReactorBase {
    * @param timeout seconds to wait at most, or null for no limit
    */
   protected async doIteration(timeout: number | null): Promise<void> {
-    this.#dropClosedDescriptors();
     const readers = [...this.readers];
     const writers = [...this.writers];
     let readable: typeof readers;
@@ -65,7 +64,7 @@ export class SelectReactor extends ReactorBase {
   }
 
   /** Disconnect the descriptors whose `fileno()` is -1 (or throws): select cannot wait on them. */
-  #dropClosedDescriptors(): void {
+  protected override dropLostDescriptors(): void {
     for (const descriptor of new Set<IFileDescriptor>([...this.readers, ...this.writers])) {
       let fd: number;
       try {
