@@ -1,0 +1,89 @@
+#!/usr/bin/env -S deno run -N -R
+/**
+ * Part 2, exercises 2 and 3, second answer: `getPoetry(address): Promise<string>`. The
+ * function still cannot return the poem itself, which does not exist yet; it returns a
+ * promise of it at once, an object that stands for the poem until it arrives. It is the
+ * callback version of `get-poetry-callback.ts` wrapped in a promise: the reader's
+ * callback resolves it (or rejects it), and whoever holds the promise decides what to
+ * do with the poem, with `then`, or with `await` inside an async function.
+ *
+ * @example
+ * ```ts
+ * import { reactor } from "../../lib/reactor/mod.ts";
+ * import { getPoetry } from "./get-poetry-promise.ts";
+ *
+ * const poem = getPoetry(["127.0.0.1", 10000]); // a Promise<string>, at once
+ * poem.then((text) => console.log(text)).finally(() => reactor.stop());
+ * await reactor.run();
+ * ```
+ *
+ * @module
+ */
+
+import {
+  formatAddress,
+  formatDuration,
+  parseAddress,
+  parseCommandLine,
+  startStopwatch,
+  UsageError,
+} from "../../lib/cli.ts";
+import { reactor } from "../../lib/reactor/mod.ts";
+import type { Address } from "../../lib/socket/mod.ts";
+import { getPoetry as getPoetryWithCallback } from "./get-poetry-callback.ts";
+
+/**
+ * Starts downloading the poem at `address` on the reactor and returns a promise of it
+ * at once. The promise is settled from the reactor's loop, when the download ends.
+ *
+ * @param address the server
+ * @returns the poem, once it is complete; rejects with the error if the download fails
+ */
+export function getPoetry(address: Address): Promise<string> {
+  return new Promise((resolve, reject) => {
+    getPoetryWithCallback(address, (error, poem) => error ? reject(error) : resolve(poem));
+  });
+}
+
+if (import.meta.main) {
+  const addresses = parseCommandLine(Deno.args, {
+    usage: "[HOST:]PORT ...",
+    description: `
+Downloads a poem from each server given, all at once, with getPoetry(address),
+which returns a promise of the poem, on the reactor, and prints each poem's
+size as its promise resolves. HOST defaults to 127.0.0.1. With the three slow
+poetry servers of Part 2 on ports 10000, 10001 and 10002:
+
+  deno run -N -R solutions/part-2/get-poetry-promise.ts 10000 10001 10002`,
+  }, ({ positionals }) => {
+    if (positionals.length === 0) throw new UsageError("Provide at least one server address.");
+    return positionals.map(parseAddress);
+  });
+
+  const elapsed = startStopwatch();
+  const downloads = addresses.map(async (address, index): Promise<boolean> => {
+    const task = `Task ${index + 1}`;
+    try {
+      const poem = await getPoetry(address); // this function waits; the program does not
+      const bytes = new TextEncoder().encode(poem).length;
+      const characters = [...poem].length;
+      console.log(
+        `${task}: got a poem of ${bytes} bytes (${characters} characters) from ${
+          formatAddress(address)
+        }`,
+      );
+      return true;
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      console.log(`${task}: failed to get poetry from ${formatAddress(address)}: ${why}`);
+      return false;
+    }
+  });
+  console.log(`Started ${addresses.length} downloads; getPoetry has returned each time.`);
+  const allDone = Promise.all(downloads);
+  allDone.then(() => reactor.stop());
+  await reactor.run();
+  const seconds = elapsed();
+  const received = (await allDone).filter(Boolean).length;
+  console.log(`Got ${received} poems in ${formatDuration(seconds)}`);
+}
