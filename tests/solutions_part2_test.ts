@@ -187,7 +187,14 @@ for (const variant of ["callback", "promise"]) {
     try {
       const refused = closedPort();
       const ports = [...servers.map((server) => server.port), refused];
-      const outcome = await runScript(script, ports.map(String), 8_000);
+      const child = new ScriptProcess(script, ports.map(String));
+      const outcome = await child.finished(8_000).catch(() => {
+        // Every poem is in by 1 s; only the reactor's stop can be missing.
+        assert.fail(
+          "still running after 8 s, the reactor not stopped after printing:\n" +
+            child.lines.map((line) => line.text).join("\n"),
+        );
+      });
       assert.equal(outcome.stderr, "");
       assert.equal(outcome.code, 0);
       const lines = texts(outcome);

@@ -37,7 +37,15 @@ import { CONNECTION_DONE, CONNECTION_LOST } from "../../lib/reactor/main.ts";
 import type { IReadDescriptor } from "../../lib/reactor/interfaces.ts";
 import { type Address, Socket, SocketError, WouldBlock } from "../../lib/socket/mod.ts";
 
-/** Called once per download: with the whole poem, or with what went wrong. */
+/**
+ * Called once per download: with the whole poem, or with what went wrong.
+ *
+ * @example
+ * ```ts
+ * import type { PoemCallback } from "./get-poetry-callback.ts";
+ * const report: PoemCallback = (error, poem) => console.log(error?.message ?? poem.length);
+ * ```
+ */
 export type PoemCallback = (error: Error | null, poem: string) => void;
 
 /** Reads one poem as the reactor reports bytes to read, then calls back. */
@@ -85,6 +93,13 @@ class PoemReader implements IReadDescriptor {
  * Starts downloading the poem at `address` on the reactor and returns at once;
  * `callback` gets the poem (or the error) when the download ends, always from the
  * reactor's loop, never before `getPoetry` has returned.
+ *
+ * @example
+ * ```ts
+ * import { getPoetry } from "./get-poetry-callback.ts";
+ * getPoetry(["127.0.0.1", 10000], (error, poem) => console.log(error ?? poem));
+ * // returns at once; the callback runs once the reactor runs and the poem is in
+ * ```
  *
  * @param address the server
  * @param callback called once, when the poem is complete or the download failed

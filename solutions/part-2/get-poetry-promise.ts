@@ -36,6 +36,12 @@ import { getPoetry as getPoetryWithCallback } from "./get-poetry-callback.ts";
  * Starts downloading the poem at `address` on the reactor and returns a promise of it
  * at once. The promise is settled from the reactor's loop, when the download ends.
  *
+ * @example
+ * ```ts
+ * import { getPoetry } from "./get-poetry-promise.ts";
+ * getPoetry(["127.0.0.1", 10000]).then((poem) => console.log(poem.length));
+ * ```
+ *
  * @param address the server
  * @returns the poem, once it is complete; rejects with the error if the download fails
  */

@@ -23,11 +23,25 @@
 import { parseCommandLine, parseNumber, UsageError } from "../../lib/cli.ts";
 import type { IReactorTime } from "../../lib/reactor/interfaces.ts";
 
-/** A countdown from `from` to 1, one line per tick, `interval` seconds apart. */
+/**
+ * A countdown from `from` to 1, one line per tick, `interval` seconds apart, then a
+ * `NAME: done` line and a call to `onDone`.
+ *
+ * @example
+ * ```ts
+ * import { reactor } from "../../lib/reactor/mod.ts";
+ * import { Countdown } from "./countdowns.ts";
+ *
+ * new Countdown("fast", 0.3, reactor, () => reactor.stop()).start();
+ * await reactor.run(); // fast: 5 ... to fast: 1 ..., fast: done, in 1.5 s
+ * ```
+ */
 export class Countdown {
   #counter: number;
 
   /**
+   * Makes the countdown; nothing happens until {@linkcode Countdown.start}.
+   *
    * @param name how its lines start
    * @param interval seconds between ticks
    * @param clock what schedules the ticks: the reactor, or a `Clock` in tests
@@ -61,7 +75,15 @@ export class Countdown {
   }
 }
 
-/** The three countdowns of the exercise: names and seconds between ticks. */
+/**
+ * The three countdowns of the exercise: names and seconds between ticks.
+ *
+ * @example
+ * ```ts
+ * import { PACES } from "./countdowns.ts";
+ * for (const [name, interval] of PACES) console.log(`${name} ticks every ${interval} s`);
+ * ```
+ */
 export const PACES: ReadonlyArray<readonly [name: string, interval: number]> = [
   ["slow", 1],
   ["medium", 0.5],

@@ -24,8 +24,25 @@ import { formatAddress, formatDuration, startStopwatch } from "../../lib/cli.ts"
 import { type Address, SocketError } from "../../lib/socket/mod.ts";
 import { installReactor, parsePoetryArgs, PoetrySocket } from "../../twisted-client/get-poetry.ts";
 
-/** A `PoetrySocket` that does not leave its socket open when it cannot connect. */
+/**
+ * A `PoetrySocket` that does not leave its socket open when it cannot connect. Making one
+ * still throws the connection's error, for the caller to report.
+ *
+ * @example
+ * ```ts
+ * import { reactor } from "../../lib/reactor/mod.ts";
+ * import { SocketError } from "../../lib/socket/mod.ts";
+ * import { RobustPoetrySocket } from "./get-poetry-robust.ts";
+ *
+ * try {
+ *   new RobustPoetrySocket(1, ["127.0.0.1", 10000], reactor);
+ * } catch (error) {
+ *   if (error instanceof SocketError) console.log(`Task 1: ${error.message}`);
+ * }
+ * ```
+ */
 export class RobustPoetrySocket extends PoetrySocket {
+  /** Connects as a `PoetrySocket` does; on failure, closes the socket and rethrows. */
   protected override connect(): void {
     try {
       super.connect();
@@ -38,7 +55,13 @@ export class RobustPoetrySocket extends PoetrySocket {
 
 /**
  * Fetches a poem from each address; prints a line for each server that cannot be
- * reached, a line per task at the end, and `Got N poems in ...`.
+ * reached, a line per task at the end, and `Got N of M poems in ...`.
+ *
+ * @example
+ * ```ts
+ * import { getPoetryRobustly } from "./get-poetry-robust.ts";
+ * const poems = await getPoetryRobustly([["127.0.0.1", 10000]], "poll");
+ * ```
  *
  * @param addresses the servers
  * @param reactorName `select` or `poll`

@@ -40,19 +40,52 @@ import {
   PoetrySocket,
 } from "../../twisted-client/get-poetry.ts";
 
-/** What a `TimedPoetrySocket` needs of the reactor: a `PoetrySocket`'s needs and timers. */
+/**
+ * What a `TimedPoetrySocket` needs of the reactor: a `PoetrySocket`'s needs and timers.
+ *
+ * @example
+ * ```ts
+ * import { reactor } from "../../lib/reactor/mod.ts";
+ * import type { TimedPoetryReactor } from "./get-poetry-timeout.ts";
+ * const timed: TimedPoetryReactor = reactor;
+ * ```
+ */
 export type TimedPoetryReactor = PoetryReactor & IReactorTime;
 
-/** The reason a download was given up. */
+/**
+ * The reason a download was given up: its `failure`.
+ *
+ * @example
+ * ```ts
+ * import { PoemTimedOut } from "./get-poetry-timeout.ts";
+ * console.log(new PoemTimedOut(2.5).message); // timed out after 2.5 seconds
+ * ```
+ */
 export class PoemTimedOut extends Error {
-  /** @param seconds the time limit that passed */
+  /**
+   * Makes the error.
+   *
+   * @param seconds the time limit that passed
+   */
   constructor(seconds: number) {
     super(`timed out after ${seconds} seconds`);
     this.name = "PoemTimedOut";
   }
 }
 
-/** A download that gives up when its poem has not ended within `timeout` seconds. */
+/**
+ * A download that gives up when its poem has not ended within `timeout` seconds.
+ *
+ * @example
+ * ```ts
+ * import { reactor } from "../../lib/reactor/mod.ts";
+ * import { TimedPoetrySocket } from "./get-poetry-timeout.ts";
+ *
+ * const download = new TimedPoetrySocket(1, ["127.0.0.1", 10000], reactor, 5);
+ * await reactor.run(); // stops when the poem is in, or after 5 s
+ * console.log(download.timedOut ? "gave up" : download.poem.characters);
+ * ```
+ */
 export class TimedPoetrySocket extends PoetrySocket {
   /** Whether the time ran out before the poem ended. */
   timedOut = false;
