@@ -5,13 +5,15 @@
  *
  * @module
  */
-import { parseCommandLine } from "../lib/cli.ts";
+import { parseCommandLine, UsageError } from "../lib/cli.ts";
 import { reactor } from "../lib/reactor/mod.ts";
 
 parseCommandLine(
   Deno.args,
-  { usage: "", description: "Counts down from 5, then stops." },
-  () => {},
+  { usage: "[-h]", description: "Counts down from 5, then stops." },
+  ({ positionals }) => {
+    if (positionals.length > 0) throw new UsageError("This script takes no arguments.");
+  },
 );
 
 class Countdown {

@@ -5,14 +5,15 @@
  *
  * @module
  */
-import { parseCommandLine } from "../lib/cli.ts";
+import { parseCommandLine, UsageError } from "../lib/cli.ts";
 import { reactor } from "../lib/reactor/mod.ts";
 
-parseCommandLine(
-  Deno.args,
-  { usage: "", description: "Throws in one callback, not in the next." },
-  () => {},
-);
+parseCommandLine(Deno.args, {
+  usage: "[-h]",
+  description: "Throws in one callback, not in the next.",
+}, ({ positionals }) => {
+  if (positionals.length > 0) throw new UsageError("This script takes no arguments.");
+});
 
 function falldown(): void {
   throw new Error("I fall down.");

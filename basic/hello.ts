@@ -5,13 +5,15 @@
  *
  * @module
  */
-import { parseCommandLine } from "../lib/cli.ts";
+import { parseCommandLine, UsageError } from "../lib/cli.ts";
 import { reactor } from "../lib/reactor/mod.ts";
 
 parseCommandLine(
   Deno.args,
-  { usage: "", description: "Says hello from the reactor loop." },
-  () => {},
+  { usage: "[-h]", description: "Says hello from the reactor loop." },
+  ({ positionals }) => {
+    if (positionals.length > 0) throw new UsageError("This script takes no arguments.");
+  },
 );
 
 function hello(): void {

@@ -5,13 +5,15 @@
  *
  * @module
  */
-import { parseCommandLine } from "../lib/cli.ts";
+import { parseCommandLine, UsageError } from "../lib/cli.ts";
 import { install } from "../lib/reactor/poll.ts";
 
 parseCommandLine(Deno.args, {
-  usage: "",
+  usage: "[-h]",
   description: "Runs an idle poll reactor. Ctrl-C ends it.",
-}, () => {});
+}, ({ positionals }) => {
+  if (positionals.length > 0) throw new UsageError("This script takes no arguments.");
+});
 
 // The poll reactor must be installed before anything imports the reactor
 // module, which installs the default (select) reactor on first import. A

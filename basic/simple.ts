@@ -5,13 +5,15 @@
  *
  * @module
  */
-import { parseCommandLine } from "../lib/cli.ts";
+import { parseCommandLine, UsageError } from "../lib/cli.ts";
 import { reactor } from "../lib/reactor/mod.ts";
 
 parseCommandLine(
   Deno.args,
-  { usage: "", description: "Runs an idle reactor. Ctrl-C ends it." },
-  () => {},
+  { usage: "[-h]", description: "Runs an idle reactor. Ctrl-C ends it." },
+  ({ positionals }) => {
+    if (positionals.length > 0) throw new UsageError("This script takes no arguments.");
+  },
 );
 
 await reactor.run();

@@ -6,10 +6,16 @@
  *
  * @module
  */
-import { parseCommandLine } from "../lib/cli.ts";
+import { parseCommandLine, UsageError } from "../lib/cli.ts";
 import { reactor } from "../lib/reactor/mod.ts";
 
-parseCommandLine(Deno.args, { usage: "", description: "Prints a callback's stack." }, () => {});
+parseCommandLine(
+  Deno.args,
+  { usage: "[-h]", description: "Prints a callback's stack." },
+  ({ positionals }) => {
+    if (positionals.length > 0) throw new UsageError("This script takes no arguments.");
+  },
+);
 
 function stack(): void {
   // JavaScript lists the most recent call first; reverse it to read as Python
