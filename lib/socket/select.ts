@@ -2,7 +2,8 @@
  * Waiting for sockets: `select` and a `Poll` object, as Python's `select` module has.
  *
  * Both block the thread until a socket is ready, or a timeout passes; each has an async
- * twin that waits without blocking it, for an event loop to use.
+ * twin that waits without blocking it, for an event loop to use, and that also returns
+ * (with nothing ready, perhaps) when `wakeUp()` is called.
  *
  * `select` looks at every socket it is given, every time. `Poll` remembers the
  * registered sockets and looks only at those that changed since the last call (the
@@ -48,6 +49,7 @@ import {
   socketForId,
   waitForEvent,
   waitForEventAsync,
+  wakeUpCount,
 } from "./socket.ts";
 
 /** The ready subsets of `select`'s three lists. */
@@ -139,11 +141,12 @@ export async function selectAsync<T extends HasFileno>(
   timeoutSeconds?: number,
 ): Promise<SelectResult<T>> {
   const deadline = deadlineOf(timeoutSeconds);
+  const wakeUps = wakeUpCount();
   for (;;) {
     const seen = currentEvent();
     const result = readyNow(readers, writers, exceptional);
     const remaining = deadline - performance.now();
-    if (!isEmpty(result) || remaining <= 0) return result;
+    if (!isEmpty(result) || remaining <= 0 || wakeUpCount() !== wakeUps) return result;
     await waitForEventAsync(seen, remaining === Infinity ? undefined : remaining);
   }
 }
@@ -249,11 +252,12 @@ export class Poll {
   /** `poll`, waiting without blocking the thread. */
   async pollAsync(timeoutMs?: number): Promise<Array<[fd: number, events: number]>> {
     const deadline = deadlineOf(timeoutMs === undefined ? undefined : timeoutMs / 1000);
+    const wakeUps = wakeUpCount();
     for (;;) {
       const seen = currentEvent();
       const ready = this.#collect();
       const remaining = deadline - performance.now();
-      if (ready.length > 0 || remaining <= 0) return ready;
+      if (ready.length > 0 || remaining <= 0 || wakeUpCount() !== wakeUps) return ready;
       await waitForEventAsync(seen, remaining === Infinity ? undefined : remaining);
     }
   }

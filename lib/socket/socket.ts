@@ -172,22 +172,27 @@ export function waitForEvent(seen: number, timeoutMs?: number): void {
   Atomics.wait(control, CTL_EVENTS, seen, timeoutMs ?? Infinity);
 }
 
-/** The longest single asynchronous wait; longer waits are made of several. */
-const LONGEST_ASYNC_WAIT_MS = 60_000;
-
 /**
  * Waits without blocking the thread until the event counter moves past `seen`, or the
- * timeout passes. A timer runs alongside, because Deno does not count an
- * `Atomics.waitAsync` as something that keeps the program alive.
+ * timeout passes.
+ *
+ * An `Atomics.waitAsync` wakes when notified, but Deno neither counts it as something
+ * that keeps the program alive nor times its own timeout closely. So the wait has no
+ * timeout of its own: a timer notifies it when the time is up, and a second timer keeps
+ * the program alive until the waiter has been resolved (by an event or by that notify),
+ * so no waiter is ever left behind.
  */
 export async function waitForEventAsync(seen: number, timeoutMs?: number): Promise<void> {
-  const wait = Math.max(0, Math.min(timeoutMs ?? LONGEST_ASYNC_WAIT_MS, LONGEST_ASYNC_WAIT_MS));
-  const result = Atomics.waitAsync(control, CTL_EVENTS, seen, wait);
+  const result = Atomics.waitAsync(control, CTL_EVENTS, seen);
   if (!result.async) return;
-  const keepAlive = setTimeout(() => {}, wait + 1);
+  const keepAlive = setTimeout(() => {}, 2 ** 31 - 1);
+  const timer = timeoutMs === undefined
+    ? undefined
+    : setTimeout(() => Atomics.notify(control, CTL_EVENTS), Math.max(0, timeoutMs));
   try {
     await result.value;
   } finally {
+    clearTimeout(timer);
     clearTimeout(keepAlive);
   }
 }
@@ -203,8 +208,17 @@ export async function waitForEventAsync(seen: number, timeoutMs?: number): Promi
  * ```
  */
 export function wakeUp(): void {
+  wakeUps++;
   Atomics.add(control, CTL_EVENTS, 1);
   Atomics.notify(control, CTL_EVENTS);
+}
+
+/** How many times `wakeUp` was called: an async wait returns when this changes. */
+let wakeUps = 0;
+
+/** The count of `wakeUp` calls so far; an async wait ends once it moves. */
+export function wakeUpCount(): number {
+  return wakeUps;
 }
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
