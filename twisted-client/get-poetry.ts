@@ -45,7 +45,12 @@ export class PoetrySocket implements IReadDescriptor {
     readonly address: Address,
     protected readonly reactor: PoetryReactor,
   ) {
-    this.connect();
+    try {
+      this.connect();
+    } catch (error) {
+      this.socket.close(); // an open socket would keep the program alive
+      throw error;
+    }
     reactor.addReader(this); // tell the reactor to watch this socket for reading
   }
 
@@ -112,7 +117,10 @@ export type PoetrySocketClass = new (
 ) => PoetrySocket;
 
 /** The command line of the Part 4 clients and their variants. */
-export function parsePoetryArgs(args: string[], description: string) {
+export function parsePoetryArgs(
+  args: string[],
+  description: string,
+): { addresses: Address[]; reactorName: string } {
   return parseCommandLine(args, {
     usage: "[--reactor select|poll] [HOST:]PORT ...",
     description,
