@@ -162,6 +162,22 @@ for (const flavour of ["select", "poll"]) {
   });
 }
 
+Deno.test("once run() has settled, Ctrl-C is the runtime's again: it ends the program", async () => {
+  const program = await writeProgram(`
+    const { reactor } = await import(${JSON.stringify(MOD)});
+    reactor.callWhenRunning(() => reactor.stop());
+    await reactor.run();
+    console.log("stopped");
+    setTimeout(() => console.log("never"), 30_000);
+  `);
+  const child = new ScriptProcess(program, []);
+  await child.waitForLine((line) => line === "stopped");
+  child.kill("SIGINT");
+  const outcome = await child.finished(10_000);
+  assert.deepEqual(outcome.lines.map((line) => line.text), ["stopped"]);
+  assert.equal(outcome.signal, "SIGINT");
+});
+
 Deno.test("a second Ctrl-C ends a shutdown that hangs", async () => {
   const program = await writeProgram(`
     const { reactor } = await import(${JSON.stringify(MOD)});

@@ -272,11 +272,6 @@ export class DelayedCallQueue {
     return call;
   }
 
-  /** The number of pending calls, due ones waiting to run included. */
-  get size(): number {
-    return this.#heap.length + this.#taken.filter((call) => call._heapIndex === DUE_NOW).length;
-  }
-
   /** @returns the due time of the earliest pending call, or undefined if none */
   nextDueTime(): number | undefined {
     return this.#heap[0]?.time;
