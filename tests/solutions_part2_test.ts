@@ -19,12 +19,11 @@ import {
 
 const texts = (outcome: Outcome): string[] => outcome.lines.map((line) => line.text);
 
-/**
- * `timing.ts` with `--allow-run` too. `ScriptProcess` runs `deno run -N -R SCRIPT ARGS`,
- * so the extra flag goes in SCRIPT's place and the script in front of its arguments.
- */
+/** `timing.ts`, which needs `--allow-run` too, to start its servers. */
 function timing(args: string[]): ScriptProcess {
-  return new ScriptProcess("--allow-run", ["solutions/part-2/timing.ts", ...args]);
+  return new ScriptProcess("solutions/part-2/timing.ts", args, {
+    permissions: ["-N", "-R", "--allow-run"],
+  });
 }
 
 /** Whether something listens on the port. */
