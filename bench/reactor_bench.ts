@@ -9,8 +9,8 @@
  * 3. One idle turn of the loop with 1,000 registered readers that never
  *    become ready, select against poll (and with no readers, for scale).
  *
- * Run: `deno run -A bench/reactor_bench.ts` (prints the section; also writes it
- * to bench/RESULTS-reactor.md with `--write`).
+ * Run: `deno run -A bench/reactor_bench.ts` (prints the section; `deno task bench`
+ * collects it into bench/RESULTS.md).
  *
  * @module
  */
@@ -275,8 +275,4 @@ say();
 await callLaterCost();
 await timerLateness();
 await idleTurn();
-const section = lines.join("\n");
-console.log(section);
-if (Deno.args.includes("--write")) {
-  await Deno.writeTextFile(`${ROOT}/bench/RESULTS-reactor.md`, `${section}\n`);
-}
+console.log(lines.join("\n"));
