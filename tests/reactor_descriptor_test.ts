@@ -9,10 +9,10 @@ import assert from "node:assert/strict";
 import { Socket, WouldBlock } from "../lib/socket/mod.ts";
 import type { ReactorBase } from "../lib/reactor/base.ts";
 import { ConnectionDone, ConnectionFdescWentAway } from "../lib/reactor/error.ts";
-import type { IReadDescriptor, IWriteDescriptor } from "../lib/reactor/interfaces.ts";
 import { CONNECTION_DONE } from "../lib/reactor/main.ts";
 import { PollReactor } from "../lib/reactor/poll.ts";
 import { SelectReactor } from "../lib/reactor/select.ts";
+import { Probe } from "./helpers/probe.ts";
 
 const REACTORS: Array<[string, new () => ReactorBase]> = [
   ["select", SelectReactor],
@@ -37,41 +37,6 @@ function closeAll(...sockets: Socket[]): void {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** A descriptor that records what the reactor does to it. */
-class Probe implements IReadDescriptor, IWriteDescriptor {
-  reads = 0;
-  writes = 0;
-  readonly lost: Error[] = [];
-  onRead: () => Error | void = () => {};
-  onWrite: () => Error | void = () => {};
-  onLost: (reason: Error) => void = () => {};
-
-  constructor(readonly socket: Socket, readonly name = "Probe") {}
-
-  fileno(): number {
-    return this.socket.fileno();
-  }
-
-  doRead(): Error | void {
-    this.reads++;
-    return this.onRead();
-  }
-
-  doWrite(): Error | void {
-    this.writes++;
-    return this.onWrite();
-  }
-
-  connectionLost(reason: Error): void {
-    this.lost.push(reason);
-    this.onLost(reason);
-  }
-
-  logPrefix(): string {
-    return this.name;
-  }
-}
 
 /** Reads everything available without blocking; CONNECTION_DONE at end of stream. */
 function drain(socket: Socket, into: Uint8Array[]): Error | void {

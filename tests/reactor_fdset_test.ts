@@ -14,9 +14,9 @@ import { PollReactor } from "../lib/reactor/poll.ts";
 import { SelectReactor } from "../lib/reactor/select.ts";
 import type { ReactorBase } from "../lib/reactor/base.ts";
 import { ConnectionLost } from "../lib/reactor/error.ts";
-import type { IReadDescriptor, IWriteDescriptor } from "../lib/reactor/interfaces.ts";
 import { CONNECTION_DONE, CONNECTION_LOST } from "../lib/reactor/main.ts";
 import { select, Socket, WouldBlock } from "../lib/socket/mod.ts";
+import { Probe } from "./helpers/probe.ts";
 
 type ReactorClass = new () => ReactorBase;
 
@@ -103,46 +103,6 @@ function drain(socket: Socket): Uint8Array[] {
       if (error instanceof WouldBlock) return chunks;
       throw error;
     }
-  }
-}
-
-/**
- * A descriptor that records what the reactor does to it. What its `doRead` and
- * `doWrite` do is up to each test; by default they do nothing.
- */
-class Probe implements IReadDescriptor, IWriteDescriptor {
-  reads = 0;
-  writes = 0;
-  readonly lost: Error[] = [];
-  /** While true, `fileno()` answers -1 whatever the socket says. */
-  forgetful = false;
-  onRead: () => Error | void = () => {};
-  onWrite: () => Error | void = () => {};
-  onLost: (reason: Error) => void = () => {};
-
-  constructor(readonly socket: Socket, readonly name: string) {}
-
-  fileno(): number {
-    return this.forgetful ? -1 : this.socket.fileno();
-  }
-
-  doRead(): Error | void {
-    this.reads++;
-    return this.onRead();
-  }
-
-  doWrite(): Error | void {
-    this.writes++;
-    return this.onWrite();
-  }
-
-  connectionLost(reason: Error): void {
-    this.lost.push(reason);
-    this.onLost(reason);
-  }
-
-  logPrefix(): string {
-    return this.name;
   }
 }
 
