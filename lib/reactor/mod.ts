@@ -28,7 +28,8 @@ import { install as installSelectReactor } from "./select.ts";
 /** The installed reactor: the select reactor unless another was installed before this import. */
 export const reactor: ReactorBase = getInstalledReactor() ?? installSelectReactor();
 
-export { DelayedCall, formatUnhandledError, ReactorBase } from "./base.ts";
+export { formatUnhandledError, ReactorBase } from "./base.ts";
+export { DelayedCall } from "./delayed.ts";
 export * from "./error.ts";
 export type * from "./interfaces.ts";
 export * from "./main.ts";

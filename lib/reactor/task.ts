@@ -22,7 +22,8 @@
  * @module
  */
 
-import { DelayedCall, DelayedCallQueue, getInstalledReactor } from "./base.ts";
+import { getInstalledReactor } from "./base.ts";
+import { DelayedCall, DelayedCallQueue } from "./delayed.ts";
 import type { IDelayedCall, IReactorTime } from "./interfaces.ts";
 import { install as installSelectReactor } from "./select.ts";
 

@@ -1,0 +1,92 @@
+/**
+ * System event triggers: the functions registered with `addSystemEventTrigger` for an
+ * event such as `shutdown`, run in three phases, `before`, `during` and `after`. A
+ * `before` trigger may return a promise: the later phases wait for it.
+ *
+ * @example
+ * ```ts
+ * import { ThreePhaseEvent, Trigger } from "./events.ts";
+ * const shutdown = new ThreePhaseEvent((error) => console.error(error));
+ * shutdown.phases.after.push(new Trigger("after", "shutdown", () => console.log("after"), []));
+ * shutdown.phases.before.push(new Trigger("before", "shutdown", () => console.log("before"), []));
+ * shutdown.fire(); // before, after
+ * ```
+ * @module
+ */
+
+import type { EventPhase, SystemEvent, TriggerId } from "./interfaces.ts";
+
+/** Whether a value is a promise, or promise-like. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === "object" || typeof value === "function") && value !== null &&
+    typeof (value as { then?: unknown }).then === "function";
+}
+
+/** One registered system event trigger; given out as its {@linkcode TriggerId}. */
+export class Trigger implements TriggerId {
+  constructor(
+    readonly phase: EventPhase,
+    readonly event: SystemEvent,
+    readonly func: (...args: never[]) => unknown,
+    readonly args: readonly unknown[],
+  ) {}
+
+  call(): unknown {
+    return (this.func as (...args: unknown[]) => unknown)(...this.args);
+  }
+}
+
+/**
+ * The triggers of one system event, in three phases. Firing runs `before`;
+ * if some of those returned promises, `during` and `after` wait for all of
+ * them. Triggers are used up by firing.
+ */
+export class ThreePhaseEvent {
+  readonly phases: Record<EventPhase, Trigger[]> = { before: [], during: [], after: [] };
+  #firing = false;
+
+  constructor(readonly report: (error: unknown) => void) {}
+
+  fire(): void {
+    if (this.#firing) return;
+    this.#firing = true;
+    const waits: Promise<unknown>[] = [];
+    const before = this.phases.before;
+    while (before.length > 0) {
+      const trigger = before.shift() as Trigger;
+      try {
+        const result = trigger.call();
+        if (isThenable(result)) {
+          waits.push(Promise.resolve(result).then(undefined, (error) => this.report(error)));
+        }
+      } catch (error) {
+        this.report(error);
+      }
+    }
+    if (waits.length === 0) {
+      this.#continueFiring();
+    } else {
+      void Promise.all(waits).then(() => this.#continueFiring());
+    }
+  }
+
+  #continueFiring(): void {
+    this.#firing = false;
+    for (const phase of [this.phases.during, this.phases.after]) {
+      while (phase.length > 0) {
+        const trigger = phase.shift() as Trigger;
+        try {
+          const result = trigger.call();
+          if (isThenable(result)) {
+            Promise.resolve(result).then(undefined, (error) => this.report(error));
+          }
+        } catch (error) {
+          this.report(error);
+        }
+      }
+    }
+  }
+}
+
+/** The phases, in the order they run. */
+export const PHASES: readonly EventPhase[] = ["before", "during", "after"];
