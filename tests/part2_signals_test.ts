@@ -90,3 +90,21 @@ Deno.test("SIGINT ends the clients while they wait for a slow server", async () 
     await Promise.all(servers.map((server) => server.stop()));
   }
 });
+
+Deno.test("SIGINT ends the server while it waits in sendAll for a client that does not read", async () => {
+  // 16 MiB in one chunk: more than the layer's send buffer and the kernel's together, so
+  // sendAll blocks until the client reads, which it never does.
+  const poem = await Deno.makeTempFile({ prefix: "big-poem-" });
+  await Deno.writeFile(poem, new Uint8Array(16 * 1024 * 1024).fill(0x61));
+  const [server] = await startServers([{ poetryFile: poem, delay: 0, numBytes: 16 * 1024 * 1024 }]);
+  const client = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    await server.process.waitForLine((line) => line.startsWith("Sending "));
+    await pause(300);
+    assert.equal(server.process.lines.filter((line) => line.text.startsWith("Sending ")).length, 1);
+    await assertInterruptible(server.process, "blocked in sendAll");
+  } finally {
+    client.close();
+    await Deno.remove(poem);
+  }
+});
