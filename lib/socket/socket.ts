@@ -674,7 +674,7 @@ export class Socket implements HasFileno {
       const seen = currentEvent();
       const result = attempt();
       if (result !== AGAIN) return result;
-      if (!this.#blocking) throw new WouldBlock();
+      if (!this.#blocking) throw wouldBlock();
       waitForEvent(seen);
     }
   }
@@ -687,6 +687,21 @@ export class Socket implements HasFileno {
       if (result !== AGAIN) return result;
       await waitForEventAsync(seen);
     }
+  }
+}
+
+/**
+ * A WouldBlock error without a stack trace. Non-blocking code expects this error, often
+ * thousands of times a second, and never prints it; capturing its stack would cost most
+ * of a non-blocking call.
+ */
+function wouldBlock(): WouldBlock {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new WouldBlock();
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 
