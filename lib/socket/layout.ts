@@ -53,8 +53,6 @@ export const H_BROKEN = 3;
 export const H_PENDING = 4;
 /** Index of the flag saying the socket sits in the change queue. */
 export const H_QUEUED = 5;
-/** Index of the flag saying the main thread has closed the socket. */
-export const H_CLOSING = 6;
 /** Index of the receive ring's capacity. */
 export const H_RX_CAPACITY = 8;
 /** Index of the receive ring's read index (the main thread's). */

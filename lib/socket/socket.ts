@@ -42,7 +42,6 @@ import {
   CTL_EVENTS,
   CTL_LIVE,
   H_BROKEN,
-  H_CLOSING,
   H_EOF,
   H_ERRNO,
   H_LOCAL_HOST_LENGTH,
@@ -579,7 +578,6 @@ export class Socket implements HasFileno {
     socketsById.delete(this.#id);
     this.#fd = -1;
     if (this.#adopted) {
-      Atomics.store(this.header, H_CLOSING, 1);
       post({ op: "close", id: this.#id });
       if (this.#role === "listener") {
         // As with a kernel, the port is free once close() returns: wait for the worker.
