@@ -74,8 +74,6 @@ export type KernelRequest =
   | { op: "listen"; id: number; backlog: number }
   | { op: "connect"; id: number; memory: SocketMemory; host: string; port: number }
   | { op: "accept"; id: number; listenerId: number; memory: SocketMemory }
-  | { op: "resume"; id: number }
-  | { op: "kick"; id: number }
   | { op: "close"; id: number };
 
 let control = new Int32Array(new SharedArrayBuffer(CTL_BYTES));
@@ -96,7 +94,26 @@ function announce(socket: KernelSocket): void {
   Atomics.notify(control, CTL_EVENTS);
 }
 
-/** A promise with its resolver, for a pump that waits to be woken. */
+/**
+ * Waits (without blocking this thread) until a cell of a header no longer holds `seen`.
+ * The main thread notifies the cell after changing it when the flag beside it says a
+ * pump waits (`H_RX_STALLED`, `H_TX_IDLE`): the pump sets the flag before it waits, and
+ * `Atomics.waitAsync` looks at the cell before it sleeps, so no change is missed. A
+ * notify is several times cheaper than a message, and this happens for every small
+ * send to an idle connection.
+ */
+async function untilChanged(header: Int32Array, index: number, seen: number): Promise<void> {
+  const waiting = Atomics.waitAsync(header, index, seen);
+  if (waiting.async) await waiting.value;
+}
+
+/** Wakes both pumps of a socket, so they see it is closing. */
+function wakePumps(socket: KernelSocket): void {
+  Atomics.notify(socket.header, H_RX_READ);
+  Atomics.notify(socket.header, H_TX_WRITE);
+}
+
+/** A promise with its resolver, for a loop that waits to be woken. */
 function signal(): { promise: Promise<void>; wake: () => void } {
   let wake = () => {};
   const promise = new Promise<void>((resolve) => wake = resolve);
@@ -116,10 +133,6 @@ class KernelSocket {
   backlog = 0;
   closing = false;
   released = false;
-  /** Wakes the receive pump after the main thread freed room. */
-  wakeReceiver: (() => void) | null = null;
-  /** Wakes the send pump after the main thread queued bytes, or closed. */
-  wakeSender: (() => void) | null = null;
   /** Wakes the accept loop after the main thread took a waiting connection. */
   wakeAcceptor: (() => void) | null = null;
   /** Settles once the accept loop has ended, and with it the hold on the real socket. */
@@ -176,7 +189,7 @@ function finish(socket: KernelSocket): void {
   closeQuietly(socket.conn);
   closeQuietly(socket.listener);
   for (const conn of socket.waiting.splice(0)) closeQuietly(conn);
-  socket.wakeReceiver?.();
+  wakePumps(socket);
   socket.wakeAcceptor?.();
   if (!socket.listener) return release(socket);
   // A pending accept holds the listening socket open until it fails: only then is the
@@ -207,12 +220,9 @@ async function pumpReceive(socket: KernelSocket, conn: Deno.Conn): Promise<void>
       // Full: stop reading until the main thread frees room. Say so first, then look
       // again, so that room freed in between is not missed.
       Atomics.store(header, H_RX_FILLED, 1);
-      const wait = signal();
-      socket.wakeReceiver = wait.wake;
       Atomics.store(header, H_RX_STALLED, 1);
-      if (Atomics.load(header, H_RX_READ) === read) await wait.promise;
+      await untilChanged(header, H_RX_READ, read);
       Atomics.store(header, H_RX_STALLED, 0);
-      socket.wakeReceiver = null;
       continue;
     }
     if (used === 0 && capacity < limit && Atomics.load(header, H_RX_FILLED) === 1) {
@@ -255,12 +265,9 @@ async function pumpSend(socket: KernelSocket, conn: Deno.Conn): Promise<void> {
     const read = Atomics.load(header, H_TX_READ);
     if (write === read || Atomics.load(header, H_BROKEN) === 1) {
       if (socket.closing) break;
-      const wait = signal();
-      socket.wakeSender = wait.wake;
       Atomics.store(header, H_TX_IDLE, 1);
-      if (Atomics.load(header, H_TX_WRITE) === write && !socket.closing) await wait.promise;
+      await untilChanged(header, H_TX_WRITE, write);
       Atomics.store(header, H_TX_IDLE, 0);
-      socket.wakeSender = null;
       continue;
     }
     const capacity = Atomics.load(header, H_TX_CAPACITY);
@@ -389,20 +396,13 @@ function handle(request: KernelRequest): void {
       startPumps(socket, conn);
       return;
     }
-    case "resume":
-      sockets.get(request.id)?.wakeReceiver?.();
-      return;
-    case "kick":
-      sockets.get(request.id)?.wakeSender?.();
-      return;
     case "close": {
       const socket = sockets.get(request.id);
       if (!socket) return;
       socket.closing = true;
       if (socket.conn) {
         // The send pump closes the connection once what was queued is written.
-        socket.wakeSender?.();
-        socket.wakeReceiver?.();
+        wakePumps(socket);
       } else if (Atomics.load(socket.header, H_STATE) !== STATE_CONNECTING) {
         finish(socket);
       }

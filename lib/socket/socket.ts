@@ -486,9 +486,7 @@ export class Socket implements HasFileno {
       const bytes = copyOutOfRing(rings.receive, capacity, read, count);
       Atomics.store(header, H_RX_READ, (read + count) | 0);
       // The worker may have stopped reading for lack of room: now there is some.
-      if (Atomics.compareExchange(header, H_RX_STALLED, 1, 0) === 1) {
-        post({ op: "resume", id: this.#id });
-      }
+      if (Atomics.load(header, H_RX_STALLED) === 1) Atomics.notify(header, H_RX_READ);
       return bytes;
     }
     if (max <= 0) return new Uint8Array(0);
@@ -560,9 +558,7 @@ export class Socket implements HasFileno {
     Atomics.store(header, H_TX_WRITE, (write + count) | 0);
     if (count === room) Atomics.store(header, H_TX_FILLED, 1);
     // The worker may be waiting for bytes to send: it has some now.
-    if (Atomics.compareExchange(header, H_TX_IDLE, 1, 0) === 1) {
-      post({ op: "kick", id: this.#id });
-    }
+    if (Atomics.load(header, H_TX_IDLE) === 1) Atomics.notify(header, H_TX_WRITE);
     return count;
   }
 
