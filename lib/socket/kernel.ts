@@ -169,11 +169,21 @@ function release(socket: KernelSocket): void {
   if (socket.released) return;
   socket.released = true;
   sockets.delete(socket.id);
-  if (Atomics.sub(control, CTL_LIVE, 1) === 1) {
-    // The main thread adds sockets only while the count is not -1, so a successful
-    // exchange here means no request can still be on its way to us.
-    if (Atomics.compareExchange(control, CTL_LIVE, 0, -1) === 0) self.close();
-  }
+  if (Atomics.sub(control, CTL_LIVE, 1) === 1) setTimeout(quitIfIdle, LINGER_MS);
+}
+
+/**
+ * How long the worker stays after its last socket closed, in milliseconds. Starting a
+ * worker costs about 15 ms, and a program that closes one socket often opens the next
+ * at once (the blocking client does, for each poem): it finds the worker still there.
+ */
+const LINGER_MS = 25;
+
+/** Quits if no socket came meanwhile. */
+function quitIfIdle(): void {
+  // The main thread adds sockets only while the count is not -1, so a successful
+  // exchange here means no request can still be on its way to us.
+  if (Atomics.compareExchange(control, CTL_LIVE, 0, -1) === 0) self.close();
 }
 
 function closeQuietly(closable: { close(): void } | undefined): void {
