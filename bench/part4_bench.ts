@@ -23,7 +23,7 @@ import { ScriptProcess, startServers } from "../tests/helpers/process.ts";
 import { PoemText } from "../lib/poem.ts";
 
 const POEM_MIB = Number(Deno.args[0] ?? 256);
-const RUNS = 3;
+const RUNS = 5;
 const SMALL_POEM = "poetry/science.txt";
 const lines: string[] = [];
 const say = (line = "") => lines.push(line);
