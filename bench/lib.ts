@@ -5,7 +5,7 @@
  * @example
  * ```ts
  * import { machine, measure } from "./lib.ts";
- * const run = await measure(["deno", "--version"]);
+ * const run = await measure([Deno.execPath(), "--version"]);
  * console.log(machine(), run.seconds, run.peakMiB);
  * ```
  * @module

@@ -27,7 +27,7 @@ const RUNS = 5;
 const SMALL_POEM = "poetry/science.txt";
 const lines: string[] = [];
 const say = (line = "") => lines.push(line);
-const deno = ["deno", "run", "-N", "-R"];
+const deno = [Deno.execPath(), "run", "-N", "-R"];
 
 // 1. Throughput ------------------------------------------------------------------------
 

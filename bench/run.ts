@@ -21,7 +21,7 @@ const scripts = [...Deno.readDirSync(`${ROOT}/bench`)]
 const sections: string[] = [];
 for (const script of scripts) {
   console.error(`running bench/${script} ...`);
-  const output = await new Deno.Command("deno", {
+  const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `bench/${script}`],
     cwd: ROOT,
     stdout: "piped",

@@ -58,7 +58,7 @@ async function throughput(
   const poem = await makeBigPoem(POEM_MIB);
   const size = POEM_MIB * 1024 * 1024;
   const server = await startServer(poem);
-  const deno = ["deno", "run", "-N", "-R"];
+  const deno = [Deno.execPath(), "run", "-N", "-R"];
   const clients: Array<[string, string[], (out: string[]) => number]> = [
     ["plain Deno.Conn read loop (the limit)", [...deno, "bench/fixtures/raw-read.ts"], (out) => {
       const match = /Got (\d+) bytes in ([\d.]+) seconds/.exec(out.at(-1) ?? "");
