@@ -12,6 +12,7 @@
  */
 
 import { ROOT } from "../lib/process.ts";
+import { Socket } from "../lib/socket/mod.ts";
 
 export { ROOT };
 
@@ -113,4 +114,47 @@ export function machine(): string {
 /** Formats a number with a fixed count of decimals. */
 export function fixed(value: number, decimals = 3): string {
   return Number.isFinite(value) ? value.toFixed(decimals) : "n/a";
+}
+
+/** Connected sockets, in pairs: `clients[i]` is connected to `servers[i]`. */
+export interface Pairs {
+  /** The connecting ends. */
+  clients: Socket[];
+  /** The accepted ends. */
+  servers: Socket[];
+  /** Closes them all, and the listener. */
+  close(): void;
+}
+
+/**
+ * Opens `count` loopback connections through one listener of our socket layer.
+ *
+ * @example
+ * ```ts
+ * import { openConnectedPairs } from "./lib.ts";
+ * const pairs = openConnectedPairs(10);
+ * pairs.servers[0].sendAll(new Uint8Array([1]));
+ * console.log(pairs.clients[0].recv(1));
+ * pairs.close();
+ * ```
+ */
+export function openConnectedPairs(count: number): Pairs {
+  const listener = new Socket();
+  listener.bind(["127.0.0.1", 0]);
+  listener.listen(count);
+  const clients: Socket[] = [];
+  const servers: Socket[] = [];
+  for (let index = 0; index < count; index++) {
+    const client = new Socket();
+    client.connect(listener.getSockName());
+    clients.push(client);
+    servers.push(listener.accept()[0]);
+  }
+  return {
+    clients,
+    servers,
+    close() {
+      for (const socket of [...clients, ...servers, listener]) socket.close();
+    },
+  };
 }

@@ -15,8 +15,8 @@
  * @module
  */
 
-import { fixed, machine, median, percentile, ROOT } from "./lib.ts";
-import { Socket } from "../lib/socket/mod.ts";
+import { fixed, machine, median, openConnectedPairs, percentile, ROOT } from "./lib.ts";
+import type { Socket } from "../lib/socket/mod.ts";
 import type { ReactorBase } from "../lib/reactor/base.ts";
 import type { IReadDescriptor } from "../lib/reactor/interfaces.ts";
 import { PollReactor } from "../lib/reactor/poll.ts";
@@ -190,26 +190,6 @@ class IdleReader implements IReadDescriptor {
   }
 }
 
-function openIdleSockets(count: number): { clients: Socket[]; close(): void } {
-  const listener = new Socket();
-  listener.bind(["127.0.0.1", 0]);
-  listener.listen(count);
-  const clients: Socket[] = [];
-  const servers: Socket[] = [];
-  for (let index = 0; index < count; index++) {
-    const client = new Socket();
-    client.connect(listener.getSockName());
-    clients.push(client);
-    servers.push(listener.accept()[0]);
-  }
-  return {
-    clients,
-    close() {
-      for (const socket of [...clients, ...servers, listener]) socket.close();
-    },
-  };
-}
-
 /** Microseconds per turn of the loop: a call that reschedules itself at 0, for `turns` turns. */
 async function turnCost(
   Reactor: new () => ReactorBase,
@@ -237,7 +217,7 @@ async function turnCost(
 
 async function idleTurn(): Promise<void> {
   const turns = 2000;
-  const sockets = openIdleSockets(1000);
+  const sockets = openConnectedPairs(1000);
   const rows: Array<[string, number, number]> = [];
   try {
     for (const [label, readers] of [["0", []], ["1,000", sockets.clients]] as const) {

@@ -14,9 +14,19 @@
  * @module
  */
 
-import { fixed, machine, makeBigPoem, measure, median, parseDuration, ROOT } from "./lib.ts";
+import {
+  fixed,
+  machine,
+  makeBigPoem,
+  measure,
+  median,
+  openConnectedPairs,
+  type Pairs,
+  parseDuration,
+  ROOT,
+} from "./lib.ts";
 import { ScriptProcess, startServers } from "../lib/process.ts";
-import { Poll, POLLIN, select, sleep, Socket, WouldBlock } from "../lib/socket/mod.ts";
+import { Poll, POLLIN, select, sleep, WouldBlock } from "../lib/socket/mod.ts";
 
 const POEM_MIB = Number(Deno.args[0] ?? 256);
 const RUNS = 3;
@@ -108,35 +118,13 @@ async function throughput(
 
 // 2. Select and poll scaling -------------------------------------------------------------
 
-interface Pairs {
-  clients: Socket[];
-  servers: Socket[];
-  close(): void;
-}
-
+/** Connected pairs whose client ends do not block. */
 function openPairs(count: number): Pairs {
-  const listener = new Socket();
-  listener.bind(["127.0.0.1", 0]);
-  listener.listen(count);
-  const clients: Socket[] = [];
-  const servers: Socket[] = [];
-  for (let index = 0; index < count; index++) {
-    const client = new Socket();
-    client.connect(listener.getSockName());
-    clients.push(client);
-    servers.push(listener.accept()[0]);
-  }
-  for (const client of clients) client.setBlocking(false);
-  return {
-    clients,
-    servers,
-    close() {
-      for (const socket of [...clients, ...servers, listener]) socket.close();
-    },
-  };
+  const pairs = openConnectedPairs(count);
+  for (const client of pairs.clients) client.setBlocking(false);
+  return pairs;
 }
 
-/** Microseconds for one round: the active peer sends a byte, we wait for it and read it. */
 function roundTimes(pairs: Pairs, wait: () => void, rounds: number): number {
   const active = pairs.servers[pairs.servers.length >> 1];
   const reader = pairs.clients[pairs.clients.length >> 1];
