@@ -11,6 +11,7 @@
  * @module
  */
 
+import { parsePoemsLine } from "../lib/cli.ts";
 import { ROOT } from "../lib/process.ts";
 import { Socket } from "../lib/socket/mod.ts";
 
@@ -65,11 +66,11 @@ export async function measure(command: string[], cwd = ROOT): Promise<Measured> 
   };
 }
 
-/** Seconds in a duration printed the way Python prints a timedelta (`0:00:10.126361`). */
-export function parseDuration(text: string): number {
-  const match = /(\d+):(\d\d):(\d\d(?:\.\d+)?)$/.exec(text.trim());
-  if (!match) throw new Error(`not a duration: ${text}`);
-  return Number(match[1]) * 3600 + Number(match[2]) * 60 + Number(match[3]);
+/** The seconds a poetry client reports on its last line (`Got N poems in T`). */
+export function reportedSeconds(lines: string[]): number {
+  const reported = parsePoemsLine(lines.at(-1) ?? "");
+  if (reported === null) throw new Error(`no "Got N poems" line: ${lines.at(-1)}`);
+  return reported.seconds;
 }
 
 /** The median of some numbers. */

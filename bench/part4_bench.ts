@@ -18,7 +18,7 @@
  * @module
  */
 
-import { fixed, machine, makeBigPoem, measure, median, parseDuration, ROOT } from "./lib.ts";
+import { fixed, machine, makeBigPoem, measure, median, reportedSeconds, ROOT } from "./lib.ts";
 import { ScriptProcess, startServers } from "../tests/helpers/process.ts";
 import { PoemText } from "../lib/poem.ts";
 
@@ -50,7 +50,7 @@ function reactorClientTime(size: number, characters: number) {
     if (!out.includes(`Task 1: ${characters} characters of poetry`)) {
       throw new Error(`wrong count: ${out.at(-2)} (expected ${characters})`);
     }
-    return parseDuration(out.at(-1)?.replace(/^Got 1 poems in /, "") ?? "");
+    return reportedSeconds(out);
   };
 }
 
@@ -81,7 +81,7 @@ async function throughput(): Promise<void> {
       [...deno, "async-client/get-poetry.ts"],
       (out) => {
         if (!out.includes(`Task 1: ${size} bytes of poetry`)) throw new Error(out.at(-2));
-        return parseDuration(out.at(-1)?.replace(/^Got 1 poems in /, "") ?? "");
+        return reportedSeconds(out);
       },
     ],
   ];

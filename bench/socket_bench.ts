@@ -22,7 +22,7 @@ import {
   median,
   openConnectedPairs,
   type Pairs,
-  parseDuration,
+  reportedSeconds,
   ROOT,
 } from "./lib.ts";
 import { ScriptProcess, startServers } from "../lib/process.ts";
@@ -77,11 +77,11 @@ async function throughput(
     }],
     ["blocking-client/get-poetry.ts", [...deno, "blocking-client/get-poetry.ts"], (out) => {
       if (!out.some((line) => line.includes(`got ${size} bytes`))) throw new Error(out.join("\n"));
-      return parseDuration(out.at(-1)?.replace(/^Got 1 poems in /, "") ?? "");
+      return reportedSeconds(out);
     }],
     ["async-client/get-poetry.ts", [...deno, "async-client/get-poetry.ts"], (out) => {
       if (!out.includes(`Task 1: ${size} bytes of poetry`)) throw new Error(out.at(-2));
-      return parseDuration(out.at(-1)?.replace(/^Got 1 poems in /, "") ?? "");
+      return reportedSeconds(out);
     }],
   ];
   const results = new Map<string, { seconds: number[]; peak: number[] }>();

@@ -5,7 +5,9 @@ import {
   formatDuration,
   helpText,
   parseAddress,
+  parseDuration,
   parseNumber,
+  parsePoemsLine,
   parsePort,
   startStopwatch,
   UsageError,
@@ -182,4 +184,16 @@ Deno.test("fail prints NAME: error: MESSAGE and exits with the code given", asyn
     assert.equal(outcome.stderr, "cli_fixture.ts: error: it went wrong\n");
     assert.deepEqual(outcome.lines, []);
   }
+});
+
+Deno.test("parseDuration reads what formatDuration prints; parsePoemsLine reads a client's last line", () => {
+  for (const seconds of [0, 10.126361, 23.065661, 3723, 86401.5]) {
+    assert.equal(parseDuration(formatDuration(seconds)), seconds);
+  }
+  assert.throws(() => parseDuration("ten seconds"), /not a duration/);
+  assert.deepEqual(parsePoemsLine("Got 3 poems in 0:00:23.065661"), {
+    poems: 3,
+    seconds: 23.065661,
+  });
+  assert.equal(parsePoemsLine("Task 1: 3003 bytes of poetry"), null);
 });

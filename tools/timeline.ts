@@ -18,6 +18,7 @@
  * @module
  */
 
+import { parsePoemsLine } from "../lib/cli.ts";
 import type { TimedLine } from "../lib/process.ts";
 
 /** What one task did, in milliseconds from the client's start. */
@@ -48,24 +49,15 @@ export interface ClientRun {
   spanMs: number;
 }
 
-/** Seconds in a duration printed the way Python prints a timedelta. */
-export function durationSeconds(text: string): number {
-  const match = /(?:(\d+) days?, )?(\d+):(\d\d):(\d\d(?:\.\d+)?)$/.exec(text.trim());
-  if (!match) throw new Error(`not a duration: ${text}`);
-  const [, days, hours, minutes, seconds] = match;
-  return Number(days ?? 0) * 86400 + Number(hours) * 3600 + Number(minutes) * 60 +
-    Number(seconds);
-}
-
 /**
  * Reads a client's output lines. Time zero is the client's own start, found from its
  * `Got N poems in T` line: that line's arrival less T.
  */
 export function summarize(name: string, lines: TimedLine[]): ClientRun {
-  const total = lines.findLast((line) => /^Got \d+ poems in /.test(line.text));
-  if (!total) throw new Error(`${name}: no "Got N poems in" line`);
-  const [, poems, duration] = /^Got (\d+) poems in (.*)$/.exec(total.text) ?? [];
-  const seconds = durationSeconds(duration);
+  const total = lines.findLast((line) => parsePoemsLine(line.text) !== null);
+  const reported = total && parsePoemsLine(total.text);
+  if (!total || !reported) throw new Error(`${name}: no "Got N poems in" line`);
+  const { poems, seconds } = reported;
   const zero = total.at - seconds * 1000;
   const tracks = new Map<number, TaskTrack>();
   const track = (task: number, at: number) => {
@@ -91,7 +83,7 @@ export function summarize(name: string, lines: TimedLine[]): ClientRun {
   return {
     name,
     seconds,
-    poems: Number(poems),
+    poems,
     bytes,
     tracks: [...tracks.values()].sort((a, b) => a.task - b.task),
     spanMs: seconds * 1000,

@@ -14,7 +14,14 @@
  * @module
  */
 
-import { fail, parseCommandLine, parseNumber, scriptName, UsageError } from "../../lib/cli.ts";
+import {
+  fail,
+  parseCommandLine,
+  parseNumber,
+  parsePoemsLine,
+  scriptName,
+  UsageError,
+} from "../../lib/cli.ts";
 import {
   repoPath,
   type RunningServer,
@@ -165,15 +172,6 @@ async function stopTheServers(servers: RunningServer[]): Promise<void> {
   }));
 }
 
-/** Seconds in a duration printed as Python prints a timedelta (`0:00:10.126361`). */
-function parseDuration(text: string): number {
-  const match = /^(?:(\d+) days?, )?(\d+):(\d\d):(\d\d(?:\.\d+)?)$/.exec(text);
-  if (match === null) throw new Error(`not a duration: ${text}`);
-  const [, days, hours, minutes, seconds] = match;
-  return ((Number(days ?? 0) * 24 + Number(hours)) * 60 + Number(minutes)) * 60 +
-    Number(seconds);
-}
-
 /** Runs a client against the ports; returns the time it reports on its last line. */
 async function timeClient(script: string, ports: number[]): Promise<number> {
   const client = new ScriptProcess(script, ports.map(String));
@@ -181,12 +179,12 @@ async function timeClient(script: string, ports: number[]): Promise<number> {
   const outcome = await client.finished(3_600_000);
   running.delete(client);
   const last = outcome.lines.at(-1)?.text ?? "";
-  const match = /^Got \d+ poems in (.+)$/.exec(last);
-  if (outcome.code !== 0 || match === null) {
+  const reported = parsePoemsLine(last);
+  if (outcome.code !== 0 || reported === null) {
     const why = outcome.stderr.trim().split("\n")[0] || `it exited with status ${outcome.code}`;
     throw new Error(`${script}: ${why}`);
   }
-  return parseDuration(match[1]);
+  return reported.seconds;
 }
 
 /** The seconds a server needs for its poem: one delay after each chunk. */
