@@ -4,12 +4,12 @@
  * so that a server it cannot reach does not end the program. That task is reported, the
  * other poems are fetched as usual, and the summary says which ones came.
  *
- * Two changes do it. The main loop catches the connection error of each `PoetrySocket`
+ * One change does it: the main loop catches the connection error of each `PoetrySocket`
  * it makes, instead of ending the program, and runs the reactor only if some connection
  * was made (a reactor with nothing to do, and nobody to stop it, would run forever).
- * And `RobustPoetrySocket` closes its socket when the connection fails: the failed
- * object is never registered with the reactor, so nobody else would close it, and an
- * open socket, connected or not, keeps the program alive.
+ * A `PoetrySocket` whose connection fails closes its own socket: the failed object is
+ * never registered with the reactor, so nobody else would close it, and an open socket,
+ * connected or not, keeps the program alive.
  *
  * @example
  * ```ts
@@ -23,35 +23,6 @@
 import { formatAddress, formatDuration, startStopwatch } from "../../lib/cli.ts";
 import { type Address, SocketError } from "../../lib/socket/mod.ts";
 import { installReactor, parsePoetryArgs, PoetrySocket } from "../../twisted-client/get-poetry.ts";
-
-/**
- * A `PoetrySocket` that does not leave its socket open when it cannot connect. Making one
- * still throws the connection's error, for the caller to report.
- *
- * @example
- * ```ts
- * import { reactor } from "../../lib/reactor/mod.ts";
- * import { SocketError } from "../../lib/socket/mod.ts";
- * import { RobustPoetrySocket } from "./get-poetry-robust.ts";
- *
- * try {
- *   new RobustPoetrySocket(1, ["127.0.0.1", 10000], reactor);
- * } catch (error) {
- *   if (error instanceof SocketError) console.log(`Task 1: ${error.message}`);
- * }
- * ```
- */
-export class RobustPoetrySocket extends PoetrySocket {
-  /** Connects as a `PoetrySocket` does; on failure, closes the socket and rethrows. */
-  protected override connect(): void {
-    try {
-      super.connect();
-    } catch (error) {
-      this.socket.close();
-      throw error;
-    }
-  }
-}
 
 /**
  * Fetches a poem from each address; prints a line for each server that cannot be
@@ -73,10 +44,10 @@ export async function getPoetryRobustly(
 ): Promise<number> {
   const reactor = await installReactor(reactorName);
   const elapsed = startStopwatch();
-  const outcomes: Array<RobustPoetrySocket | SocketError> = [];
+  const outcomes: Array<PoetrySocket | SocketError> = [];
   for (const [index, address] of addresses.entries()) {
     try {
-      outcomes.push(new RobustPoetrySocket(index + 1, address, reactor));
+      outcomes.push(new PoetrySocket(index + 1, address, reactor));
     } catch (error) {
       if (!(error instanceof SocketError)) throw error;
       console.log(
