@@ -21,7 +21,12 @@ import {
   UsageError,
 } from "../lib/cli.ts";
 import { CONNECTION_DONE, CONNECTION_LOST } from "../lib/reactor/main.ts";
-import type { IReactorCore, IReactorFDSet, IReadDescriptor } from "../lib/reactor/interfaces.ts";
+import type {
+  IReactorCore,
+  IReactorFDSet,
+  IReactorTime,
+  IReadDescriptor,
+} from "../lib/reactor/interfaces.ts";
 import { type Address, Socket, SocketError, WouldBlock } from "../lib/socket/mod.ts";
 import { PoemText } from "../lib/poem.ts";
 
@@ -124,20 +129,26 @@ export function parsePoetryArgs(
   return parseCommandLine(args, {
     usage: "[--reactor select|poll] [HOST:]PORT ...",
     description,
-    options: {
-      reactor: {
-        metavar: "NAME",
-        help: "the reactor to run on: select or poll",
-        default: "select",
-      },
-    },
+    options: { reactor: REACTOR_OPTION },
   }, ({ values, positionals }) => {
     if (positionals.length === 0) throw new UsageError("Provide at least one server address.");
-    if (values.reactor !== "select" && values.reactor !== "poll") {
-      throw new UsageError(`No such reactor: ${values.reactor} (choose select or poll).`);
-    }
-    return { addresses: positionals.map(parseAddress), reactorName: values.reactor };
+    return { addresses: positionals.map(parseAddress), reactorName: reactorNameOf(values.reactor) };
   });
+}
+
+/** The `--reactor` option of the Part 4 clients and of the clients built on them. */
+export const REACTOR_OPTION = {
+  metavar: "NAME",
+  help: "the reactor to run on: select or poll",
+  default: "select",
+} as const;
+
+/** The value of `--reactor`, checked: `select` or `poll`. */
+export function reactorNameOf(value: string): "select" | "poll" {
+  if (value !== "select" && value !== "poll") {
+    throw new UsageError(`No such reactor: ${value} (choose select or poll).`);
+  }
+  return value;
 }
 
 /**
@@ -145,7 +156,7 @@ export function parsePoetryArgs(
  * importing it installs the default reactor, so, as the article advises, we import it
  * where it is used, after installing the one we want.
  */
-export async function installReactor(name: string): Promise<PoetryReactor> {
+export async function installReactor(name: string): Promise<PoetryReactor & IReactorTime> {
   if (name === "poll") (await import("../lib/reactor/poll.ts")).install();
   return (await import("../lib/reactor/mod.ts")).reactor;
 }

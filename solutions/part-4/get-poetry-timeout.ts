@@ -38,6 +38,8 @@ import {
   installReactor,
   type PoetryReactor,
   PoetrySocket,
+  REACTOR_OPTION,
+  reactorNameOf,
 } from "../../twisted-client/get-poetry.ts";
 
 /**
@@ -137,29 +139,21 @@ ports 10000, 10001 and 10002 (10 s, 6.3 s and 6.6 s):
   deno run -N -R solutions/part-4/get-poetry-timeout.ts --timeout 8 10000 10001 10002`,
     options: {
       timeout: { metavar: "S", help: "seconds each poem may take" },
-      reactor: {
-        metavar: "NAME",
-        help: "the reactor to run on: select or poll",
-        default: "select",
-      },
+      reactor: REACTOR_OPTION,
     },
   }, ({ values, positionals }) => {
     if (values.timeout === undefined) throw new UsageError("Say how long to wait: --timeout S.");
     if (positionals.length === 0) throw new UsageError("Provide at least one server address.");
-    if (values.reactor !== "select" && values.reactor !== "poll") {
-      throw new UsageError(`No such reactor: ${values.reactor} (choose select or poll).`);
-    }
     return {
       addresses: positionals.map(parseAddress),
-      reactorName: values.reactor,
+      reactorName: reactorNameOf(values.reactor),
       timeout: parseNumber(values.timeout, "--timeout", { min: 0 }),
     };
   });
 
   // Install the chosen reactor before the reactor module is first loaded (see
-  // twisted-client/get-poetry.ts); the module's reactor provides timers too.
-  await installReactor(reactorName);
-  const { reactor } = await import("../../lib/reactor/mod.ts");
+  // twisted-client/get-poetry.ts); it provides timers too.
+  const reactor = await installReactor(reactorName);
   const elapsed = startStopwatch();
   const downloads: TimedPoetrySocket[] = [];
   for (const [index, address] of addresses.entries()) {
