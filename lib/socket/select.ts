@@ -77,14 +77,59 @@ function readyNow<T extends HasFileno>(
   return [pick(readers, READ_BITS), pick(writers, WRITE_BITS), pick(exceptional, EXCEPT_BITS)];
 }
 
-function isEmpty<T>([r, w, x]: SelectResult<T>): boolean {
-  return r.length === 0 && w.length === 0 && x.length === 0;
+function isReady<T>([r, w, x]: SelectResult<T>): boolean {
+  return r.length > 0 || w.length > 0 || x.length > 0;
+}
+
+function hasAny(ready: unknown[]): boolean {
+  return ready.length > 0;
+}
+
+function secondsOf(timeoutMs?: number): number | undefined {
+  return timeoutMs === undefined ? undefined : timeoutMs / 1000;
 }
 
 function deadlineOf(timeoutSeconds?: number): number {
   if (timeoutSeconds === undefined || timeoutSeconds === null) return Infinity;
   if (!(timeoutSeconds >= 0)) throw new RangeError("timeout must be non-negative");
   return performance.now() + timeoutSeconds * 1000;
+}
+
+/**
+ * Looks with `look` until `ready` says yes, or the timeout passes, blocking the thread
+ * on the event counter in between: the loop of `select` and `poll`. The counter is read
+ * before looking, so a change made while looking is not slept through.
+ */
+function waitUntilReady<R>(
+  look: () => R,
+  ready: (result: R) => boolean,
+  timeoutSeconds?: number,
+): R {
+  const deadline = deadlineOf(timeoutSeconds);
+  for (;;) {
+    const seen = currentEvent();
+    const result = look();
+    const remaining = deadline - performance.now();
+    if (ready(result) || remaining <= 0) return result;
+    waitForEvent(seen, remaining);
+  }
+}
+
+/** `waitUntilReady` without blocking the thread; it also returns on `wakeUp()`. */
+async function waitUntilReadyAsync<R>(
+  look: () => R,
+  ready: (result: R) => boolean,
+  timeoutSeconds?: number,
+): Promise<R> {
+  const deadline = deadlineOf(timeoutSeconds);
+  const wakeUps = wakeUpCount();
+  for (;;) {
+    const seen = currentEvent();
+    const result = look();
+    const remaining = deadline - performance.now();
+    if (ready(result) || remaining <= 0 || wakeUpCount() !== wakeUps) return result;
+    await waitForEventAsync(seen, remaining === Infinity ? undefined : remaining);
+  }
 }
 
 /**
@@ -110,14 +155,7 @@ export function select<T extends HasFileno>(
   exceptional: T[],
   timeoutSeconds?: number,
 ): SelectResult<T> {
-  const deadline = deadlineOf(timeoutSeconds);
-  for (;;) {
-    const seen = currentEvent();
-    const result = readyNow(readers, writers, exceptional);
-    const remaining = deadline - performance.now();
-    if (!isEmpty(result) || remaining <= 0) return result;
-    waitForEvent(seen, remaining);
-  }
+  return waitUntilReady(() => readyNow(readers, writers, exceptional), isReady, timeoutSeconds);
 }
 
 /**
@@ -134,21 +172,17 @@ export function select<T extends HasFileno>(
  * socket.close();
  * ```
  */
-export async function selectAsync<T extends HasFileno>(
+export function selectAsync<T extends HasFileno>(
   readers: T[],
   writers: T[],
   exceptional: T[],
   timeoutSeconds?: number,
 ): Promise<SelectResult<T>> {
-  const deadline = deadlineOf(timeoutSeconds);
-  const wakeUps = wakeUpCount();
-  for (;;) {
-    const seen = currentEvent();
-    const result = readyNow(readers, writers, exceptional);
-    const remaining = deadline - performance.now();
-    if (!isEmpty(result) || remaining <= 0 || wakeUpCount() !== wakeUps) return result;
-    await waitForEventAsync(seen, remaining === Infinity ? undefined : remaining);
-  }
+  return waitUntilReadyAsync(
+    () => readyNow(readers, writers, exceptional),
+    isReady,
+    timeoutSeconds,
+  );
 }
 
 /** Polls that have something registered, to be told which sockets changed. */
@@ -239,27 +273,12 @@ export class Poll {
    * as long as it takes; 0: only look). Returns `[fd, events]` pairs.
    */
   poll(timeoutMs?: number): Array<[fd: number, events: number]> {
-    const deadline = deadlineOf(timeoutMs === undefined ? undefined : timeoutMs / 1000);
-    for (;;) {
-      const seen = currentEvent();
-      const ready = this.#collect();
-      const remaining = deadline - performance.now();
-      if (ready.length > 0 || remaining <= 0) return ready;
-      waitForEvent(seen, remaining);
-    }
+    return waitUntilReady(() => this.#collect(), hasAny, secondsOf(timeoutMs));
   }
 
   /** `poll`, waiting without blocking the thread. */
-  async pollAsync(timeoutMs?: number): Promise<Array<[fd: number, events: number]>> {
-    const deadline = deadlineOf(timeoutMs === undefined ? undefined : timeoutMs / 1000);
-    const wakeUps = wakeUpCount();
-    for (;;) {
-      const seen = currentEvent();
-      const ready = this.#collect();
-      const remaining = deadline - performance.now();
-      if (ready.length > 0 || remaining <= 0 || wakeUpCount() !== wakeUps) return ready;
-      await waitForEventAsync(seen, remaining === Infinity ? undefined : remaining);
-    }
+  pollAsync(timeoutMs?: number): Promise<Array<[fd: number, events: number]>> {
+    return waitUntilReadyAsync(() => this.#collect(), hasAny, secondsOf(timeoutMs));
   }
 
   /** Called when the socket with this descriptor may have changed. */
