@@ -134,10 +134,21 @@ function post(request: KernelRequest): void {
   worker?.postMessage(request);
 }
 
+/** No descriptor below this one is free: where the search for a free one starts. */
+let firstMaybeFree = 3;
+
+/** The lowest free descriptor, as a kernel hands them out (0 to 2 are stdio). */
 function lowestFreeFd(): number {
-  let fd = 3;
+  let fd = firstMaybeFree;
   while (socketsByFd.has(fd)) fd++;
+  firstMaybeFree = fd + 1;
   return fd;
+}
+
+/** Gives a descriptor back. */
+function freeFd(fd: number): void {
+  socketsByFd.delete(fd);
+  firstMaybeFree = Math.min(firstMaybeFree, fd);
 }
 
 /** Listeners told when a socket changes on the main thread's side (used by `Poll`). */
@@ -570,7 +581,7 @@ export class Socket implements HasFileno {
   close(): void {
     const fd = this.#fd;
     if (fd < 0) return;
-    socketsByFd.delete(fd);
+    freeFd(fd);
     socketsById.delete(this.#id);
     this.#fd = -1;
     if (this.#adopted) {
