@@ -90,7 +90,8 @@ export class ScriptProcess {
   /** The stdout lines read so far. */
   readonly lines: TimedLine[] = [];
   readonly #child: Deno.ChildProcess;
-  readonly #start: number;
+  /** `performance.now()` when the child was spawned: a line arrived at `startedAt + at`. */
+  readonly startedAt: number;
   readonly #stdoutDone: Promise<void>;
   readonly #stderr: Promise<string>;
   #waiters: Array<() => void> = [];
@@ -113,7 +114,7 @@ export class ScriptProcess {
    * @param args its arguments
    */
   constructor(script: string, args: string[], options: ScriptOptions = {}) {
-    this.#start = performance.now();
+    this.startedAt = performance.now();
     this.#onLine = options.onLine;
     this.#child = new Deno.Command(Deno.execPath(), {
       args: ["run", ...(options.permissions ?? ["-N", "-R"]), script, ...args],
@@ -131,7 +132,7 @@ export class ScriptProcess {
     let pending = "";
     const decoder = new TextDecoder();
     for await (const bytes of this.#child.stdout) {
-      const at = performance.now() - this.#start;
+      const at = performance.now() - this.startedAt;
       pending += decoder.decode(bytes, { stream: true });
       const parts = pending.split("\n");
       pending = parts.pop() ?? "";
@@ -139,7 +140,7 @@ export class ScriptProcess {
       this.#wake();
     }
     pending += decoder.decode();
-    if (pending !== "") this.#add({ text: pending, at: performance.now() - this.#start });
+    if (pending !== "") this.#add({ text: pending, at: performance.now() - this.startedAt });
     this.#stdoutEnded = true;
     this.#wake();
   }
@@ -245,7 +246,7 @@ export class ScriptProcess {
       this.kill("SIGKILL");
     }
     const finalStatus = await this.#child.status;
-    const elapsedMs = performance.now() - this.#start;
+    const elapsedMs = performance.now() - this.startedAt;
     await this.#stdoutDone;
     const stderr = await this.#stderr;
     if (timedOut) throw new Error(`still running after ${timeoutMs} ms; stderr: ${stderr}`);

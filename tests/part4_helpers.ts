@@ -28,6 +28,7 @@ import {
   repoPath,
   ScriptProcess,
   type ServerSpec,
+  startServers,
   type TimedLine,
 } from "./helpers/process.ts";
 
@@ -56,8 +57,12 @@ export interface TimedScript {
  * @returns the process and its clock
  */
 export function spawnTimed(script: string, args: string[]): TimedScript {
-  const startedAt = performance.now();
-  const process = new ScriptProcess(script, args);
+  return timed(new ScriptProcess(script, args));
+}
+
+/** A process with its clock. */
+function timed(process: ScriptProcess): TimedScript {
+  const startedAt = process.startedAt;
   return { process, startedAt, clock: (line) => startedAt + line.at };
 }
 
@@ -92,33 +97,8 @@ export interface TimedServer extends TimedScript {
  * @returns the servers, once each has printed its port
  */
 export async function startTimedServers(specs: ServerSpec[]): Promise<TimedServer[]> {
-  const scripts = specs.map((spec) => {
-    const args = ["--iface", "127.0.0.1", "--port", "0"];
-    if (spec.delay !== undefined) args.push("--delay", String(spec.delay));
-    if (spec.numBytes !== undefined) args.push("--num-bytes", String(spec.numBytes));
-    return spawnTimed("blocking-server/slowpoetry.ts", [...args, spec.poetryFile]);
-  });
-  try {
-    const servers: TimedServer[] = [];
-    for (const script of scripts) {
-      const line = await script.process.waitForLine((text) => text.startsWith("Serving "));
-      const match = /on port (\d+)\.$/.exec(line.text);
-      assert.ok(match, `unexpected first line: ${line.text}`);
-      servers.push({
-        ...script,
-        port: Number(match[1]),
-        stop: () => {
-          script.process.kill();
-          return script.process.finished();
-        },
-      });
-    }
-    return servers;
-  } catch (error) {
-    for (const script of scripts) script.process.kill("SIGKILL");
-    await Promise.allSettled(scripts.map((script) => script.process.finished()));
-    throw error;
-  }
+  const servers = await startServers(specs);
+  return servers.map((server) => ({ ...server, ...timed(server.process) }));
 }
 
 /**
