@@ -6,13 +6,13 @@
  */
 
 import assert from "node:assert/strict";
-import { Socket, WouldBlock } from "../lib/socket/mod.ts";
+import { Socket } from "../lib/socket/mod.ts";
 import type { ReactorBase } from "../lib/reactor/base.ts";
 import { ConnectionDone, ConnectionFdescWentAway } from "../lib/reactor/error.ts";
 import { CONNECTION_DONE } from "../lib/reactor/main.ts";
 import { PollReactor } from "../lib/reactor/poll.ts";
 import { SelectReactor } from "../lib/reactor/select.ts";
-import { Probe } from "./helpers/probe.ts";
+import { drain, Probe } from "./helpers/probe.ts";
 
 const REACTORS: Array<[string, new () => ReactorBase]> = [
   ["select", SelectReactor],
@@ -37,21 +37,6 @@ function closeAll(...sockets: Socket[]): void {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** Reads everything available without blocking; CONNECTION_DONE at end of stream. */
-function drain(socket: Socket, into: Uint8Array[]): Error | void {
-  for (;;) {
-    let bytes: Uint8Array;
-    try {
-      bytes = socket.recv(65536);
-    } catch (error) {
-      if (error instanceof WouldBlock) return;
-      throw error;
-    }
-    if (bytes.length === 0) return CONNECTION_DONE;
-    into.push(bytes);
-  }
-}
 
 for (const [name, Reactor] of REACTORS) {
   const test = (title: string, fn: () => Promise<void>) =>

@@ -15,8 +15,8 @@ import { SelectReactor } from "../lib/reactor/select.ts";
 import type { ReactorBase } from "../lib/reactor/base.ts";
 import { ConnectionLost } from "../lib/reactor/error.ts";
 import { CONNECTION_DONE, CONNECTION_LOST } from "../lib/reactor/main.ts";
-import { select, Socket, WouldBlock } from "../lib/socket/mod.ts";
-import { Probe } from "./helpers/probe.ts";
+import { select, Socket } from "../lib/socket/mod.ts";
+import { drain, Probe } from "./helpers/probe.ts";
 
 type ReactorClass = new () => ReactorBase;
 
@@ -89,21 +89,6 @@ function waitReadable(sockets: Socket[]): void {
     if (readable.length === sockets.length) return;
   }
   throw new Error("the peers' bytes did not arrive");
-}
-
-/** Everything a non-blocking socket has buffered now. */
-function drain(socket: Socket): Uint8Array[] {
-  const chunks: Uint8Array[] = [];
-  for (;;) {
-    try {
-      const bytes = socket.recv(65536);
-      if (bytes.length === 0) return chunks;
-      chunks.push(bytes);
-    } catch (error) {
-      if (error instanceof WouldBlock) return chunks;
-      throw error;
-    }
-  }
 }
 
 for (const [name, Reactor] of REACTORS) {
@@ -200,7 +185,7 @@ for (const [name, Reactor] of REACTORS) {
       const received: Uint8Array[] = [];
       const message = "a poem, in three parts: ";
       probe.onRead = () => {
-        received.push(...drain(pair.near));
+        drain(pair.near, received);
         const text = decoder.decode(concat(received));
         if (text === message.repeat(3)) reactor.stop();
       };

@@ -71,20 +71,8 @@ export class PoetrySocket implements IReadDescriptor {
 
   /** The socket has something for us: read all there is now, without waiting for more. */
   doRead(): Error | void {
-    let received = 0;
-    for (;;) {
-      let bytes: Uint8Array;
-      try {
-        bytes = this.socket.recv(65536);
-      } catch (error) {
-        if (error instanceof WouldBlock) break; // nothing more for now
-        this.failure = error as Error;
-        return CONNECTION_LOST;
-      }
-      if (bytes.length === 0) break; // the server closed its end
-      this.poem.add(bytes);
-      received += bytes.length;
-    }
+    const received = this.readAvailable();
+    if (received instanceof Error) return received;
     if (received === 0) {
       console.log(`Task ${this.taskNumber} finished`);
       return CONNECTION_DONE; // the reactor removes us and calls connectionLost
@@ -94,6 +82,27 @@ export class PoetrySocket implements IReadDescriptor {
         formatAddress(this.address)
       }`,
     );
+  }
+
+  /**
+   * Reads until the socket would block, adding to the poem. Returns how many bytes that
+   * was (0: the server has closed, the poem is complete), or `CONNECTION_LOST`.
+   */
+  protected readAvailable(): number | Error {
+    let received = 0;
+    for (;;) {
+      let bytes: Uint8Array;
+      try {
+        bytes = this.socket.recv(65536);
+      } catch (error) {
+        if (error instanceof WouldBlock) return received; // nothing more for now
+        this.failure = error as Error;
+        return CONNECTION_LOST;
+      }
+      if (bytes.length === 0) return received; // the server closed its end
+      this.poem.add(bytes);
+      received += bytes.length;
+    }
   }
 
   /** The connection is over: close, stop being watched, and stop the reactor if we were last. */

@@ -13,7 +13,8 @@
  */
 
 import type { IReadDescriptor, IWriteDescriptor } from "../../lib/reactor/interfaces.ts";
-import type { Socket } from "../../lib/socket/mod.ts";
+import { type Socket, WouldBlock } from "../../lib/socket/mod.ts";
+import { CONNECTION_DONE } from "../../lib/reactor/main.ts";
 
 /** A descriptor that records what the reactor does to it. */
 export class Probe implements IReadDescriptor, IWriteDescriptor {
@@ -49,5 +50,23 @@ export class Probe implements IReadDescriptor, IWriteDescriptor {
 
   logPrefix(): string {
     return this.name;
+  }
+}
+
+/**
+ * Reads all a non-blocking socket holds now into `into`; returns `CONNECTION_DONE` at the
+ * end of the stream, as a `doRead` would.
+ */
+export function drain(socket: Socket, into: Uint8Array[]): Error | void {
+  for (;;) {
+    let bytes: Uint8Array;
+    try {
+      bytes = socket.recv(65536);
+    } catch (error) {
+      if (error instanceof WouldBlock) return;
+      throw error;
+    }
+    if (bytes.length === 0) return CONNECTION_DONE;
+    into.push(bytes);
   }
 }
