@@ -79,18 +79,24 @@ function sendPoetry(client: Socket, poem: Uint8Array, numBytes: number, delay: n
   }
 }
 
+/** The poem, read afresh for each client so that edits show up; null if it cannot be read. */
+function readPoem(): Uint8Array | null {
+  try {
+    return Deno.readFileSync(settings.poetryFile);
+  } catch (error) {
+    // The poem went missing: this client gets nothing, the next one may be luckier.
+    console.log(`Cannot read ${settings.poetryFile}: ${(error as Error).message}`);
+    return null;
+  }
+}
+
 /** Serves clients one after another, forever. */
 function serve(listener: Socket): never {
   while (true) {
     const [client, address]: [Socket, Address] = listener.accept(); // blocks until a client connects
     console.log(`Somebody at ${formatAddress(address)} wants poetry!`);
-    let poem: Uint8Array;
-    try {
-      poem = Deno.readFileSync(settings.poetryFile); // read afresh, so edits show up
-    } catch (error) {
-      fail(`cannot read ${settings.poetryFile}: ${(error as Error).message}`, 1);
-    }
-    sendPoetry(client, poem, settings.numBytes, settings.delay);
+    const poem = readPoem();
+    if (poem) sendPoetry(client, poem, settings.numBytes, settings.delay);
     client.close();
   }
 }

@@ -227,6 +227,33 @@ export function fail(message: string, code = 1): never {
   Deno.exit(code);
 }
 
+let permissionHandlerInstalled = false;
+
+/**
+ * From now on, a missing permission that nothing catches ends the script with one
+ * line, `NAME: error: Requires net access to "127.0.0.1:10000", run again with the
+ * --allow-net flag (-N)`, and exit status 1, instead of a stack trace. Deno says which
+ * flag to add; without a terminal it cannot ask, and fails at once. Every lesson
+ * script gets this from {@linkcode parseCommandLine}.
+ *
+ * @example
+ * ```ts
+ * import { endOnMissingPermission } from "./cli.ts";
+ * endOnMissingPermission();
+ * ```
+ */
+export function endOnMissingPermission(): void {
+  if (permissionHandlerInstalled) return;
+  permissionHandlerInstalled = true;
+  const endIfMissingPermission = (event: Event, error: unknown): void => {
+    if (!(error instanceof Deno.errors.NotCapable)) return;
+    event.preventDefault();
+    fail(error.message, 1);
+  };
+  addEventListener("error", (event) => endIfMissingPermission(event, event.error));
+  addEventListener("unhandledrejection", (event) => endIfMissingPermission(event, event.reason));
+}
+
 /**
  * Starts a stopwatch.
  *
@@ -382,6 +409,7 @@ export function parseCommandLine<T extends Record<string, OptionSpec>, R>(
   spec: CommandSpec<T>,
   interpret: (parsed: ParsedCommandLine<T>) => R,
 ): R {
+  endOnMissingPermission();
   const config: Record<string, { type: "string" | "boolean"; short?: string }> = {
     help: { type: "boolean", short: "h" },
   };

@@ -40,7 +40,6 @@ import { H_TX_CAPACITY } from "../lib/socket/layout.ts";
 
 const HOST = "127.0.0.1";
 const PEER_SCRIPT = new URL("./fixtures/socket_peer.ts", import.meta.url).pathname;
-const EXIT_SCRIPT = new URL("./fixtures/socket_exit.ts", import.meta.url).pathname;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -1027,44 +1026,6 @@ Deno.test("descriptors: lowest free first; fileno() is -1 after close", () => {
   } finally {
     closeAll(a, b, c);
   }
-});
-
-Deno.test("a program exits by itself once its sockets are closed", async () => {
-  const start = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-N", "-R", EXIT_SCRIPT, "close-all"],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  const stdout = new Response(child.stdout).text();
-  const stderr = new Response(child.stderr).text();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const status = await Promise.race([
-    child.status,
-    new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), 10_000)),
-  ]);
-  clearTimeout(timer);
-  if (status === null) child.kill("SIGKILL");
-  await child.status;
-  const elapsed = performance.now() - start;
-  assert.notEqual(status, null, "still running after 10 s");
-  assert.equal(await stderr, "");
-  assert.equal(await stdout, "got ping\ndone\n");
-  assert.equal(status?.code, 0);
-  assert.ok(elapsed < 5000, `took ${elapsed} ms to exit`);
-});
-
-Deno.test({
-  // Documented, not asserted: with `leave-open` the fixture prints "got ping" and
-  // "done" and then never exits, because the open listener keeps the layer's I/O
-  // worker alive (a live Worker keeps a Deno process alive), just as an open socket
-  // keeps a Twisted reactor's process going. Checked by hand with
-  // `timeout 4 deno run -N -R tests/fixtures/socket_exit.ts leave-open` (exit 124).
-  name: "a program with a socket left open keeps running (documented; would hang)",
-  ignore: true,
-  fn: () => {},
 });
 
 // ---------------------------------------------------------------------------

@@ -1,5 +1,3 @@
-/// <reference no-default-lib="true" />
-/// <reference lib="deno.worker" />
 /**
  * The I/O worker: the socket layer's "kernel".
  *
@@ -10,25 +8,31 @@
  * counter and notifies after each change, and never posts a message back, because a main
  * thread blocked in `Atomics.wait` could not receive it.
  *
- * The main thread starts it (see `socket.ts`) and tells it what to do with messages of
- * the `KernelRequest` type (bind, listen, connect, accept, close). The frequent news,
- * "room freed" in a receive ring and "bytes queued" in a send ring, comes as an
- * `Atomics.notify` on the ring's index instead, which is cheaper. It quits 25 ms after
- * it serves no socket any more.
+ * The main thread starts it (see `socket.ts`) as a `node:worker_threads` worker that does
+ * not keep the process alive, handing it the control block as `workerData`, and tells it
+ * what to do with messages of the `KernelRequest` type (bind, listen, connect, accept,
+ * close). The frequent news, "room freed" in a receive ring and "bytes queued" in a send
+ * ring, comes as an `Atomics.notify` on the ring's index instead, which is cheaper.
+ *
+ * It says in the control block when it is ready, and, should anything escape it, that
+ * it died and why, so that no call of the main thread waits forever on a dead worker.
  *
  * @module
  */
 
+import { parentPort, workerData } from "node:worker_threads";
 import { codeOfDenoError, SocketError } from "./errors.ts";
 import {
   CHANGE_QUEUE_SLOTS,
-  CTL_BYTES,
   CTL_CHANGES_OVERFLOW,
   CTL_CHANGES_READ,
   CTL_CHANGES_START,
   CTL_CHANGES_WRITE,
+  CTL_DEATH_LENGTH,
+  CTL_DEATH_OFFSET,
   CTL_EVENTS,
-  CTL_LIVE,
+  CTL_KERNEL,
+  DEATH_BYTES,
   H_BROKEN,
   H_EOF,
   H_ERRNO,
@@ -48,6 +52,8 @@ import {
   H_TX_IDLE,
   H_TX_READ,
   H_TX_WRITE,
+  KERNEL_DEAD,
+  KERNEL_READY,
   LOCAL_HOST_OFFSET,
   PEER_HOST_OFFSET,
   STATE_BOUND,
@@ -58,6 +64,7 @@ import {
   STATE_FRESH,
   STATE_LISTENING,
   storeHost,
+  storeText,
 } from "./layout.ts";
 
 /** The shared memory of one socket, as the main thread hands it over. */
@@ -70,16 +77,21 @@ export interface SocketMemory {
   send?: SharedArrayBuffer;
 }
 
+/** What the main thread hands the worker when it starts it. */
+export interface KernelData {
+  /** The control block (`layout.ts`). */
+  control: SharedArrayBuffer;
+}
+
 /** What the main thread asks of the worker. Ids name sockets; they are never reused. */
 export type KernelRequest =
-  | { op: "start"; control: SharedArrayBuffer }
   | { op: "bind"; id: number; memory: SocketMemory; host: string; port: number }
   | { op: "listen"; id: number; backlog: number }
   | { op: "connect"; id: number; memory: SocketMemory; host: string; port: number }
   | { op: "accept"; id: number; listenerId: number; memory: SocketMemory }
   | { op: "close"; id: number };
 
-let control = new Int32Array(new SharedArrayBuffer(CTL_BYTES));
+const control = new Int32Array((workerData as KernelData).control);
 
 /** Tells every waiter that something changed, and queues the socket for `Poll`. */
 function announce(socket: KernelSocket): void {
@@ -167,26 +179,11 @@ class KernelSocket {
 
 const sockets = new Map<number, KernelSocket>();
 
-/** Forgets a socket for good; the worker quits once it serves none. */
+/** Forgets a socket for good. */
 function release(socket: KernelSocket): void {
   if (socket.released) return;
   socket.released = true;
   sockets.delete(socket.id);
-  if (Atomics.sub(control, CTL_LIVE, 1) === 1) setTimeout(quitIfIdle, LINGER_MS);
-}
-
-/**
- * How long the worker stays after its last socket closed, in milliseconds. Starting a
- * worker costs about 15 ms, and a program that closes one socket often opens the next
- * at once (the blocking client does, for each poem): it finds the worker still there.
- */
-const LINGER_MS = 25;
-
-/** Quits if no socket came meanwhile. */
-function quitIfIdle(): void {
-  // The main thread adds sockets only while the count is not -1, so a successful
-  // exchange here means no request can still be on its way to us.
-  if (Atomics.compareExchange(control, CTL_LIVE, 0, -1) === 0) self.close();
 }
 
 function closeQuietly(closable: { close(): void } | undefined): void {
@@ -377,9 +374,6 @@ async function connect(request: Extract<KernelRequest, { op: "connect" }>): Prom
 
 function handle(request: KernelRequest): void {
   switch (request.op) {
-    case "start":
-      control = new Int32Array(request.control);
-      return;
     case "bind":
       return bind(request);
     case "connect":
@@ -425,11 +419,37 @@ function handle(request: KernelRequest): void {
   }
 }
 
-self.onmessage = (event: MessageEvent<KernelRequest>) => {
+/**
+ * Says in the control block that the worker is gone, and why, and wakes every waiter:
+ * their calls then fail with that reason instead of waiting for answers that will never
+ * come. Whatever escapes a request or a pump ends up here.
+ */
+function die(reason: unknown): void {
+  const text = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
+  const length = storeText(new Uint8Array(control.buffer), CTL_DEATH_OFFSET, text, DEATH_BYTES);
+  Atomics.store(control, CTL_DEATH_LENGTH, length);
+  Atomics.store(control, CTL_KERNEL, KERNEL_DEAD);
+  Atomics.add(control, CTL_EVENTS, 1);
+  Atomics.notify(control, CTL_EVENTS);
+  for (const socket of sockets.values()) wakePumps(socket);
+  parentPort?.close();
+}
+
+addEventListener("error", (event) => {
+  event.preventDefault();
+  die(event.error);
+});
+addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  die(event.reason);
+});
+
+parentPort?.on("message", (request: KernelRequest) => {
   try {
-    handle(event.data);
+    handle(request);
   } catch (error) {
-    // A bug here must not kill the worker silently while the main thread waits.
-    console.error("socket kernel:", error);
+    die(error);
   }
-};
+});
+Atomics.store(control, CTL_KERNEL, KERNEL_READY);
+Atomics.notify(control, CTL_KERNEL);

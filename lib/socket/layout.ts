@@ -5,8 +5,8 @@
  * an `Int32Array` over a `SharedArrayBuffer`, plus two byte rings per connection.
  *
  * The control block holds the event counter (bumped and notified by the worker after
- * every change a waiter could care about), the number of sockets the worker serves,
- * and the queue of changed sockets that `Poll` reads.
+ * every change a waiter could care about), the worker's own state (starting, ready or
+ * dead, and why it died), and the queue of changed sockets that `Poll` reads.
  *
  * Each ring has one producer and one consumer. Its indices only grow (modulo 2^32);
  * its capacity is a power of two, so `index & (capacity - 1)` is the position. Only the
@@ -25,20 +25,33 @@
 // The control block.
 /** Index of the event counter in the control block. */
 export const CTL_EVENTS = 0;
-/** Index of the count of sockets handed to the worker; -1 when no worker runs. */
-export const CTL_LIVE = 1;
+/** Index of the worker's state: one of the `KERNEL_*` values. */
+export const CTL_KERNEL = 1;
 /** Index of the change queue's write index. */
 export const CTL_CHANGES_WRITE = 2;
 /** Index of the change queue's read index. */
 export const CTL_CHANGES_READ = 3;
 /** Index of the flag set when the change queue overflowed. */
 export const CTL_CHANGES_OVERFLOW = 4;
+/** Index of the length of the text saying why the worker died. */
+export const CTL_DEATH_LENGTH = 5;
 /** Index of the change queue's first slot. */
 export const CTL_CHANGES_START = 8;
 /** Slots in the change queue (a power of two). */
 export const CHANGE_QUEUE_SLOTS = 4096;
+/** Byte offset of the text saying why the worker died. */
+export const CTL_DEATH_OFFSET = (CTL_CHANGES_START + CHANGE_QUEUE_SLOTS) * 4;
+/** Room for that text, in bytes. */
+export const DEATH_BYTES = 512;
 /** Size of the control block, in bytes. */
-export const CTL_BYTES = (CTL_CHANGES_START + CHANGE_QUEUE_SLOTS) * 4;
+export const CTL_BYTES = CTL_DEATH_OFFSET + DEATH_BYTES;
+
+/** The worker is loading. */
+export const KERNEL_STARTING = 0;
+/** The worker serves requests. */
+export const KERNEL_READY = 1;
+/** The worker is gone: every wait fails from now on. */
+export const KERNEL_DEAD = 2;
 
 // A socket's header.
 /** Index of the socket's state (one of the `STATE_*` values). */
@@ -186,14 +199,19 @@ export function ringCapacityFor(bytes: number): number {
   return capacity;
 }
 
-/** Writes a host text into a header's bytes. */
-export function storeHost(headerBytes: Uint8Array, offset: number, host: string): number {
-  const encoded = new TextEncoder().encode(host).subarray(0, HOST_BYTES);
-  headerBytes.set(encoded, offset);
+/** Writes a text into shared bytes, cut to `room` bytes; returns its length in bytes. */
+export function storeText(bytes: Uint8Array, offset: number, text: string, room: number): number {
+  const encoded = new TextEncoder().encode(text).subarray(0, room);
+  bytes.set(encoded, offset);
   return encoded.length;
 }
 
-/** Reads a host text out of a header's bytes. */
-export function loadHost(headerBytes: Uint8Array, offset: number, length: number): string {
-  return new TextDecoder().decode(headerBytes.slice(offset, offset + length));
+/** Writes a host text into a header's bytes. */
+export function storeHost(headerBytes: Uint8Array, offset: number, host: string): number {
+  return storeText(headerBytes, offset, host, HOST_BYTES);
+}
+
+/** Reads a text out of shared bytes (a host, or why the worker died). */
+export function loadText(bytes: Uint8Array, offset: number, length: number): string {
+  return new TextDecoder().decode(bytes.slice(offset, offset + length));
 }

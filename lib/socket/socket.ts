@@ -6,6 +6,11 @@
  * writes their buffers in shared memory directly, and waits with `Atomics.wait` only
  * when it must.
  *
+ * The worker never keeps the program alive by itself: only real waiting does (a blocking
+ * call holds the thread; an async wait holds a timer while it is pending). When the
+ * program ends with sockets still open, bytes already sent are delivered first, then
+ * the connections end, as when the operating system closes what a process left open.
+ *
  * @example
  * ```ts
  * import { Socket } from "./socket.ts";
@@ -24,6 +29,7 @@
  * @module
  */
 
+import { Worker } from "node:worker_threads";
 import {
   BadDescriptor,
   BrokenPipe,
@@ -34,13 +40,16 @@ import {
   SocketError,
   WouldBlock,
 } from "./errors.ts";
-import type { KernelRequest, SocketMemory } from "./kernel.ts";
+import type { KernelData, KernelRequest, SocketMemory } from "./kernel.ts";
 import {
   copyIntoRing,
   copyOutOfRing,
   CTL_BYTES,
+  CTL_DEATH_LENGTH,
+  CTL_DEATH_OFFSET,
   CTL_EVENTS,
-  CTL_LIVE,
+  CTL_KERNEL,
+  DEATH_BYTES,
   H_BROKEN,
   H_EOF,
   H_ERRNO,
@@ -61,7 +70,9 @@ import {
   H_TX_WRITE,
   HEADER_BYTES,
   INITIAL_RING_BYTES,
-  loadHost,
+  KERNEL_DEAD,
+  KERNEL_STARTING,
+  loadText,
   LOCAL_HOST_OFFSET,
   PEER_HOST_OFFSET,
   ringCapacityFor,
@@ -72,6 +83,7 @@ import {
   STATE_CONNECTING,
   STATE_FAILED,
   STATE_LISTENING,
+  storeText,
 } from "./layout.ts";
 
 /** An address, as Python writes one: `["127.0.0.1", 10000]`. */
@@ -105,9 +117,15 @@ export const DEFAULT_BUFFER_BYTES = 1024 * 1024;
 const controlBuffer = new SharedArrayBuffer(CTL_BYTES);
 /** The control block shared with the worker (`layout.ts`). */
 export const control: Int32Array = new Int32Array(controlBuffer);
-Atomics.store(control, CTL_LIVE, -1);
 
-let worker: Worker | null = null;
+/** The I/O worker, started by the first socket that needs it, and kept until the end. */
+let kernel: Worker | null = null;
+
+/** Where the worker's code is. */
+const KERNEL_URL = new URL("./kernel.ts", import.meta.url);
+
+/** How long the worker may take to start, in milliseconds, before we give up on it. */
+const KERNEL_START_MS = 10_000;
 
 /** Sockets by descriptor, as a kernel's descriptor table. */
 const socketsByFd = new Map<number, Socket>();
@@ -115,23 +133,126 @@ const socketsByFd = new Map<number, Socket>();
 const socketsById = new Map<number, Socket>();
 let nextId = 1;
 
-/** Counts a socket in the worker's load, starting a worker if none runs. */
-function adopt(): void {
-  for (;;) {
-    const live = Atomics.load(control, CTL_LIVE);
-    if (live < 0) {
-      // No worker, or the last one quit once it had nothing left to serve.
-      worker = new Worker(new URL("./kernel.ts", import.meta.url).href, { type: "module" });
-      post({ op: "start", control: controlBuffer });
-      Atomics.store(control, CTL_LIVE, 0);
-      continue;
-    }
-    if (Atomics.compareExchange(control, CTL_LIVE, live, live + 1) === live) return;
+/**
+ * Starts the I/O worker if none runs yet, and fails if it cannot start or has died.
+ * The worker is unref'd: it does not keep the program alive by itself.
+ */
+function requireKernel(): void {
+  if (kernel) {
+    checkKernel();
+    return;
   }
+  const url = KERNEL_URL;
+  const data: KernelData = { control: controlBuffer };
+  try {
+    // An empty `env` spares the worker a copy of the environment, and so the reader a
+    // prompt for env access.
+    kernel = new Worker(url, { workerData: data, env: {} });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) {
+      throw new Deno.errors.NotCapable(
+        `Requires read access to "${decodeURIComponent(url.pathname)}" (the sockets' I/O ` +
+          `worker), run again with the --allow-read flag (-R)`,
+      );
+    }
+    throw error;
+  }
+  kernel.unref();
+  kernel.on("error", (error: unknown) => markKernelDead(error));
+  kernel.on("exit", () => markKernelDead("the worker exited"));
+  addEventListener("unload", deliverUnsentBytes);
+  // The worker says when it is ready. Messages posted before would wait for it anyway;
+  // this wait is what tells a worker that could not load from one that is slow.
+  Atomics.wait(control, CTL_KERNEL, KERNEL_STARTING, KERNEL_START_MS);
+  if (Atomics.load(control, CTL_KERNEL) === KERNEL_STARTING) {
+    markKernelDead(`it did not start within ${KERNEL_START_MS / 1000} s`);
+  }
+  checkKernel();
+}
+
+/** Records that the worker is gone (if it did not say so itself) and wakes every waiter. */
+function markKernelDead(reason: unknown): void {
+  if (Atomics.load(control, CTL_KERNEL) === KERNEL_DEAD) return;
+  const text = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
+  const length = storeText(new Uint8Array(controlBuffer), CTL_DEATH_OFFSET, text, DEATH_BYTES);
+  Atomics.store(control, CTL_DEATH_LENGTH, length);
+  Atomics.store(control, CTL_KERNEL, KERNEL_DEAD);
+  Atomics.add(control, CTL_EVENTS, 1);
+  Atomics.notify(control, CTL_EVENTS);
+}
+
+/** Throws if the worker has died: nothing it was asked will ever be answered. */
+function checkKernel(): void {
+  if (Atomics.load(control, CTL_KERNEL) !== KERNEL_DEAD) return;
+  const reason = loadText(
+    new Uint8Array(controlBuffer),
+    CTL_DEATH_OFFSET,
+    Atomics.load(control, CTL_DEATH_LENGTH),
+  );
+  throw new SocketError("EIO", `The sockets' I/O worker died (${reason})`);
 }
 
 function post(request: KernelRequest): void {
-  worker?.postMessage(request);
+  requireKernel();
+  kernel?.postMessage(request);
+}
+
+/**
+ * Asks for net access to `host:port` the way Deno would (a prompt when a terminal is
+ * attached), in this thread, so that a missing `-N` fails here with a clear message
+ * instead of in the worker.
+ */
+function requireNetAccess(host: string, port: number): void {
+  const where = host.includes(":") ? `[${host}]` : host;
+  const descriptor: Deno.NetPermissionDescriptor = {
+    name: "net",
+    host: port === 0 ? where : `${where}:${port}`,
+  };
+  let state = Deno.permissions.querySync(descriptor).state;
+  if (state === "prompt") state = Deno.permissions.requestSync(descriptor).state;
+  if (state !== "granted") {
+    throw new Deno.errors.NotCapable(
+      `Requires net access to "${descriptor.host}", run again with the --allow-net flag (-N)`,
+    );
+  }
+}
+
+/** How long the end of the program waits for a peer that takes no bytes, in ms. */
+const EXIT_STALL_MS = 2000;
+
+/** Stream sockets closed while bytes of theirs were still queued for the worker. */
+const draining = new Set<Int32Array>();
+
+/** The bytes a socket's header says are queued but not yet handed to the network. */
+function unsentBytes(header: Int32Array): number {
+  if (Atomics.load(header, H_BROKEN) === 1) return 0;
+  return (Atomics.load(header, H_TX_WRITE) - Atomics.load(header, H_TX_READ)) | 0;
+}
+
+/**
+ * At the end of the program, waits until the worker has handed every byte already sent
+ * to the network, open sockets and closed ones alike, as an operating system still
+ * delivers what a process sent before it ended. A peer that takes nothing for two
+ * seconds is given up on, so that a program never hangs at its end.
+ */
+function deliverUnsentBytes(): void {
+  const headers = [...draining];
+  for (const socket of socketsByFd.values()) headers.push(socket.header);
+  let lastUnsent = -1;
+  let stalledSince = performance.now();
+  for (;;) {
+    const seen = currentEvent();
+    let unsent = 0;
+    for (const header of headers) unsent += unsentBytes(header);
+    if (unsent === 0 || Atomics.load(control, CTL_KERNEL) === KERNEL_DEAD) return;
+    if (unsent !== lastUnsent) {
+      lastUnsent = unsent;
+      stalledSince = performance.now();
+    } else if (performance.now() - stalledSince > EXIT_STALL_MS) {
+      return;
+    }
+    Atomics.wait(control, CTL_EVENTS, seen, 50);
+  }
 }
 
 /** No descriptor below this one is free: where the search for a free one starts. */
@@ -179,7 +300,9 @@ export function currentEvent(): number {
 
 /** Blocks the thread until the event counter moves past `seen`, or the timeout passes. */
 export function waitForEvent(seen: number, timeoutMs?: number): void {
+  checkKernel();
   Atomics.wait(control, CTL_EVENTS, seen, timeoutMs ?? Infinity);
+  checkKernel();
 }
 
 /**
@@ -193,8 +316,9 @@ export function waitForEvent(seen: number, timeoutMs?: number): void {
  * so no waiter is ever left behind.
  */
 export async function waitForEventAsync(seen: number, timeoutMs?: number): Promise<void> {
+  checkKernel();
   const result = Atomics.waitAsync(control, CTL_EVENTS, seen);
-  if (!result.async) return;
+  if (!result.async) return checkKernel();
   const keepAlive = setTimeout(() => {}, 2 ** 31 - 1);
   const timer = timeoutMs === undefined
     ? undefined
@@ -205,6 +329,7 @@ export async function waitForEventAsync(seen: number, timeoutMs?: number): Promi
     clearTimeout(timer);
     clearTimeout(keepAlive);
   }
+  checkKernel();
 }
 
 /**
@@ -355,8 +480,9 @@ export class Socket implements HasFileno {
     this.#open();
     if (this.#role !== "fresh" || this.#adopted) throw new InvalidArgument();
     const [host, port] = checkAddress(address);
+    requireNetAccess(host, port);
+    requireKernel();
     this.#adopted = true;
-    adopt();
     Atomics.store(this.header, H_STATE, STATE_BINDING);
     post({ op: "bind", id: this.#id, memory: { header: this.#headerBuffer }, host, port });
     this.#waitWhile(() => Atomics.load(this.header, H_STATE) === STATE_BINDING);
@@ -399,7 +525,6 @@ export class Socket implements HasFileno {
     connection.#sendLimit = this.#sendLimit;
     connection.#adopted = true;
     connection.#role = "stream";
-    adopt();
     Atomics.store(connection.header, H_STATE, STATE_CONNECTING);
     post({
       op: "accept",
@@ -447,9 +572,10 @@ export class Socket implements HasFileno {
       throw SocketError.fromCode(state === STATE_CONNECTING ? "EALREADY" : "EISCONN");
     }
     const [host, port] = checkAddress(address);
+    requireNetAccess(host, port);
+    requireKernel();
     this.#role = "stream";
     this.#adopted = true;
-    adopt();
     Atomics.store(this.header, H_STATE, STATE_CONNECTING);
     post({ op: "connect", id: this.#id, memory: this.#makeRings(), host, port });
   }
@@ -584,7 +710,9 @@ export class Socket implements HasFileno {
     freeFd(fd);
     socketsById.delete(this.#id);
     this.#fd = -1;
-    if (this.#adopted) {
+    if (this.#adopted && Atomics.load(control, CTL_KERNEL) !== KERNEL_DEAD) {
+      for (const header of draining) if (unsentBytes(header) === 0) draining.delete(header);
+      if (unsentBytes(this.header) > 0) draining.add(this.header);
       post({ op: "close", id: this.#id });
       if (this.#role === "listener") {
         // As with a kernel, the port is free once close() returns: wait for the worker.
@@ -598,7 +726,7 @@ export class Socket implements HasFileno {
   getSockName(): Address {
     this.#open();
     const bytes = new Uint8Array(this.#headerBuffer);
-    const host = loadHost(bytes, LOCAL_HOST_OFFSET, Atomics.load(this.header, H_LOCAL_HOST_LENGTH));
+    const host = loadText(bytes, LOCAL_HOST_OFFSET, Atomics.load(this.header, H_LOCAL_HOST_LENGTH));
     return [host || "0.0.0.0", Atomics.load(this.header, H_LOCAL_PORT)];
   }
 
@@ -609,7 +737,7 @@ export class Socket implements HasFileno {
       throw new NotConnected();
     }
     const bytes = new Uint8Array(this.#headerBuffer);
-    const host = loadHost(bytes, PEER_HOST_OFFSET, Atomics.load(this.header, H_PEER_HOST_LENGTH));
+    const host = loadText(bytes, PEER_HOST_OFFSET, Atomics.load(this.header, H_PEER_HOST_LENGTH));
     return [host, Atomics.load(this.header, H_PEER_PORT)];
   }
 
@@ -720,4 +848,16 @@ function checkAddress(address: Address): Address {
     throw new RangeError(`port must be 0-65535, not ${port}`);
   }
   return [host === "" ? "0.0.0.0" : host, port];
+}
+
+// Starting the worker blocks the thread for some 50 ms. Do it now, while the program
+// loads, rather than in its first connect, where it would delay the program's timers
+// and show in its timings. Without read access to the worker's code, wait: the first
+// socket that needs the worker then says which flag is missing (or Deno asks for it).
+if (Deno.permissions.querySync({ name: "read", path: KERNEL_URL }).state === "granted") {
+  try {
+    requireKernel();
+  } catch {
+    // The worker is marked dead, and the first socket that needs it will say why.
+  }
 }
