@@ -12,10 +12,9 @@ import {
   fail,
   formatAddress,
   formatDuration,
-  parseAddress,
+  parseAddresses,
   parseCommandLine,
   startStopwatch,
-  UsageError,
 } from "../lib/cli.ts";
 import { type Address, select, Socket, SocketError, WouldBlock } from "../lib/socket/mod.ts";
 
@@ -28,10 +27,7 @@ printing a line for every batch of bytes that arrives. HOST defaults to
 10000, 10001 and 10002 (see blocking-server/slowpoetry.ts --help):
 
   deno run -N -R async-client/get-poetry.ts 10000 10001 10002`,
-}, ({ positionals }) => {
-  if (positionals.length === 0) throw new UsageError("Provide at least one server address.");
-  return positionals.map(parseAddress);
-});
+}, ({ positionals }) => parseAddresses(positionals));
 
 /** One download. It has a `fileno()`, so select can watch it directly. */
 class Task {

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { parsePoemsLine } from "../lib/cli.ts";
+import { parsePoemsLine } from "../lib/client_output.ts";
 import { ROOT } from "../lib/process.ts";
 import { Socket } from "../lib/socket/mod.ts";
 

@@ -19,7 +19,7 @@
  */
 
 import { fixed, machine, makeBigPoem, measure, median, reportedSeconds, ROOT } from "./lib.ts";
-import { ScriptProcess, startServers } from "../tests/helpers/process.ts";
+import { ScriptProcess, startServers } from "../lib/process.ts";
 import { PoemText } from "../lib/poem.ts";
 
 const POEM_MIB = Number(Deno.args[0] ?? 256);

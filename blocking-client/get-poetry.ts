@@ -12,10 +12,9 @@ import {
   fail,
   formatAddress,
   formatDuration,
-  parseAddress,
+  parseAddresses,
   parseCommandLine,
   startStopwatch,
-  UsageError,
 } from "../lib/cli.ts";
 import { type Address, Socket, SocketError } from "../lib/socket/mod.ts";
 
@@ -28,10 +27,7 @@ With the three slow poetry servers of Part 2 running on ports 10000, 10001
 and 10002 (see blocking-server/slowpoetry.ts --help):
 
   deno run -N -R blocking-client/get-poetry.ts 10000 10001 10002`,
-}, ({ positionals }) => {
-  if (positionals.length === 0) throw new UsageError("Provide at least one server address.");
-  return positionals.map(parseAddress);
-});
+}, ({ positionals }) => parseAddresses(positionals));
 
 /** Downloads one whole poem, as the list of chunks it arrived in. */
 function getPoetry(address: Address): Uint8Array[] {

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { runScript, ScriptProcess } from "./helpers/process.ts";
+import { runScript, ScriptProcess } from "../lib/process.ts";
 
 const MOD = new URL("../lib/reactor/mod.ts", import.meta.url).href;
 const POLL = new URL("../lib/reactor/poll.ts", import.meta.url).href;
@@ -218,3 +218,30 @@ for (const script of ["simple", "simple-poll", "hello", "stack", "countdown", "e
     assert.equal(extra.stderr, `${script}.ts: error: This script takes no arguments.\n`);
   });
 }
+
+Deno.test("each basic/ script is at most three code lines longer than the article's original", () => {
+  // Code lines of the Python originals in the article (blank lines and comments aside).
+  const ORIGINAL_LINES: Record<string, number> = {
+    "simple": 2,
+    "simple-poll": 4,
+    "hello": 7,
+    "stack": 7,
+    "countdown": 13,
+    "exception": 10,
+  };
+  for (const [script, original] of Object.entries(ORIGINAL_LINES)) {
+    const source = Deno.readTextFileSync(new URL(`../basic/${script}.ts`, import.meta.url));
+    const code = source
+      .replace(/\/\*[\s\S]*?\*\//g, "") // block and doc comments
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line !== "" && !line.startsWith("//") && !line.startsWith("#!"))
+      .filter((line) => !/^[\])};,]+$/.test(line)); // a lone closing brace is Python's dedent
+    assert.ok(
+      code.length <= original + 3,
+      `basic/${script}.ts: ${code.length} code lines, the original ${original}:\n${
+        code.join("\n")
+      }`,
+    );
+  }
+});

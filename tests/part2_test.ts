@@ -9,7 +9,7 @@ import {
   type ServerSpec,
   startServers,
   type TimedLine,
-} from "./helpers/process.ts";
+} from "../lib/process.ts";
 
 const DELAY = 0.01;
 const SPECS: ServerSpec[] = [

@@ -30,7 +30,7 @@ import {
   type ServerSpec,
   startServers,
   type TimedLine,
-} from "./helpers/process.ts";
+} from "../lib/process.ts";
 
 /** A child process whose lines can be put on this process's clock. */
 export interface TimedScript {
@@ -234,26 +234,6 @@ export function closedPort(): number {
 
 /** A duration as Python prints a timedelta (`0:00:01.083567`), as a regular expression source. */
 export const DURATION = String.raw`\d+:\d\d:\d\d(?:\.\d{6})?`;
-
-/**
- * Seconds in a duration printed as Python prints a timedelta.
- *
- * @example
- * ```ts
- * import { secondsOf } from "./part4_helpers.ts";
- * console.log(secondsOf("0:00:01.500000")); // 1.5
- * ```
- *
- * @param text the duration
- * @returns seconds
- */
-export function secondsOf(text: string): number {
-  const match = /^(\d+):(\d\d):(\d\d)(?:\.(\d{6}))?$/.exec(text);
-  assert.ok(match, `not a duration: ${text}`);
-  const [, hours, minutes, seconds, micros] = match;
-  return (Number(hours) * 60 + Number(minutes)) * 60 + Number(seconds) +
-    Number(micros ?? 0) / 1e6;
-}
 
 /**
  * How long a slow poetry server takes over one poem: one `delay` after each chunk.

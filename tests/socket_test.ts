@@ -37,6 +37,7 @@ import {
   WouldBlock,
 } from "../lib/socket/mod.ts";
 import { H_TX_CAPACITY } from "../lib/socket/layout.ts";
+import { concat } from "./helpers/bytes.ts";
 
 const HOST = "127.0.0.1";
 const PEER_SCRIPT = new URL("./fixtures/socket_peer.ts", import.meta.url).pathname;
@@ -105,16 +106,6 @@ function assertSameBytes(actual: Uint8Array, expected: Uint8Array): void {
     }
   }
   assert.equal(firstDifference, -1, `first differing byte at offset ${firstDifference}`);
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const all = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return all;
 }
 
 /** Reads with blocking `recv` until `count` bytes have arrived. */
