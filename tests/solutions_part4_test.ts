@@ -175,7 +175,15 @@ Deno.test("Part 4 timeout client: in-process, timers cancelled and the slow sock
         original(reason);
         timersWhenFastEnded.push(reactor.getDelayedCalls().length);
       };
+      // A bound, so that a reactor nobody stops fails the test instead of hanging it.
+      let stoppedByBound = false;
+      const bound = setTimeout(() => {
+        stoppedByBound = true;
+        reactor.stop();
+      }, 10_000);
       await reactor.run();
+      clearTimeout(bound);
+      assert.equal(stoppedByBound, false, "the reactor was still running after 10 s");
     } finally {
       console.log = log;
     }

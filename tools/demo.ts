@@ -21,7 +21,7 @@ turn, the blocking client and the asynchronous client of Part 2, and the reactor
 client and the broken reactor client of Part 4. At the end: a table of times,
 poems and bytes, and one timeline per client (a row per task, time across, a
 mark where bytes arrived). It takes about a minute; --fast scales every delay
-down ten times (about ten seconds). The servers are stopped on exit, Ctrl-C
+down ten times (about 6 s). The servers are stopped on exit, Ctrl-C
 included.
 
   deno task demo
