@@ -440,6 +440,30 @@ export function expectNoArguments(description: string, args: string[] = Deno.arg
 }
 
 /**
+ * Reads the command line of a poetry client, `[HOST:]PORT ...`: `-h`/`--help` prints
+ * the usage line and `description` and exits 0; no address, or a bad one, ends the
+ * program with a one-line error and exit status 2.
+ *
+ * @example
+ * ```ts
+ * import { expectServerAddresses } from "./cli.ts";
+ * const addresses = expectServerAddresses("Fetches a poem from each server.", ["10000"]);
+ * // [["127.0.0.1", 10000]]
+ * ```
+ *
+ * @param description the text of `--help`: what the client does, how to run it
+ * @param args the arguments, `Deno.args` unless given
+ * @returns the servers' addresses, in order
+ */
+export function expectServerAddresses(description: string, args: string[] = Deno.args): Address[] {
+  return parseCommandLine(
+    args,
+    { usage: "[HOST:]PORT ...", description },
+    ({ positionals }) => parseAddresses(positionals),
+  );
+}
+
+/**
  * Checks that a file named on the command line exists and is a regular file.
  *
  * @example

@@ -26,10 +26,9 @@
  */
 
 import {
+  expectServerAddresses,
   formatAddress,
   formatDuration,
-  parseAddresses,
-  parseCommandLine,
   startStopwatch,
 } from "../../lib/cli.ts";
 import { PoemText } from "../../lib/poem.ts";
@@ -140,16 +139,13 @@ export function describePoem(poem: PoemText): string {
 }
 
 if (import.meta.main) {
-  const addresses = parseCommandLine(Deno.args, {
-    usage: "[HOST:]PORT ...",
-    description: `
+  const addresses = expectServerAddresses(`
 Downloads a poem from each server given, all at once, with getPoetry(address,
 callback) on the reactor, and prints each poem's size as its callback gets it.
 HOST defaults to 127.0.0.1. With the three slow poetry servers of Part 2 on
 ports 10000, 10001 and 10002:
 
-  deno run -N -R solutions/part-2/get-poetry-callback.ts 10000 10001 10002`,
-  }, ({ positionals }) => parseAddresses(positionals));
+  deno run -N -R solutions/part-2/get-poetry-callback.ts 10000 10001 10002`);
 
   const elapsed = startStopwatch();
   let waiting = addresses.length;

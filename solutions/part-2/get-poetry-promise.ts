@@ -21,10 +21,9 @@
  */
 
 import {
+  expectServerAddresses,
   formatAddress,
   formatDuration,
-  parseAddresses,
-  parseCommandLine,
   startStopwatch,
 } from "../../lib/cli.ts";
 import { reactor } from "../../lib/reactor/mod.ts";
@@ -52,16 +51,13 @@ export function getPoetry(address: Address): Promise<PoemText> {
 }
 
 if (import.meta.main) {
-  const addresses = parseCommandLine(Deno.args, {
-    usage: "[HOST:]PORT ...",
-    description: `
+  const addresses = expectServerAddresses(`
 Downloads a poem from each server given, all at once, with getPoetry(address),
 which returns a promise of the poem, on the reactor, and prints each poem's
 size as its promise resolves. HOST defaults to 127.0.0.1. With the three slow
 poetry servers of Part 2 on ports 10000, 10001 and 10002:
 
-  deno run -N -R solutions/part-2/get-poetry-promise.ts 10000 10001 10002`,
-  }, ({ positionals }) => parseAddresses(positionals));
+  deno run -N -R solutions/part-2/get-poetry-promise.ts 10000 10001 10002`);
 
   const elapsed = startStopwatch();
   const downloads = addresses.map(async (address, index): Promise<boolean> => {
