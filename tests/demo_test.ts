@@ -117,16 +117,22 @@ Deno.test("a port already taken is a one-line error", async () => {
 });
 
 Deno.test("`deno task demo fast` (no dashes) is refused: one line, exit 2, no servers", async () => {
-  const output = await new Deno.Command(Deno.execPath(), {
+  const child = new Deno.Command(Deno.execPath(), {
     args: ["task", "demo", "fast"],
     cwd: ROOT,
     stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
     env: { NO_COLOR: "1" },
-  }).output();
+  }).spawn();
+  // Refused at once; a tour that starts instead is cut short, as a failure.
+  const timer = setTimeout(() => child.kill("SIGINT"), 20_000);
+  const output = await child.output();
+  clearTimeout(timer);
   const stdout = new TextDecoder().decode(output.stdout);
   const stderr = new TextDecoder().decode(output.stderr);
+  assert.equal(stdout, "", "the tour started");
   assert.equal(output.code, 2, stderr);
-  assert.equal(stdout, "");
   // `deno task` echoes the command it runs; the tour's own error is the last line.
   assert.equal(
     stderr.trimEnd().split("\n").at(-1),

@@ -23,6 +23,7 @@
  */
 
 import assert from "node:assert/strict";
+import { withDeadline } from "./helpers/deadline.ts";
 import {
   type Outcome,
   repoPath,
@@ -184,17 +185,24 @@ export async function startResetServer(
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
-  let port = 0;
-  while (port === 0) {
-    const { value, done } = await reader.read();
-    if (done) {
-      await child.status;
-      throw new Error(`the resetting server did not start: ${JSON.stringify(text)}`);
+  const readPort = async (): Promise<number> => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) {
+        await child.status;
+        throw new Error(`the resetting server did not start: ${JSON.stringify(text)}`);
+      }
+      text += value;
+      const match = /Serving on port (\d+)\./.exec(text);
+      if (match) return Number(match[1]);
     }
-    text += value;
-    const match = /Serving on port (\d+)\./.exec(text);
-    if (match) port = Number(match[1]);
-  }
+  };
+  const port = await withDeadline(readPort(), 10_000, "the resetting server's start").catch(
+    (error) => {
+      child.kill("SIGKILL");
+      throw error;
+    },
+  );
   const drained = (async () => {
     while (!(await reader.read()).done) {
       // its later lines are not needed
