@@ -335,7 +335,8 @@ export function helpText<T extends Record<string, OptionSpec>>(spec: CommandSpec
  * and exits 0. An unknown option, an option without its value, or a
  * {@linkcode UsageError} thrown by `interpret` ends the program with
  * `NAME: error: MESSAGE` and exit status 2. Options may come before or after
- * the positional arguments.
+ * the positional arguments. A negative number after an option that takes a value
+ * (`--delay -1`) is that option's value, checked by `interpret` like any other.
  *
  * @example
  * ```ts
