@@ -5,20 +5,16 @@
  *
  * @module
  */
-import { parseCommandLine, UsageError } from "../lib/cli.ts";
+import { expectNoArguments } from "../lib/cli.ts";
 import { reactor } from "../lib/reactor/mod.ts";
 
-parseCommandLine(
-  Deno.args,
-  { usage: "[-h]", description: "Counts down from 5, then stops." },
-  ({ positionals }) => {
-    if (positionals.length > 0) throw new UsageError("This script takes no arguments.");
-  },
-);
+expectNoArguments("Counts down from 5, then stops.");
 
 class Countdown {
   counter = 5;
 
+  // An arrow function, not a method: `this.count` is handed to the reactor on its own,
+  // and an arrow function keeps `this` bound to its Countdown (Python's bound method).
   count = (): void => {
     if (this.counter === 0) {
       reactor.stop();

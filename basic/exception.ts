@@ -5,15 +5,10 @@
  *
  * @module
  */
-import { parseCommandLine, UsageError } from "../lib/cli.ts";
+import { expectNoArguments } from "../lib/cli.ts";
 import { reactor } from "../lib/reactor/mod.ts";
 
-parseCommandLine(Deno.args, {
-  usage: "[-h]",
-  description: "Throws in one callback, not in the next.",
-}, ({ positionals }) => {
-  if (positionals.length > 0) throw new UsageError("This script takes no arguments.");
-});
+expectNoArguments("Throws in one callback, not in the next.");
 
 function falldown(): void {
   throw new Error("I fall down.");

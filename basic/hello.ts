@@ -5,16 +5,10 @@
  *
  * @module
  */
-import { parseCommandLine, UsageError } from "../lib/cli.ts";
+import { expectNoArguments } from "../lib/cli.ts";
 import { reactor } from "../lib/reactor/mod.ts";
 
-parseCommandLine(
-  Deno.args,
-  { usage: "[-h]", description: "Says hello from the reactor loop." },
-  ({ positionals }) => {
-    if (positionals.length > 0) throw new UsageError("This script takes no arguments.");
-  },
-);
+expectNoArguments("Says hello from the reactor loop.");
 
 function hello(): void {
   console.log("Hello from the reactor loop!");

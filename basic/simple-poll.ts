@@ -5,15 +5,10 @@
  *
  * @module
  */
-import { parseCommandLine, UsageError } from "../lib/cli.ts";
+import { expectNoArguments } from "../lib/cli.ts";
 import { install } from "../lib/reactor/poll.ts";
 
-parseCommandLine(Deno.args, {
-  usage: "[-h]",
-  description: "Runs an idle poll reactor. Ctrl-C ends it.",
-}, ({ positionals }) => {
-  if (positionals.length > 0) throw new UsageError("This script takes no arguments.");
-});
+expectNoArguments("Runs an idle poll reactor. Ctrl-C ends it.");
 
 // The poll reactor must be installed before anything imports the reactor
 // module, which installs the default (select) reactor on first import. A

@@ -5,15 +5,9 @@
  *
  * @module
  */
-import { parseCommandLine, UsageError } from "../lib/cli.ts";
+import { expectNoArguments } from "../lib/cli.ts";
 import { reactor } from "../lib/reactor/mod.ts";
 
-parseCommandLine(
-  Deno.args,
-  { usage: "[-h]", description: "Runs an idle reactor. Ctrl-C ends it." },
-  ({ positionals }) => {
-    if (positionals.length > 0) throw new UsageError("This script takes no arguments.");
-  },
-);
+expectNoArguments("Runs an idle reactor. Ctrl-C ends it.");
 
 await reactor.run();

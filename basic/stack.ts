@@ -6,16 +6,10 @@
  *
  * @module
  */
-import { parseCommandLine, UsageError } from "../lib/cli.ts";
+import { expectNoArguments } from "../lib/cli.ts";
 import { reactor } from "../lib/reactor/mod.ts";
 
-parseCommandLine(
-  Deno.args,
-  { usage: "[-h]", description: "Prints a callback's stack." },
-  ({ positionals }) => {
-    if (positionals.length > 0) throw new UsageError("This script takes no arguments.");
-  },
-);
+expectNoArguments("Prints a callback's stack.");
 
 function stack(): void {
   // JavaScript lists the most recent call first; reverse it to read as Python

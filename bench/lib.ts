@@ -11,7 +11,7 @@
  * @module
  */
 
-import { parsePoemsLine } from "../lib/cli.ts";
+import { parsePoemsLine } from "../lib/client_output.ts";
 import { ROOT } from "../lib/process.ts";
 import { Socket } from "../lib/socket/mod.ts";
 
@@ -110,6 +110,32 @@ export function machine(): string {
   const cores = navigator.hardwareConcurrency;
   const memory = Math.round(Deno.systemMemoryInfo().total / 2 ** 30);
   return `${cpu}, ${cores} cores, ${memory} GiB; Deno ${Deno.version.deno}, V8 ${Deno.version.v8}`;
+}
+
+/**
+ * The opening lines of a benchmark's Markdown section: its heading, then the machine,
+ * the command that printed it and where it ran from.
+ *
+ * @example
+ * ```ts
+ * import { sectionOpening } from "./lib.ts";
+ * console.log(sectionOpening("The reactor: timers", import.meta.url).join("\n"));
+ * ```
+ *
+ * @param title what the section measures
+ * @param moduleUrl the benchmark's `import.meta.url`
+ * @returns the lines, ending with a blank one
+ */
+export function sectionOpening(title: string, moduleUrl: string): string[] {
+  const script = new URL(moduleUrl).pathname.slice(ROOT.length + 1);
+  return [
+    `## ${title}`,
+    "",
+    `Machine: ${machine()}.`,
+    `Command: \`deno run -A ${script}\``,
+    `(run from ${ROOT === Deno.cwd() ? "the repository root" : ROOT}).`,
+    "",
+  ];
 }
 
 /** Formats a number with a fixed count of decimals. */

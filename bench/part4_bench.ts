@@ -1,5 +1,5 @@
 /**
- * The Part 4 reactor client's figures (issue 4), printed as a Markdown section:
+ * The Part 4 reactor client's figures, printed as a Markdown section:
  *
  * 1. Throughput: a 256 MiB poem from a fast slow-poetry server (`--delay 0 --num-bytes
  *    65536`), read by `twisted-client/get-poetry.ts` on the select and on the poll
@@ -18,8 +18,16 @@
  * @module
  */
 
-import { fixed, machine, makeBigPoem, measure, median, reportedSeconds, ROOT } from "./lib.ts";
-import { ScriptProcess, startServers } from "../tests/helpers/process.ts";
+import {
+  fixed,
+  makeBigPoem,
+  measure,
+  median,
+  reportedSeconds,
+  ROOT,
+  sectionOpening,
+} from "./lib.ts";
+import { ScriptProcess, startServers } from "../lib/process.ts";
 import { PoemText } from "../lib/poem.ts";
 
 const POEM_MIB = Number(Deno.args[0] ?? 256);
@@ -243,12 +251,8 @@ async function manyDownloads(): Promise<void> {
   say();
 }
 
-say("## The Part 4 reactor client (issue 4)");
-say();
-say(`Machine: ${machine()}.`);
-say(`Command: \`deno run -A bench/part4_bench.ts\``);
-say(`(run from ${ROOT === Deno.cwd() ? "the repository root" : ROOT}).`);
-say();
+const SECTION_TITLE = "The Part 4 reactor client: throughput, and many downloads at once";
+lines.push(...sectionOpening(SECTION_TITLE, import.meta.url));
 await throughput();
 await manyDownloads();
 console.log(lines.join("\n"));

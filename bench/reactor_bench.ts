@@ -1,5 +1,5 @@
 /**
- * The reactor's figures (issue 3), printed as a Markdown section:
+ * The reactor's figures, printed as a Markdown section:
  *
  * 1. `callLater`: 100,000 calls scheduled then cancelled, and 100,000 fired,
  *    in µs per call, against `setTimeout`/`clearTimeout` in the same run.
@@ -15,7 +15,7 @@
  * @module
  */
 
-import { fixed, machine, median, openConnectedPairs, percentile, ROOT } from "./lib.ts";
+import { fixed, median, openConnectedPairs, percentile, sectionOpening } from "./lib.ts";
 import type { Socket } from "../lib/socket/mod.ts";
 import type { ReactorBase } from "../lib/reactor/base.ts";
 import type { IReadDescriptor } from "../lib/reactor/interfaces.ts";
@@ -246,12 +246,8 @@ async function idleTurn(): Promise<void> {
   say();
 }
 
-say("## Reactor (issue 3)");
-say();
-say(`Machine: ${machine()}.`);
-say("Command: `deno run -A bench/reactor_bench.ts`");
-say(`(run from ${ROOT === Deno.cwd() ? "the repository root" : ROOT}).`);
-say();
+const SECTION_TITLE = "The reactor: the cost of callLater, timer lateness, one idle turn";
+lines.push(...sectionOpening(SECTION_TITLE, import.meta.url));
 await callLaterCost();
 await timerLateness();
 await idleTurn();

@@ -1,5 +1,5 @@
 /**
- * The socket layer's figures (issue 2), printed as a Markdown section:
+ * The socket layer's figures, printed as a Markdown section:
  *
  * 1. Throughput: a 256 MiB poem from a fast slow-poetry server (`--delay 0
  *    --num-bytes 65536`), read by the blocking and the asynchronous client, against a
@@ -16,14 +16,13 @@
 
 import {
   fixed,
-  machine,
   makeBigPoem,
   measure,
   median,
   openConnectedPairs,
   type Pairs,
   reportedSeconds,
-  ROOT,
+  sectionOpening,
 } from "./lib.ts";
 import { ScriptProcess, startServers } from "../lib/process.ts";
 import { Poll, POLLIN, select, sleep, WouldBlock } from "../lib/socket/mod.ts";
@@ -41,7 +40,7 @@ interface PoemServer {
   stop(): Promise<unknown>;
 }
 
-/** Our slow poetry server, made fast: the issue's set-up. */
+/** Our slow poetry server, made fast: the server at full speed. */
 async function slowPoetryServer(poem: string): Promise<PoemServer> {
   const [server] = await startServers([{ poetryFile: poem, delay: 0, numBytes: 65536 }]);
   return server;
@@ -223,15 +222,11 @@ function recvCost(): void {
   say();
 }
 
-say("## The socket layer (issue 2)");
-say();
-say(`Machine: ${machine()}.`);
-say(`Command: \`deno run -A bench/socket_bench.ts\``);
-say(`(run from ${ROOT === Deno.cwd() ? "the repository root" : ROOT}).`);
-say();
+const SECTION_TITLE = "The socket layer: throughput, select and poll, one non-blocking recv";
+lines.push(...sectionOpening(SECTION_TITLE, import.meta.url));
 await throughput(
   "from the slow poetry server, made fast",
-  "Server: `blocking-server/slowpoetry.ts --delay 0 --num-bytes 65536`, the issue's set-up.\n" +
+  "Server: `blocking-server/slowpoetry.ts --delay 0 --num-bytes 65536`, the server at full speed.\n" +
     "Target: each client within 2x of the plain loop, memory near the size of the poem.",
   slowPoetryServer,
 );

@@ -9,29 +9,21 @@
  */
 
 import {
+  expectServerAddresses,
   fail,
   formatAddress,
   formatDuration,
-  parseAddress,
-  parseCommandLine,
   startStopwatch,
-  UsageError,
 } from "../lib/cli.ts";
 import { type Address, Socket, SocketError } from "../lib/socket/mod.ts";
 
-const addresses = parseCommandLine(Deno.args, {
-  usage: "[HOST:]PORT ...",
-  description: `
+const addresses = expectServerAddresses(`
 Downloads a poem from each server given, one server after another, and says
 how many bytes each sent and how long it took. HOST defaults to 127.0.0.1.
 With the three slow poetry servers of Part 2 running on ports 10000, 10001
 and 10002 (see blocking-server/slowpoetry.ts --help):
 
-  deno run -N -R blocking-client/get-poetry.ts 10000 10001 10002`,
-}, ({ positionals }) => {
-  if (positionals.length === 0) throw new UsageError("Provide at least one server address.");
-  return positionals.map(parseAddress);
-});
+  deno run -N -R blocking-client/get-poetry.ts 10000 10001 10002`);
 
 /** Downloads one whole poem, as the list of chunks it arrived in. */
 function getPoetry(address: Address): Uint8Array[] {

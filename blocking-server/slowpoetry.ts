@@ -9,6 +9,7 @@
  */
 
 import {
+  existingFile,
   fail,
   formatAddress,
   parseCommandLine,
@@ -48,15 +49,8 @@ Stop it with Ctrl-C.`,
   },
 }, ({ values, positionals }) => {
   if (positionals.length !== 1) throw new UsageError("Provide exactly one poetry file.");
-  const poetryFile = positionals[0];
-  try {
-    if (!Deno.statSync(poetryFile).isFile) throw new UsageError(`Not a file: ${poetryFile}`);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) throw new UsageError(`No such file: ${poetryFile}`);
-    throw error;
-  }
   return {
-    poetryFile,
+    poetryFile: existingFile(positionals[0]),
     port: parsePort(values.port),
     iface: values.iface,
     delay: parseNumber(values.delay, "--delay", { min: 0 }),

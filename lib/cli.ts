@@ -1,20 +1,19 @@
 /**
- * What the lesson scripts share: reading their command line (with `--help`),
- * parsing and printing `HOST:PORT` addresses, printing durations the way
- * Python prints a `datetime.timedelta`, ending with a one-line error, and
- * timing things.
+ * What every command-line program of the project shares (the lesson scripts, the
+ * solutions and the tools): reading a command line (with `--help`, and a one-line
+ * error with exit status 2 for a mistake), parsing and printing `HOST:PORT`
+ * addresses, checking numbers and files given on it, printing durations the way
+ * Python prints a `datetime.timedelta`, timing things, and ending with a one-line
+ * error. Reading what the clients print is `client_output.ts`'s job.
  *
  * @example Reading a client's command line
  * ```ts
- * import { parseAddress, parseCommandLine, UsageError } from "./cli.ts";
+ * import { parseAddresses, parseCommandLine } from "./cli.ts";
  *
  * const addresses = parseCommandLine(["10000", "example.org:10001"], {
  *   usage: "[HOST:]PORT ...",
  *   description: "Fetches poems.",
- * }, ({ positionals }) => {
- *   if (positionals.length === 0) throw new UsageError("Provide at least one server address.");
- *   return positionals.map(parseAddress);
- * });
+ * }, ({ positionals }) => parseAddresses(positionals));
  * // addresses: [["127.0.0.1", 10000], ["example.org", 10001]]
  * ```
  *
@@ -61,6 +60,7 @@ export class UsageError extends Error {
  * import { parsePort } from "./cli.ts";
  * parsePort("10000"); // 10000
  * parsePort("ten"); // throws UsageError: Ports must be integers.
+ * parsePort("-1"); // throws UsageError: Ports must be between 0 and 65535, not -1.
  * ```
  *
  * @param text the port as typed
@@ -68,10 +68,11 @@ export class UsageError extends Error {
  * @throws {UsageError} when `text` is not an integer in range
  */
 export function parsePort(text: string): number {
+  const outOfRange = new UsageError(`Ports must be between 0 and 65535, not ${text}.`);
+  if (/^-[0-9]+$/.test(text)) throw outOfRange;
   if (!/^[0-9]+$/.test(text)) throw new UsageError("Ports must be integers.");
-  const port = Number(text);
-  if (port > 65535) throw new UsageError(`Ports must be between 0 and 65535, not ${text}.`);
-  return port;
+  if (Number(text) > 65535) throw outOfRange;
+  return Number(text);
 }
 
 /**
@@ -96,6 +97,26 @@ export function parseAddress(text: string): Address {
   let host = text.slice(0, colon);
   if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
   return [host === "" ? DEFAULT_HOST : host, parsePort(text.slice(colon + 1))];
+}
+
+/**
+ * Parses the `[HOST:]PORT ...` arguments of a poetry client: at least one address,
+ * each read by {@linkcode parseAddress}.
+ *
+ * @example
+ * ```ts
+ * import { parseAddresses } from "./cli.ts";
+ * parseAddresses(["10000", "localhost:10001"]); // [["127.0.0.1", 10000], ["localhost", 10001]]
+ * parseAddresses([]); // throws UsageError: Provide at least one server address.
+ * ```
+ *
+ * @param texts the addresses as typed
+ * @returns the hosts and ports, in order
+ * @throws {UsageError} when there is none, or one is not an address
+ */
+export function parseAddresses(texts: readonly string[]): Address[] {
+  if (texts.length === 0) throw new UsageError("Provide at least one server address.");
+  return texts.map(parseAddress);
 }
 
 /**
@@ -148,47 +169,6 @@ export function formatDuration(seconds: number): string {
   if (days !== 0) text = `${days} day${Math.abs(days) === 1 ? "" : "s"}, ${text}`;
   if (microseconds !== 0) text += `.${String(microseconds).padStart(6, "0")}`;
   return text;
-}
-
-/**
- * Reads a duration printed the way Python prints a `datetime.timedelta` (and
- * {@linkcode formatDuration}): the inverse of that function.
- *
- * @example
- * ```ts
- * import { parseDuration } from "./cli.ts";
- * parseDuration("0:00:10.126361"); // 10.126361
- * parseDuration("1 day, 0:00:01"); // 86401
- * ```
- *
- * @param text the duration, such as `0:00:23.065661`
- * @returns seconds
- * @throws {Error} when `text` is not such a duration
- */
-export function parseDuration(text: string): number {
-  const match = /^(?:(-?\d+) days?, )?(\d+):(\d\d):(\d\d(?:\.\d+)?)$/.exec(text.trim());
-  if (match === null) throw new Error(`not a duration: ${text}`);
-  const [, days, hours, minutes, seconds] = match;
-  return ((Number(days ?? 0) * 24 + Number(hours)) * 60 + Number(minutes)) * 60 +
-    Number(seconds);
-}
-
-/**
- * Reads a poetry client's last line, `Got N poems in DURATION`.
- *
- * @example
- * ```ts
- * import { parsePoemsLine } from "./cli.ts";
- * parsePoemsLine("Got 3 poems in 0:00:23.065661"); // { poems: 3, seconds: 23.065661 }
- * parsePoemsLine("Task 1 finished"); // null
- * ```
- *
- * @param line one line of a client's output
- * @returns the poems and seconds it reports, or null for another line
- */
-export function parsePoemsLine(line: string): { poems: number; seconds: number } | null {
-  const match = /^Got (\d+) poems in (.+)$/.exec(line);
-  return match === null ? null : { poems: Number(match[1]), seconds: parseDuration(match[2]) };
 }
 
 /**
@@ -382,7 +362,8 @@ export function helpText<T extends Record<string, OptionSpec>>(spec: CommandSpec
  * and exits 0. An unknown option, an option without its value, or a
  * {@linkcode UsageError} thrown by `interpret` ends the program with
  * `NAME: error: MESSAGE` and exit status 2. Options may come before or after
- * the positional arguments.
+ * the positional arguments. A negative number after an option that takes a value
+ * (`--delay -1`) is that option's value, checked by `interpret` like any other.
  *
  * @example
  * ```ts
@@ -418,7 +399,12 @@ export function parseCommandLine<T extends Record<string, OptionSpec>, R>(
   }
   let parsed;
   try {
-    parsed = parseArgs({ args, options: config, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: joinNegativeValues(args, spec.options ?? {}),
+      options: config,
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     // Keep node's first sentence: its hints run over several lines.
     const message = error instanceof Error ? error.message : String(error);
@@ -439,6 +425,96 @@ export function parseCommandLine<T extends Record<string, OptionSpec>, R>(
     if (error instanceof UsageError) fail(error.message, 2);
     throw error;
   }
+}
+
+/**
+ * Joins `--name -1` into `--name=-1` for an option that takes a value, so that a
+ * negative number reaches the check of its value (`--delay must be at least 0, not
+ * -1.`) instead of being taken for an option.
+ */
+function joinNegativeValues(args: string[], options: Record<string, OptionSpec>): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith("--") ? args[i].slice(2) : "";
+    const option = Object.hasOwn(options, name) ? options[name] : undefined;
+    const next = args[i + 1];
+    if (option && !option.flag && next !== undefined && /^-[0-9.]/.test(next)) {
+      joined.push(`${args[i]}=${next}`);
+      i++;
+    } else {
+      joined.push(args[i]);
+    }
+  }
+  return joined;
+}
+
+/**
+ * Reads the command line of a script that takes no arguments: `-h`/`--help` prints
+ * the usage line and `description` and exits 0; anything else given ends the program
+ * with a one-line error and exit status 2.
+ *
+ * @example
+ * ```ts
+ * import { expectNoArguments } from "./cli.ts";
+ * expectNoArguments("Runs an idle reactor. Ctrl-C ends it.", []);
+ * ```
+ *
+ * @param description the text of `--help`: what the script does
+ * @param args the arguments, `Deno.args` unless given
+ */
+export function expectNoArguments(description: string, args: string[] = Deno.args): void {
+  parseCommandLine(args, { usage: "[-h]", description }, ({ positionals }) => {
+    if (positionals.length > 0) throw new UsageError("This script takes no arguments.");
+  });
+}
+
+/**
+ * Reads the command line of a poetry client, `[HOST:]PORT ...`: `-h`/`--help` prints
+ * the usage line and `description` and exits 0; no address, or a bad one, ends the
+ * program with a one-line error and exit status 2.
+ *
+ * @example
+ * ```ts
+ * import { expectServerAddresses } from "./cli.ts";
+ * const addresses = expectServerAddresses("Fetches a poem from each server.", ["10000"]);
+ * // [["127.0.0.1", 10000]]
+ * ```
+ *
+ * @param description the text of `--help`: what the client does, how to run it
+ * @param args the arguments, `Deno.args` unless given
+ * @returns the servers' addresses, in order
+ */
+export function expectServerAddresses(description: string, args: string[] = Deno.args): Address[] {
+  return parseCommandLine(
+    args,
+    { usage: "[HOST:]PORT ...", description },
+    ({ positionals }) => parseAddresses(positionals),
+  );
+}
+
+/**
+ * Checks that a file named on the command line exists and is a regular file.
+ *
+ * @example
+ * ```ts
+ * import { existingFile } from "./cli.ts";
+ * const poem = existingFile("poetry/ecstasy.txt"); // "poetry/ecstasy.txt"
+ * ```
+ *
+ * @param path the file as typed
+ * @returns `path`, unchanged
+ * @throws {UsageError} `No such file: PATH` or `Not a file: PATH`
+ */
+export function existingFile(path: string): string {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw new UsageError(`No such file: ${path}`);
+    throw error;
+  }
+  if (!info.isFile) throw new UsageError(`Not a file: ${path}`);
+  return path;
 }
 
 /**

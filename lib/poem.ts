@@ -60,11 +60,6 @@ export class PoemText {
       decoder.decode();
   }
 
-  /** The chunks of bytes, as they arrived. */
-  get chunks(): readonly Uint8Array[] {
-    return this.#chunks;
-  }
-
   #count(piece: string): void {
     this.#characters += piece.length - (piece.match(SURROGATE_PAIR)?.length ?? 0);
   }

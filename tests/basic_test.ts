@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { runScript, ScriptProcess } from "./helpers/process.ts";
+import { type Outcome, runScript, ScriptProcess } from "../lib/process.ts";
 
 const MOD = new URL("../lib/reactor/mod.ts", import.meta.url).href;
 const POLL = new URL("../lib/reactor/poll.ts", import.meta.url).href;
@@ -33,6 +33,19 @@ async function writeProgram(source: string): Promise<string> {
   const path = `${directory}/program.ts`;
   await Deno.writeTextFile(path, source);
   return path;
+}
+
+/**
+ * Runs a throwaway program and sends it Ctrl-C (SIGINT) once for each cue, when it has
+ * printed that line; returns how it ended.
+ */
+async function interruptOnCues(source: string, ...cues: string[]): Promise<Outcome> {
+  const child = new ScriptProcess(await writeProgram(source), []);
+  for (const cue of cues) {
+    await child.waitForLine((line) => line === cue);
+    child.kill("SIGINT");
+  }
+  return await child.finished(10_000);
 }
 
 Deno.test("hello.ts prints its three lines, then idles until Ctrl-C", async () => {
@@ -136,7 +149,8 @@ Deno.test("simple-poll.ts really runs the poll reactor", async () => {
 
 for (const flavour of ["select", "poll"]) {
   Deno.test(`Ctrl-C stops a running ${flavour} reactor gracefully`, async () => {
-    const program = await writeProgram(`
+    const outcome = await interruptOnCues(
+      `
       ${flavour === "poll" ? `(await import(${JSON.stringify(POLL)})).install();` : ""}
       const { reactor } = await import(${JSON.stringify(MOD)});
       reactor.addSystemEventTrigger("before", "shutdown", () => console.log("before shutdown"));
@@ -145,11 +159,9 @@ for (const flavour of ["select", "poll"]) {
       reactor.callLater(60, () => console.log("never"));
       await reactor.run();
       console.log("code after run()");
-    `);
-    const child = new ScriptProcess(program, []);
-    await child.waitForLine((line) => line === "running");
-    child.kill("SIGINT");
-    const outcome = await child.finished(10_000);
+    `,
+      "running",
+    );
     assert.deepEqual(outcome.lines.map((line) => line.text), [
       "running",
       "before shutdown",
@@ -163,23 +175,23 @@ for (const flavour of ["select", "poll"]) {
 }
 
 Deno.test("once run() has settled, Ctrl-C is the runtime's again: it ends the program", async () => {
-  const program = await writeProgram(`
+  const outcome = await interruptOnCues(
+    `
     const { reactor } = await import(${JSON.stringify(MOD)});
     reactor.callWhenRunning(() => reactor.stop());
     await reactor.run();
     console.log("stopped");
     setTimeout(() => console.log("never"), 30_000);
-  `);
-  const child = new ScriptProcess(program, []);
-  await child.waitForLine((line) => line === "stopped");
-  child.kill("SIGINT");
-  const outcome = await child.finished(10_000);
+  `,
+    "stopped",
+  );
   assert.deepEqual(outcome.lines.map((line) => line.text), ["stopped"]);
   assert.equal(outcome.signal, "SIGINT");
 });
 
 Deno.test("a second Ctrl-C ends a shutdown that hangs", async () => {
-  const program = await writeProgram(`
+  const outcome = await interruptOnCues(
+    `
     const { reactor } = await import(${JSON.stringify(MOD)});
     reactor.addSystemEventTrigger("before", "shutdown", () => {
       console.log("shutting down, slowly");
@@ -189,13 +201,10 @@ Deno.test("a second Ctrl-C ends a shutdown that hangs", async () => {
     reactor.callWhenRunning(() => console.log("running"));
     await reactor.run();
     console.log("code after run()");
-  `);
-  const child = new ScriptProcess(program, []);
-  await child.waitForLine((line) => line === "running");
-  child.kill("SIGINT");
-  await child.waitForLine((line) => line === "shutting down, slowly");
-  child.kill("SIGINT");
-  const outcome = await child.finished(10_000);
+  `,
+    "running",
+    "shutting down, slowly",
+  );
   assert.deepEqual(outcome.lines.map((line) => line.text), [
     "running",
     "shutting down, slowly",
@@ -218,3 +227,30 @@ for (const script of ["simple", "simple-poll", "hello", "stack", "countdown", "e
     assert.equal(extra.stderr, `${script}.ts: error: This script takes no arguments.\n`);
   });
 }
+
+Deno.test("each basic/ script is at most three code lines longer than the article's original", () => {
+  // Code lines of the Python originals in the article (blank lines and comments aside).
+  const ORIGINAL_LINES: Record<string, number> = {
+    "simple": 2,
+    "simple-poll": 4,
+    "hello": 7,
+    "stack": 7,
+    "countdown": 13,
+    "exception": 10,
+  };
+  for (const [script, original] of Object.entries(ORIGINAL_LINES)) {
+    const source = Deno.readTextFileSync(new URL(`../basic/${script}.ts`, import.meta.url));
+    const code = source
+      .replace(/\/\*[\s\S]*?\*\//g, "") // block and doc comments
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line !== "" && !line.startsWith("//") && !line.startsWith("#!"))
+      .filter((line) => !/^[\])};,]+$/.test(line)); // a lone closing brace is Python's dedent
+    assert.ok(
+      code.length <= original + 3,
+      `basic/${script}.ts: ${code.length} code lines, the original ${original}:\n${
+        code.join("\n")
+      }`,
+    );
+  }
+});

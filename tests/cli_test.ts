@@ -1,18 +1,19 @@
 import assert from "node:assert/strict";
 import {
   DEFAULT_HOST,
+  existingFile,
   formatAddress,
   formatDuration,
   helpText,
   parseAddress,
-  parseDuration,
+  parseAddresses,
   parseNumber,
-  parsePoemsLine,
   parsePort,
   startStopwatch,
   UsageError,
 } from "../lib/cli.ts";
-import { runScript } from "./helpers/process.ts";
+import { parseDuration, parsePoemsLine } from "../lib/client_output.ts";
+import { repoPath, runScript } from "../lib/process.ts";
 
 Deno.test("parsePort accepts 0 to 65535", () => {
   assert.equal(parsePort("0"), 0);
@@ -22,10 +23,14 @@ Deno.test("parsePort accepts 0 to 65535", () => {
 });
 
 Deno.test("parsePort rejects what is not a port", () => {
-  for (const text of ["", "ten", "-1", "+5", " 5", "5.0", "1e3", "0x10"]) {
+  for (const text of ["", "ten", "+5", " 5", "5.0", "1e3", "0x10", "-1.5"]) {
     assert.throws(() => parsePort(text), new UsageError("Ports must be integers."), text);
   }
   assert.throws(() => parsePort("65536"), /between 0 and 65535, not 65536/);
+  assert.throws(
+    () => parsePort("-1"),
+    new UsageError("Ports must be between 0 and 65535, not -1."),
+  );
   assert.throws(() => parsePort("99999999999999999999"), UsageError);
 });
 
@@ -43,6 +48,26 @@ Deno.test("parseAddress rejects bad ports", () => {
   assert.throws(() => parseAddress("localhost:"), /Ports must be integers\./);
   assert.throws(() => parseAddress("host:port"), /Ports must be integers\./);
   assert.throws(() => parseAddress("127.0.0.1:70000"), /between 0 and 65535/);
+});
+
+Deno.test("parseAddresses wants at least one address", () => {
+  assert.deepEqual(parseAddresses(["10000", "[::1]:1"]), [["127.0.0.1", 10000], ["::1", 1]]);
+  assert.throws(
+    () => parseAddresses([]),
+    new UsageError("Provide at least one server address."),
+  );
+  assert.throws(() => parseAddresses(["10000", "x"]), /Ports must be integers\./);
+});
+
+Deno.test("existingFile accepts a file, and names what is wrong otherwise", () => {
+  const poem = repoPath("poetry/science.txt");
+  assert.equal(existingFile(poem), poem);
+  const missing = repoPath("poetry/none.txt");
+  assert.throws(() => existingFile(missing), new UsageError(`No such file: ${missing}`));
+  assert.throws(
+    () => existingFile(repoPath("poetry")),
+    new UsageError(`Not a file: ${repoPath("poetry")}`),
+  );
 });
 
 Deno.test("formatAddress gives HOST:PORT and round-trips with parseAddress", () => {
@@ -161,7 +186,8 @@ Deno.test("parseCommandLine: usage mistakes are one stderr line and exit 2", asy
   const cases: [string[], string][] = [
     [[], "Provide at least one server address."],
     [["--bogus", "1"], "Unknown option '--bogus'."],
-    [["1", "--delay", "-1"], "Option '--delay' argument is ambiguous."],
+    [["1", "--delay", "-1"], "--delay must be at least 0, not -1."],
+    [["1", "--delay", "-.5"], "--delay must be at least 0, not -.5."],
     [["1", "--delay=-1"], "--delay must be at least 0, not -1."],
     [["1", "--name"], "Option '--name <value>' argument missing"],
     [["ten"], "Ports must be integers."],

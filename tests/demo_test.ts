@@ -3,7 +3,7 @@
  * and that it leaves no server behind, also when interrupted.
  */
 import assert from "node:assert/strict";
-import { ScriptProcess } from "../lib/process.ts";
+import { ROOT, ScriptProcess } from "../lib/process.ts";
 import { occupied } from "../tools/timeline.ts";
 
 const PERMISSIONS = ["-N", "-R", "--allow-run"];
@@ -103,6 +103,10 @@ Deno.test("a port already taken is a one-line error", async () => {
     });
     const outcome = await tour.finished(20_000);
     assert.equal(outcome.code, 1);
+    // --fast: a tenth of 0.1 s, printed as a person would write it.
+    assert.deepEqual(outcome.lines.map((line) => line.text), [
+      "Starting three slow poetry servers (a chunk every 0.01 s):",
+    ]);
     const errors = outcome.stderr.trim().split("\n");
     assert.equal(errors.length, 1, outcome.stderr);
     assert.match(errors[0], /^demo\.ts: error: the server of poetry\/ecstasy\.txt did not start: /);
@@ -110,4 +114,22 @@ Deno.test("a port already taken is a one-line error", async () => {
   } finally {
     blocker.close();
   }
+});
+
+Deno.test("`deno task demo fast` (no dashes) is refused: one line, exit 2, no servers", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "demo", "fast"],
+    cwd: ROOT,
+    stdin: "null",
+    signal: AbortSignal.timeout(20_000), // refused at once; a tour that starts is cut short
+  }).output();
+  const stdout = new TextDecoder().decode(output.stdout);
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.equal(stdout, "", "the tour started");
+  assert.equal(output.code, 2, stderr);
+  // `deno task` echoes the command it runs; the tour's own error is the last line.
+  assert.equal(
+    stderr.trimEnd().split("\n").at(-1),
+    "demo.ts: error: Unexpected argument 'fast': the tour takes only options, such as --fast.",
+  );
 });

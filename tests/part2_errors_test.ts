@@ -3,7 +3,7 @@
  * stack trace.
  */
 import assert from "node:assert/strict";
-import { type Outcome, runScript, startServers } from "./helpers/process.ts";
+import { type Outcome, runScript, startServers } from "../lib/process.ts";
 
 const SERVER = "blocking-server/slowpoetry.ts";
 const CLIENTS = ["blocking-client/get-poetry.ts", "async-client/get-poetry.ts"];
@@ -43,6 +43,9 @@ Deno.test("the server's usage errors exit 2", async () => {
     [["poetry"], "Not a file: poetry"],
     [["--port", "ten", "poetry/science.txt"], "Ports must be integers."],
     [["--port", "65536", "poetry/science.txt"], "Ports must be between 0 and 65535, not 65536."],
+    [["--port", "-1", "poetry/science.txt"], "Ports must be between 0 and 65535, not -1."],
+    [["--delay", "-1", "poetry/science.txt"], "--delay must be at least 0, not -1."],
+    [["--num-bytes", "-5", "poetry/science.txt"], "--num-bytes must be at least 1, not -5."],
     [["--num-bytes", "0", "poetry/science.txt"], "--num-bytes must be at least 1, not 0."],
     [["--num-bytes", "2.5", "poetry/science.txt"], "--num-bytes must be an integer, not '2.5'."],
     [["--delay", "soon", "poetry/science.txt"], "--delay must be a number, not 'soon'."],

@@ -3,7 +3,8 @@
  * Ctrl-C (SIGINT) while a script waits in a socket call or in sleep.
  */
 import assert from "node:assert/strict";
-import { repoPath, runScript, ScriptProcess, startServers } from "./helpers/process.ts";
+import { repoPath, runScript, ScriptProcess, startServers } from "../lib/process.ts";
+import { withDeadline } from "./helpers/deadline.ts";
 
 /** Sends SIGINT and checks that the process ends within two seconds. */
 async function assertInterruptible(process: ScriptProcess, what: string): Promise<void> {
@@ -29,7 +30,7 @@ Deno.test("a client that leaves mid-poem does not stop the server", async () => 
   try {
     const quitter = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
     const first = new Uint8Array(10);
-    assert.equal(await quitter.read(first), 10);
+    assert.equal(await withDeadline(quitter.read(first), 10_000, "the first 10 bytes"), 10);
     quitter.close();
 
     const outcome = await runScript("blocking-client/get-poetry.ts", [String(server.port)]);

@@ -9,7 +9,8 @@ import {
   type ServerSpec,
   startServers,
   type TimedLine,
-} from "./helpers/process.ts";
+} from "../lib/process.ts";
+import { withDeadline } from "./helpers/deadline.ts";
 
 const DELAY = 0.01;
 const SPECS: ServerSpec[] = [
@@ -173,19 +174,26 @@ Deno.test("the server sends the file's exact bytes, whatever they are", async (t
     await t.step("read with Deno.connect", async () => {
       for (const [i, server] of servers.entries()) {
         const expected = Deno.readFileSync(repoPath(files[i]));
-        assert.deepEqual(await readAll(server.port), expected, files[i]);
+        const received = await withDeadline(readAll(server.port), 10_000, `${files[i]} to its end`);
+        assert.deepEqual(received, expected, files[i]);
       }
     });
     await t.step({
       name: "read with netcat (nc 127.0.0.1 PORT)",
       ignore: !(await hasNetcat()),
       fn: async () => {
-        const output = await new Deno.Command("nc", {
+        const nc = new Deno.Command("nc", {
           args: ["127.0.0.1", String(servers[2].port)],
           stdin: "null",
           stdout: "piped",
           stderr: "piped",
-        }).output();
+        }).spawn();
+        const output = await withDeadline(nc.output(), 10_000, "nc reading the poem").catch(
+          (error) => {
+            nc.kill("SIGKILL");
+            throw error;
+          },
+        );
         assert.deepEqual(output.stdout, Deno.readFileSync(repoPath(files[2])));
       },
     });
@@ -209,7 +217,11 @@ Deno.test("the server serves one client at a time", async () => {
       }
       return { firstByteAt, endAt: performance.now() - start };
     };
-    const [first, second] = await Promise.all([finishedAt(server.port), finishedAt(server.port)]);
+    const [first, second] = await withDeadline(
+      Promise.all([finishedAt(server.port), finishedAt(server.port)]),
+      10_000,
+      "two clients, each reading the poem to its end",
+    );
     const [earlier, later] = first.endAt < second.endAt ? [first, second] : [second, first];
     assert.ok(
       later.firstByteAt >= earlier.endAt - 20,

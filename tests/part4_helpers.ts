@@ -23,6 +23,7 @@
  */
 
 import assert from "node:assert/strict";
+import { withDeadline } from "./helpers/deadline.ts";
 import {
   type Outcome,
   repoPath,
@@ -30,7 +31,7 @@ import {
   type ServerSpec,
   startServers,
   type TimedLine,
-} from "./helpers/process.ts";
+} from "../lib/process.ts";
 
 /** A child process whose lines can be put on this process's clock. */
 export interface TimedScript {
@@ -184,17 +185,24 @@ export async function startResetServer(
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
-  let port = 0;
-  while (port === 0) {
-    const { value, done } = await reader.read();
-    if (done) {
-      await child.status;
-      throw new Error(`the resetting server did not start: ${JSON.stringify(text)}`);
+  const readPort = async (): Promise<number> => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) {
+        await child.status;
+        throw new Error(`the resetting server did not start: ${JSON.stringify(text)}`);
+      }
+      text += value;
+      const match = /Serving on port (\d+)\./.exec(text);
+      if (match) return Number(match[1]);
     }
-    text += value;
-    const match = /Serving on port (\d+)\./.exec(text);
-    if (match) port = Number(match[1]);
-  }
+  };
+  const port = await withDeadline(readPort(), 10_000, "the resetting server's start").catch(
+    (error) => {
+      child.kill("SIGKILL");
+      throw error;
+    },
+  );
   const drained = (async () => {
     while (!(await reader.read()).done) {
       // its later lines are not needed
@@ -234,26 +242,6 @@ export function closedPort(): number {
 
 /** A duration as Python prints a timedelta (`0:00:01.083567`), as a regular expression source. */
 export const DURATION = String.raw`\d+:\d\d:\d\d(?:\.\d{6})?`;
-
-/**
- * Seconds in a duration printed as Python prints a timedelta.
- *
- * @example
- * ```ts
- * import { secondsOf } from "./part4_helpers.ts";
- * console.log(secondsOf("0:00:01.500000")); // 1.5
- * ```
- *
- * @param text the duration
- * @returns seconds
- */
-export function secondsOf(text: string): number {
-  const match = /^(\d+):(\d\d):(\d\d)(?:\.(\d{6}))?$/.exec(text);
-  assert.ok(match, `not a duration: ${text}`);
-  const [, hours, minutes, seconds, micros] = match;
-  return (Number(hours) * 60 + Number(minutes)) * 60 + Number(seconds) +
-    Number(micros ?? 0) / 1e6;
-}
 
 /**
  * How long a slow poetry server takes over one poem: one `delay` after each chunk.

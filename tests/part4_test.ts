@@ -12,14 +12,14 @@
  */
 
 import assert from "node:assert/strict";
-import { repoPath, runScript, type ServerSpec } from "./helpers/process.ts";
+import { parseDuration } from "../lib/client_output.ts";
+import { repoPath, runScript, type ServerSpec } from "../lib/process.ts";
 import {
   charactersOf,
   closedPort,
   DURATION,
   HAS_PYTHON,
   lastSendAt,
-  secondsOf,
   serverSeconds,
   spawnTimed,
   startResetServer,
@@ -54,7 +54,7 @@ function assertSummary(lines: string[], characters: number[]): number {
     summary[summary.length - 1],
   );
   assert.ok(total, summary[summary.length - 1]);
-  return secondsOf(total[1]);
+  return parseDuration(total[1]);
 }
 
 /** One `got` line: the task, the byte count, the address. */

@@ -16,6 +16,7 @@ import type { ReactorBase } from "../lib/reactor/base.ts";
 import { ConnectionLost } from "../lib/reactor/error.ts";
 import { CONNECTION_DONE, CONNECTION_LOST } from "../lib/reactor/main.ts";
 import { select, Socket } from "../lib/socket/mod.ts";
+import { concat } from "./helpers/bytes.ts";
 import { drain, Probe } from "./helpers/probe.ts";
 
 type ReactorClass = new () => ReactorBase;
@@ -581,17 +582,6 @@ for (const [name, Reactor] of REACTORS) {
       pairs.close();
     }
   });
-}
-
-/** The bytes of several arrays, one after another. */
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const all = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return all;
 }
 
 /** Reads `count` bytes from a socket with the layer's async recv, without blocking this thread. */

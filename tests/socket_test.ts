@@ -36,10 +36,14 @@ import {
   SocketError,
   WouldBlock,
 } from "../lib/socket/mod.ts";
-import { H_TX_CAPACITY } from "../lib/socket/layout.ts";
+import { H_PENDING, H_TX_CAPACITY } from "../lib/socket/layout.ts";
+import { ScriptProcess } from "../lib/process.ts";
+import { concat } from "./helpers/bytes.ts";
+import { withDeadline } from "./helpers/deadline.ts";
 
 const HOST = "127.0.0.1";
 const PEER_SCRIPT = new URL("./fixtures/socket_peer.ts", import.meta.url).pathname;
+const BLOCKING_RECV_SCRIPT = "tests/fixtures/socket_blocking_recv.ts"; // for ScriptProcess
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -104,16 +108,6 @@ function assertSameBytes(actual: Uint8Array, expected: Uint8Array): void {
     }
   }
   assert.equal(firstDifference, -1, `first differing byte at offset ${firstDifference}`);
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const all = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return all;
 }
 
 /** Reads with blocking `recv` until `count` bytes have arrived. */
@@ -266,38 +260,41 @@ class Peer {
 // recv: blocking and non-blocking.
 
 Deno.test("blocking recv waits for bytes a peer process sends later, and blocks the thread", async () => {
-  const listener = listenLocal();
+  // The blocking calls run in a child process with a time limit: a lost end of stream
+  // would leave a blocking recv in Atomics.wait for ever, and in this process no timer
+  // could end it. The child says how far it got; the peer is another child.
+  const child = new ScriptProcess(BLOCKING_RECV_SCRIPT, []);
   const peerDelayMs = 400;
-  const peer = new Peer(["send-later", portOf(listener), peerDelayMs, "late hello"]);
+  let peer: Peer | null = null;
   try {
-    const [connection] = listener.accept(); // blocks until the child has connected
-    const events: string[] = [];
-    let timerFiredAt = 0;
-    const start = performance.now();
-    setTimeout(() => {
-      timerFiredAt = performance.now();
-      events.push("timer");
-    }, 20);
-    const bytes = connection.recv(1024);
-    const returnedAt = performance.now();
-    events.push("recv returned");
-    await pause(30);
-    assert.equal(decoder.decode(bytes), "late hello");
+    const listening = await child.waitForLine((text) => text.startsWith("listening on "));
+    peer = new Peer([
+      "send-later",
+      listening.text.slice("listening on ".length),
+      peerDelayMs,
+      "late hello",
+    ]);
+    const outcome = await child.finished(10_000).catch((error) => {
+      const steps = child.lines.map((line) => line.text).join(", ");
+      assert.fail(`the blocking calls never returned (got as far as: ${steps}): ${error.message}`);
+    });
+    assert.equal(outcome.stderr, "");
+    assert.equal(outcome.code, 0);
+    const seen = JSON.parse(outcome.lines.at(-1)?.text ?? "{}");
+    assert.equal(seen.text, "late hello");
     // The timer was due 20 ms in, but the thread was stuck in recv until the bytes came.
-    assert.deepEqual(events, ["recv returned", "timer"]);
-    assert.ok(timerFiredAt >= returnedAt);
-    const waited = returnedAt - start;
-    assert.ok(waited > peerDelayMs / 2, `recv returned after ${waited} ms`);
+    assert.deepEqual(seen.events, ["recv returned", "timer"]);
+    assert.equal(seen.timerAfterRecv, true);
+    assert.ok(seen.waitedMs > peerDelayMs / 2, `recv returned after ${seen.waitedMs} ms`);
     // The peer closed after sending: end of stream, and again on later calls.
-    assert.equal(connection.recv(1024).length, 0);
-    assert.equal(connection.recv(1024).length, 0);
-    connection.close();
+    assert.deepEqual(seen.endOfStream, [0, 0]);
     const result = await peer.finish();
     assert.equal(result.stderr, "");
     assert.equal(result.code, 0);
   } finally {
-    listener.close();
-    await peer.finish().catch(() => {});
+    child.kill("SIGKILL");
+    await child.finished().catch(() => {});
+    await peer?.finish().catch(() => {});
   }
 });
 
@@ -1093,13 +1090,20 @@ Deno.test("acceptAsync, connectAsync, recvAsync, sendAllAsync work while timers 
     assert.equal(sendDone, false, "sendAllAsync finished with nobody reading");
     const chunks: Uint8Array[] = [];
     let received = 0;
-    while (received < data.length) {
-      const chunk = await client.recvAsync(256 * 1024);
-      assert.ok(chunk.length > 0);
-      chunks.push(chunk);
-      received += chunk.length;
-    }
-    await sending;
+    const receiveAll = async (): Promise<void> => {
+      while (received < data.length) {
+        const chunk = await client.recvAsync(256 * 1024);
+        assert.ok(chunk.length > 0);
+        chunks.push(chunk);
+        received += chunk.length;
+      }
+      await sending;
+    };
+    await withDeadline(
+      receiveAll(),
+      30_000,
+      () => `12 MiB through sendAllAsync and recvAsync (${received} bytes received)`,
+    );
     assertSameBytes(concat(chunks), data);
     assert.ok(ticker.count - ticks >= 10, `${ticker.count - ticks} ticks during sendAllAsync`);
 
@@ -1187,4 +1191,37 @@ Deno.test("sleep really blocks the thread: a timer due meanwhile fires after it"
   assert.deepEqual(events, ["sleep returned", "timer"]);
   assert.ok(slept >= 140, `slept ${slept} ms`);
   assert.throws(() => sleep(-1), RangeError);
+});
+
+// ---------------------------------------------------------------------------
+// backlog.
+
+Deno.test("a listener holds at most `backlog` connections waiting for accept", async () => {
+  const backlog = 2;
+  const listener = listenLocal(backlog);
+  const clients: Socket[] = [];
+  const accepted: Socket[] = [];
+  const waiting = () => Atomics.load(listener.header, H_PENDING);
+  try {
+    // Five connect: the system's own queue takes them all, the layer at most two.
+    for (let i = 0; i < 5; i++) {
+      const client = new Socket();
+      clients.push(client);
+      client.connect(listener.getSockName());
+    }
+    await pause(300); // time enough for the I/O worker to take more than it should
+    assert.equal(waiting(), backlog, "connections waiting for accept");
+    // Each accept makes room for one more; all five come through, one at a time.
+    for (let i = 0; i < clients.length; i++) {
+      const [server] = await withDeadline(listener.acceptAsync(), 5000, `accept ${i + 1} of 5`);
+      accepted.push(server);
+      await pause(50);
+      assert.ok(waiting() <= backlog, `${waiting()} waiting after accept ${i + 1}`);
+    }
+    assert.equal(waiting(), 0);
+    const peers = new Set(accepted.map((server) => server.getPeerName()[1]));
+    assert.deepEqual(peers, new Set(clients.map((client) => client.getSockName()[1])));
+  } finally {
+    closeAll(...clients, ...accepted, listener);
+  }
 });

@@ -15,7 +15,7 @@ import {
   ScriptProcess,
   type ServerSpec,
   startServers,
-} from "./helpers/process.ts";
+} from "../lib/process.ts";
 
 const texts = (outcome: Outcome): string[] => outcome.lines.map((line) => line.text);
 
@@ -226,3 +226,29 @@ for (const variant of ["callback", "promise"]) {
     );
   });
 }
+
+Deno.test("Part 2 getPoetry: the bytes counted are those that arrived, not the text re-encoded", async () => {
+  // 21 bytes that are not UTF-8: they decode to 21 U+FFFD, which encode again to 63 bytes.
+  const directory = await Deno.makeTempDir({ prefix: "poem-" });
+  const poetryFile = `${directory}/not-utf8.bin`;
+  await Deno.writeFile(poetryFile, new Uint8Array(21).fill(0xff));
+  const [server] = await startServers([{ poetryFile, numBytes: 7, delay: 0.001 }]);
+  try {
+    for (const variant of ["callback", "promise"]) {
+      const outcome = await runScript(
+        `solutions/part-2/get-poetry-${variant}.ts`,
+        [String(server.port)],
+        10_000,
+      );
+      assert.equal(outcome.stderr, "");
+      assert.equal(
+        texts(outcome)[1],
+        `Task 1: got a poem of 21 bytes (21 characters) from 127.0.0.1:${server.port}`,
+        variant,
+      );
+    }
+  } finally {
+    await server.stop();
+    await Deno.remove(directory, { recursive: true });
+  }
+});

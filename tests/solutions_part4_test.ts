@@ -18,7 +18,7 @@ import {
   runScript,
   type ServerSpec,
   startServers,
-} from "./helpers/process.ts";
+} from "../lib/process.ts";
 
 const ROBUST = "solutions/part-4/get-poetry-robust.ts";
 const TIMEOUT = "solutions/part-4/get-poetry-timeout.ts";
@@ -175,7 +175,15 @@ Deno.test("Part 4 timeout client: in-process, timers cancelled and the slow sock
         original(reason);
         timersWhenFastEnded.push(reactor.getDelayedCalls().length);
       };
+      // A bound, so that a reactor nobody stops fails the test instead of hanging it.
+      let stoppedByBound = false;
+      const bound = setTimeout(() => {
+        stoppedByBound = true;
+        reactor.stop();
+      }, 10_000);
       await reactor.run();
+      clearTimeout(bound);
+      assert.equal(stoppedByBound, false, "the reactor was still running after 10 s");
     } finally {
       console.log = log;
     }
@@ -208,6 +216,12 @@ Deno.test("Part 4 solutions: usage and a refused connection in the timeout clien
   assert.equal(
     badTimeout.stderr,
     "get-poetry-timeout.ts: error: --timeout must be a number, not 'soon'.\n",
+  );
+  const negativeTimeout = await runScript(TIMEOUT, ["--timeout", "-1", "10000"], 10_000);
+  assert.equal(negativeTimeout.code, 2);
+  assert.equal(
+    negativeTimeout.stderr,
+    "get-poetry-timeout.ts: error: --timeout must be at least 0, not -1.\n",
   );
   const port = closedPort();
   const refused = await runScript(TIMEOUT, ["--timeout", "1", String(port)], 10_000);

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { fail, parseCommandLine, parseNumber, parsePort } from "../lib/cli.ts";
+import { fail, parseCommandLine, parseNumber, parsePort, UsageError } from "../lib/cli.ts";
 import { type RunningServer, ScriptProcess, startServers } from "../lib/process.ts";
 import { type ClientRun, drawTimeline, summarize } from "./timeline.ts";
 
@@ -21,7 +21,7 @@ turn, the blocking client and the asynchronous client of Part 2, and the reactor
 client and the broken reactor client of Part 4. At the end: a table of times,
 poems and bytes, and one timeline per client (a row per task, time across, a
 mark where bytes arrived). It takes about a minute; --fast scales every delay
-down ten times (about ten seconds). The servers are stopped on exit, Ctrl-C
+down ten times (about 6 s). The servers are stopped on exit, Ctrl-C
 included.
 
   deno task demo
@@ -35,16 +35,24 @@ included.
       default: "0",
     },
   },
-}, ({ values }) => ({
-  scale: values.scale !== undefined
-    ? parseNumber(values.scale, "--scale", { min: 0 })
-    : values.fast
-    ? 0.1
-    : 1,
-  basePort: parsePort(values["base-port"]),
-}));
+}, ({ values, positionals }) => {
+  if (positionals.length > 0) {
+    throw new UsageError(
+      `Unexpected argument '${positionals[0]}': the tour takes only options, such as --fast.`,
+    );
+  }
+  return {
+    scale: values.scale !== undefined
+      ? parseNumber(values.scale, "--scale", { min: 0 })
+      : values.fast
+      ? 0.1
+      : 1,
+    basePort: parsePort(values["base-port"]),
+  };
+});
 
-const DELAY = 0.1 * settings.scale;
+// Rounded to 12 significant digits, so that 0.1 x 0.1 reads 0.01, not 0.010000000000000002.
+const DELAY = Number((0.1 * settings.scale).toPrecision(12));
 const POEMS = [
   { poetryFile: "poetry/ecstasy.txt", numBytes: 30 },
   { poetryFile: "poetry/fascination.txt", numBytes: 10 },

@@ -18,7 +18,7 @@
  * @module
  */
 
-import { parsePoemsLine } from "../lib/cli.ts";
+import { parsePoemsLine } from "../lib/client_output.ts";
 import type { TimedLine } from "../lib/process.ts";
 
 /** What one task did, in milliseconds from the client's start. */

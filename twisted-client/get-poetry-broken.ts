@@ -11,7 +11,8 @@
 
 import { CONNECTION_DONE, CONNECTION_LOST } from "../lib/reactor/main.ts";
 import { formatAddress } from "../lib/cli.ts";
-import { parsePoetryArgs, poetryMain, PoetrySocket } from "./get-poetry.ts";
+import { parsePoetryArgs, poetryMain } from "../lib/poetry_client.ts";
+import { PoetrySocket } from "./get-poetry.ts";
 
 /** A PoetrySocket that blocks. */
 export class BrokenPoetrySocket extends PoetrySocket {

@@ -6,32 +6,19 @@
  * has something to read.
  *
  * The other Part 4 client, `get-poetry-broken.ts`, and the solutions of the part's
- * exercises build on the `PoetrySocket` class and `poetryMain` exported here.
+ * exercises build on the `PoetrySocket` class exported here. The command line and the
+ * main loop they share (installing the reactor chosen, one `PoetrySocket` per server,
+ * the summary) are in `lib/poetry_client.ts`.
  *
  * @module
  */
 
-import {
-  fail,
-  formatAddress,
-  formatDuration,
-  parseAddress,
-  parseCommandLine,
-  startStopwatch,
-  UsageError,
-} from "../lib/cli.ts";
+import { formatAddress } from "../lib/cli.ts";
+import { parsePoetryArgs, poetryMain, type PoetryReactor } from "../lib/poetry_client.ts";
 import { CONNECTION_DONE, CONNECTION_LOST } from "../lib/reactor/main.ts";
-import type {
-  IReactorCore,
-  IReactorFDSet,
-  IReactorTime,
-  IReadDescriptor,
-} from "../lib/reactor/interfaces.ts";
-import { type Address, Socket, SocketError, WouldBlock } from "../lib/socket/mod.ts";
+import type { IReadDescriptor } from "../lib/reactor/interfaces.ts";
+import { type Address, Socket, WouldBlock } from "../lib/socket/mod.ts";
 import { PoemText } from "../lib/poem.ts";
-
-/** What a `PoetrySocket` needs of the reactor. */
-export type PoetryReactor = IReactorCore & IReactorFDSet;
 
 /**
  * One download. It provides `IReadDescriptor` (so also `IFileDescriptor` and
@@ -121,78 +108,6 @@ export class PoetrySocket implements IReadDescriptor {
   logPrefix(): string {
     return "poetry";
   }
-}
-
-/** How to make one download: `PoetrySocket` or a subclass. */
-export type PoetrySocketClass = new (
-  taskNumber: number,
-  address: Address,
-  reactor: PoetryReactor,
-) => PoetrySocket;
-
-/** The command line of the Part 4 clients and their variants. */
-export function parsePoetryArgs(
-  args: string[],
-  description: string,
-): { addresses: Address[]; reactorName: string } {
-  return parseCommandLine(args, {
-    usage: "[--reactor select|poll] [HOST:]PORT ...",
-    description,
-    options: { reactor: REACTOR_OPTION },
-  }, ({ values, positionals }) => {
-    if (positionals.length === 0) throw new UsageError("Provide at least one server address.");
-    return { addresses: positionals.map(parseAddress), reactorName: reactorNameOf(values.reactor) };
-  });
-}
-
-/** The `--reactor` option of the Part 4 clients and of the clients built on them. */
-export const REACTOR_OPTION = {
-  metavar: "NAME",
-  help: "the reactor to run on: select or poll",
-  default: "select",
-} as const;
-
-/** The value of `--reactor`, checked: `select` or `poll`. */
-export function reactorNameOf(value: string): "select" | "poll" {
-  if (value !== "select" && value !== "poll") {
-    throw new UsageError(`No such reactor: ${value} (choose select or poll).`);
-  }
-  return value;
-}
-
-/**
- * Installs the chosen reactor and returns it. Only now is the reactor module imported:
- * importing it installs the default reactor, so, as the article advises, we import it
- * where it is used, after installing the one we want.
- */
-export async function installReactor(name: string): Promise<PoetryReactor & IReactorTime> {
-  if (name === "poll") (await import("../lib/reactor/poll.ts")).install();
-  return (await import("../lib/reactor/mod.ts")).reactor;
-}
-
-/** Runs a client: one `PoetryClass` per address, the reactor, then the summary. */
-export async function poetryMain(
-  PoetryClass: PoetrySocketClass,
-  addresses: Address[],
-  reactorName: string,
-): Promise<void> {
-  const reactor = await installReactor(reactorName);
-  const elapsed = startStopwatch();
-  const sockets: PoetrySocket[] = [];
-  for (const [index, address] of addresses.entries()) {
-    try {
-      sockets.push(new PoetryClass(index + 1, address, reactor));
-    } catch (error) {
-      if (!(error instanceof SocketError)) throw error;
-      fail(`cannot get poetry from ${formatAddress(address)}: ${error.message}`, 1);
-    }
-  }
-  await reactor.run();
-  const seconds = elapsed();
-  for (const socket of sockets) {
-    console.log(`Task ${socket.taskNumber}: ${socket.poem.characters} characters of poetry`);
-  }
-  console.log(`Got ${addresses.length} poems in ${formatDuration(seconds)}`);
 }
 
 if (import.meta.main) {

@@ -5,7 +5,9 @@
  * later. It only starts the download: it connects, registers a reader with the reactor,
  * and returns at once. The reactor calls the reader whenever bytes arrive, and the
  * reader calls `callback(null, poem)` once the server has closed the connection, or
- * `callback(error, "")` if the download fails. Many downloads run at the same time
+ * `callback(error, poem)`, with what came before the failure, if the download fails.
+ * The poem is a `PoemText`: its text, and its size in bytes as they arrived and in
+ * characters. Many downloads run at the same time
  * because no call ever waits.
  *
  * @example
@@ -14,7 +16,7 @@
  * import { getPoetry } from "./get-poetry-callback.ts";
  *
  * getPoetry(["127.0.0.1", 10000], (error, poem) => {
- *   console.log(error ?? poem);
+ *   console.log(error ?? poem.text);
  *   reactor.stop();
  * });
  * await reactor.run();
@@ -24,12 +26,10 @@
  */
 
 import {
+  expectServerAddresses,
   formatAddress,
   formatDuration,
-  parseAddress,
-  parseCommandLine,
   startStopwatch,
-  UsageError,
 } from "../../lib/cli.ts";
 import { PoemText } from "../../lib/poem.ts";
 import { reactor } from "../../lib/reactor/mod.ts";
@@ -38,15 +38,16 @@ import type { IReadDescriptor } from "../../lib/reactor/interfaces.ts";
 import { type Address, Socket, SocketError, WouldBlock } from "../../lib/socket/mod.ts";
 
 /**
- * Called once per download: with the whole poem, or with what went wrong.
+ * Called once per download: with no error and the whole poem, or with what went wrong
+ * and the part of the poem that came before.
  *
  * @example
  * ```ts
  * import type { PoemCallback } from "./get-poetry-callback.ts";
- * const report: PoemCallback = (error, poem) => console.log(error?.message ?? poem.length);
+ * const report: PoemCallback = (error, poem) => console.log(error?.message ?? poem.bytes);
  * ```
  */
-export type PoemCallback = (error: Error | null, poem: string) => void;
+export type PoemCallback = (error: Error | null, poem: PoemText) => void;
 
 /** Reads one poem as the reactor reports bytes to read, then calls back. */
 class PoemReader implements IReadDescriptor {
@@ -77,11 +78,7 @@ class PoemReader implements IReadDescriptor {
   connectionLost(reason: Error): void {
     this.socket.close();
     this.#poem.end();
-    if (reason === CONNECTION_DONE) {
-      this.callback(null, this.#poem.text);
-    } else {
-      this.callback(this.#failure ?? reason, "");
-    }
+    this.callback(reason === CONNECTION_DONE ? null : this.#failure ?? reason, this.#poem);
   }
 
   logPrefix(): string {
@@ -97,7 +94,7 @@ class PoemReader implements IReadDescriptor {
  * @example
  * ```ts
  * import { getPoetry } from "./get-poetry-callback.ts";
- * getPoetry(["127.0.0.1", 10000], (error, poem) => console.log(error ?? poem));
+ * getPoetry(["127.0.0.1", 10000], (error, poem) => console.log(error ?? poem.text));
  * // returns at once; the callback runs once the reactor runs and the poem is in
  * ```
  *
@@ -111,27 +108,44 @@ export function getPoetry(address: Address, callback: PoemCallback): void {
   } catch (error) {
     socket.close();
     const failure = error instanceof SocketError ? error : new Error(String(error));
-    reactor.callLater(0, callback, failure, "");
+    reactor.callLater(0, callback, failure, new PoemText());
     return;
   }
   socket.setBlocking(false);
   reactor.addReader(new PoemReader(socket, callback));
 }
 
+/**
+ * Describes a poem that has arrived, by its size: the bytes that came over the
+ * connection (not the text encoded again, which differs wherever the bytes were not
+ * valid UTF-8) and the characters decoded from them.
+ *
+ * @example
+ * ```ts
+ * import { PoemText } from "../../lib/poem.ts";
+ * import { describePoem } from "./get-poetry-callback.ts";
+ *
+ * const poem = new PoemText();
+ * poem.add(new TextEncoder().encode("così"));
+ * poem.end();
+ * describePoem(poem); // "a poem of 5 bytes (4 characters)"
+ * ```
+ *
+ * @param poem the poem, ended
+ * @returns `a poem of B bytes (C characters)`
+ */
+export function describePoem(poem: PoemText): string {
+  return `a poem of ${poem.bytes} bytes (${poem.characters} characters)`;
+}
+
 if (import.meta.main) {
-  const addresses = parseCommandLine(Deno.args, {
-    usage: "[HOST:]PORT ...",
-    description: `
+  const addresses = expectServerAddresses(`
 Downloads a poem from each server given, all at once, with getPoetry(address,
 callback) on the reactor, and prints each poem's size as its callback gets it.
 HOST defaults to 127.0.0.1. With the three slow poetry servers of Part 2 on
 ports 10000, 10001 and 10002:
 
-  deno run -N -R solutions/part-2/get-poetry-callback.ts 10000 10001 10002`,
-  }, ({ positionals }) => {
-    if (positionals.length === 0) throw new UsageError("Provide at least one server address.");
-    return positionals.map(parseAddress);
-  });
+  deno run -N -R solutions/part-2/get-poetry-callback.ts 10000 10001 10002`);
 
   const elapsed = startStopwatch();
   let waiting = addresses.length;
@@ -144,13 +158,7 @@ ports 10000, 10001 and 10002:
           `${task}: failed to get poetry from ${formatAddress(address)}: ${error.message}`,
         );
       } else {
-        const bytes = new TextEncoder().encode(poem).length;
-        const characters = [...poem].length;
-        console.log(
-          `${task}: got a poem of ${bytes} bytes (${characters} characters) from ${
-            formatAddress(address)
-          }`,
-        );
+        console.log(`${task}: got ${describePoem(poem)} from ${formatAddress(address)}`);
         received += 1;
       }
       waiting -= 1;

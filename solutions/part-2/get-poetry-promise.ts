@@ -1,6 +1,6 @@
 #!/usr/bin/env -S deno run -N -R
 /**
- * Part 2, exercises 2 and 3, second answer: `getPoetry(address): Promise<string>`. The
+ * Part 2, exercises 2 and 3, second answer: `getPoetry(address): Promise<PoemText>`. The
  * function still cannot return the poem itself, which does not exist yet; it returns a
  * promise of it at once, an object that stands for the poem until it arrives. It is the
  * callback version of `get-poetry-callback.ts` wrapped in a promise: the reader's
@@ -12,8 +12,8 @@
  * import { reactor } from "../../lib/reactor/mod.ts";
  * import { getPoetry } from "./get-poetry-promise.ts";
  *
- * const poem = getPoetry(["127.0.0.1", 10000]); // a Promise<string>, at once
- * poem.then((text) => console.log(text)).finally(() => reactor.stop());
+ * const poem = getPoetry(["127.0.0.1", 10000]); // a Promise<PoemText>, at once
+ * poem.then((received) => console.log(received.text)).finally(() => reactor.stop());
  * await reactor.run();
  * ```
  *
@@ -21,16 +21,15 @@
  */
 
 import {
+  expectServerAddresses,
   formatAddress,
   formatDuration,
-  parseAddress,
-  parseCommandLine,
   startStopwatch,
-  UsageError,
 } from "../../lib/cli.ts";
 import { reactor } from "../../lib/reactor/mod.ts";
 import type { Address } from "../../lib/socket/mod.ts";
-import { getPoetry as getPoetryWithCallback } from "./get-poetry-callback.ts";
+import type { PoemText } from "../../lib/poem.ts";
+import { describePoem, getPoetry as getPoetryWithCallback } from "./get-poetry-callback.ts";
 
 /**
  * Starts downloading the poem at `address` on the reactor and returns a promise of it
@@ -39,45 +38,33 @@ import { getPoetry as getPoetryWithCallback } from "./get-poetry-callback.ts";
  * @example
  * ```ts
  * import { getPoetry } from "./get-poetry-promise.ts";
- * getPoetry(["127.0.0.1", 10000]).then((poem) => console.log(poem.length));
+ * getPoetry(["127.0.0.1", 10000]).then((poem) => console.log(poem.characters));
  * ```
  *
  * @param address the server
  * @returns the poem, once it is complete; rejects with the error if the download fails
  */
-export function getPoetry(address: Address): Promise<string> {
+export function getPoetry(address: Address): Promise<PoemText> {
   return new Promise((resolve, reject) => {
     getPoetryWithCallback(address, (error, poem) => error ? reject(error) : resolve(poem));
   });
 }
 
 if (import.meta.main) {
-  const addresses = parseCommandLine(Deno.args, {
-    usage: "[HOST:]PORT ...",
-    description: `
+  const addresses = expectServerAddresses(`
 Downloads a poem from each server given, all at once, with getPoetry(address),
 which returns a promise of the poem, on the reactor, and prints each poem's
 size as its promise resolves. HOST defaults to 127.0.0.1. With the three slow
 poetry servers of Part 2 on ports 10000, 10001 and 10002:
 
-  deno run -N -R solutions/part-2/get-poetry-promise.ts 10000 10001 10002`,
-  }, ({ positionals }) => {
-    if (positionals.length === 0) throw new UsageError("Provide at least one server address.");
-    return positionals.map(parseAddress);
-  });
+  deno run -N -R solutions/part-2/get-poetry-promise.ts 10000 10001 10002`);
 
   const elapsed = startStopwatch();
   const downloads = addresses.map(async (address, index): Promise<boolean> => {
     const task = `Task ${index + 1}`;
     try {
       const poem = await getPoetry(address); // this function waits; the program does not
-      const bytes = new TextEncoder().encode(poem).length;
-      const characters = [...poem].length;
-      console.log(
-        `${task}: got a poem of ${bytes} bytes (${characters} characters) from ${
-          formatAddress(address)
-        }`,
-      );
+      console.log(`${task}: got ${describePoem(poem)} from ${formatAddress(address)}`);
       return true;
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);

@@ -15,13 +15,14 @@
  */
 
 import {
+  existingFile,
   fail,
   parseCommandLine,
   parseNumber,
-  parsePoemsLine,
   scriptName,
   UsageError,
 } from "../../lib/cli.ts";
+import { parsePoemsLine } from "../../lib/client_output.ts";
 import {
   repoPath,
   type RunningServer,
@@ -69,14 +70,8 @@ function parseServer(text: string): Server {
   if (file === "" || rest.length > 0) {
     throw new UsageError(`A server is FILE[:NUM-BYTES[:DELAY]], not '${text}'.`);
   }
-  try {
-    if (!Deno.statSync(file).isFile) throw new UsageError(`Not a file: ${file}`);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) throw new UsageError(`No such file: ${file}`);
-    throw error;
-  }
   return {
-    poetryFile: Deno.realPathSync(file), // the servers run in the repository's root
+    poetryFile: Deno.realPathSync(existingFile(file)), // the servers run in the repository's root
     numBytes: bytesText === undefined || bytesText === ""
       ? SERVER_DEFAULTS.numBytes
       : parseNumber(bytesText, "NUM-BYTES", { integer: true, min: 1 }),

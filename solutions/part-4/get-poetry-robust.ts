@@ -22,7 +22,8 @@
 
 import { formatAddress, formatDuration, startStopwatch } from "../../lib/cli.ts";
 import { type Address, SocketError } from "../../lib/socket/mod.ts";
-import { installReactor, parsePoetryArgs, PoetrySocket } from "../../twisted-client/get-poetry.ts";
+import { installNamedReactor, parsePoetryArgs, type ReactorName } from "../../lib/poetry_client.ts";
+import { PoetrySocket } from "../../twisted-client/get-poetry.ts";
 
 /**
  * Fetches a poem from each address; prints a line for each server that cannot be
@@ -40,9 +41,9 @@ import { installReactor, parsePoetryArgs, PoetrySocket } from "../../twisted-cli
  */
 export async function getPoetryRobustly(
   addresses: Address[],
-  reactorName: string,
+  reactorName: ReactorName,
 ): Promise<number> {
-  const reactor = await installReactor(reactorName);
+  const reactor = await installNamedReactor(reactorName);
   const elapsed = startStopwatch();
   const outcomes: Array<PoetrySocket | SocketError> = [];
   for (const [index, address] of addresses.entries()) {

@@ -22,25 +22,24 @@
  */
 
 import {
-  fail,
-  formatAddress,
   formatDuration,
-  parseAddress,
+  parseAddresses,
   parseCommandLine,
   parseNumber,
   startStopwatch,
   UsageError,
 } from "../../lib/cli.ts";
-import type { IDelayedCall, IReactorTime } from "../../lib/reactor/interfaces.ts";
-import { CONNECTION_LOST } from "../../lib/reactor/main.ts";
-import { type Address, SocketError } from "../../lib/socket/mod.ts";
 import {
-  installReactor,
+  installNamedReactor,
   type PoetryReactor,
-  PoetrySocket,
   REACTOR_OPTION,
   reactorNameOf,
-} from "../../twisted-client/get-poetry.ts";
+  startDownloads,
+} from "../../lib/poetry_client.ts";
+import type { IDelayedCall, IReactorTime } from "../../lib/reactor/interfaces.ts";
+import { CONNECTION_LOST } from "../../lib/reactor/main.ts";
+import type { Address } from "../../lib/socket/mod.ts";
+import { PoetrySocket } from "../../twisted-client/get-poetry.ts";
 
 /**
  * What a `TimedPoetrySocket` needs of the reactor: a `PoetrySocket`'s needs and timers.
@@ -143,27 +142,21 @@ ports 10000, 10001 and 10002 (10 s, 6.3 s and 6.6 s):
     },
   }, ({ values, positionals }) => {
     if (values.timeout === undefined) throw new UsageError("Say how long to wait: --timeout S.");
-    if (positionals.length === 0) throw new UsageError("Provide at least one server address.");
     return {
-      addresses: positionals.map(parseAddress),
+      addresses: parseAddresses(positionals),
       reactorName: reactorNameOf(values.reactor),
       timeout: parseNumber(values.timeout, "--timeout", { min: 0 }),
     };
   });
 
   // Install the chosen reactor before the reactor module is first loaded (see
-  // twisted-client/get-poetry.ts); it provides timers too.
-  const reactor = await installReactor(reactorName);
+  // lib/poetry_client.ts); it provides timers too.
+  const reactor = await installNamedReactor(reactorName);
   const elapsed = startStopwatch();
-  const downloads: TimedPoetrySocket[] = [];
-  for (const [index, address] of addresses.entries()) {
-    try {
-      downloads.push(new TimedPoetrySocket(index + 1, address, reactor, timeout));
-    } catch (error) {
-      if (!(error instanceof SocketError)) throw error;
-      fail(`cannot get poetry from ${formatAddress(address)}: ${error.message}`, 1);
-    }
-  }
+  const downloads = startDownloads(
+    addresses,
+    (taskNumber, address) => new TimedPoetrySocket(taskNumber, address, reactor, timeout),
+  );
   await reactor.run();
   const seconds = elapsed();
   for (const download of downloads) {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { fail, parseAddress, parseCommandLine, parseNumber, UsageError } from "../../lib/cli.ts";
+import { fail, parseAddresses, parseCommandLine, parseNumber } from "../../lib/cli.ts";
 
 const settings = parseCommandLine(Deno.args, {
   usage: "[options] [HOST:]PORT ...",
@@ -16,12 +16,11 @@ const settings = parseCommandLine(Deno.args, {
     fail: { metavar: "CODE", help: "fail with this exit status" },
   },
 }, ({ values, positionals }) => {
-  if (positionals.length === 0) throw new UsageError("Provide at least one server address.");
   return {
     delay: parseNumber(values.delay, "--delay", { min: 0 }),
     name: values.name ?? null,
     fail: values.fail === undefined ? null : Number(values.fail),
-    addresses: positionals.map(parseAddress),
+    addresses: parseAddresses(positionals),
   };
 });
 if (settings.fail !== null) fail("it went wrong", settings.fail);
