@@ -7,8 +7,15 @@
  * @module
  */
 
-import { fail, parseCommandLine, parseNumber, parsePort } from "../lib/cli.ts";
-import { type RunningServer, ScriptProcess, startServers } from "../lib/process.ts";
+import { fail, parseCommandLine, parsePort } from "../lib/cli.ts";
+import {
+  articleServers,
+  type RunningServer,
+  ScriptProcess,
+  SPEED_OPTIONS,
+  speedScaleOf,
+  startServers,
+} from "../lib/process.ts";
 import { type ClientRun, drawTimeline, summarize } from "./timeline.ts";
 
 const settings = parseCommandLine(Deno.args, {
@@ -27,8 +34,7 @@ included.
   deno task demo
   deno task demo --fast`,
   options: {
-    fast: { flag: true, help: "every delay ten times shorter (0.01 s)" },
-    scale: { metavar: "F", help: "multiply every delay by F (--fast is 0.1)" },
+    ...SPEED_OPTIONS,
     "base-port": {
       metavar: "N",
       help: "serve on ports N, N+1, N+2 (default: free ports)",
@@ -36,20 +42,11 @@ included.
     },
   },
 }, ({ values }) => ({
-  scale: values.scale !== undefined
-    ? parseNumber(values.scale, "--scale", { min: 0 })
-    : values.fast
-    ? 0.1
-    : 1,
+  scale: speedScaleOf(values),
   basePort: parsePort(values["base-port"]),
 }));
 
-const DELAY = 0.1 * settings.scale;
-const POEMS = [
-  { poetryFile: "poetry/ecstasy.txt", numBytes: 30 },
-  { poetryFile: "poetry/fascination.txt", numBytes: 10 },
-  { poetryFile: "poetry/science.txt", numBytes: 10 },
-];
+const SPECS = articleServers(settings);
 const CLIENTS = [
   { name: "blocking client", part: "Part 2", script: "blocking-client/get-poetry.ts" },
   { name: "async client", part: "Part 2", script: "async-client/get-poetry.ts" },
@@ -80,19 +77,15 @@ Deno.addSignalListener("SIGINT", onSignal);
 Deno.addSignalListener("SIGTERM", onSignal);
 
 try {
-  console.log(`Starting three slow poetry servers (a chunk every ${DELAY} s):`);
-  servers = await startServers(POEMS.map((poem, index) => ({
-    ...poem,
-    delay: DELAY,
-    port: settings.basePort === 0 ? 0 : settings.basePort + index,
-  })));
+  console.log(`Starting three slow poetry servers (a chunk every ${SPECS[0].delay} s):`);
+  servers = await startServers(SPECS);
 } catch (error) {
   await cleanUp();
   fail((error as Error).message, 1);
 }
 const ports = servers.map((server) => String(server.port));
 for (const [index, server] of servers.entries()) {
-  const { poetryFile, numBytes } = POEMS[index];
+  const { poetryFile, numBytes } = SPECS[index];
   console.log(`  ${poetryFile} on port ${server.port}, ${numBytes} bytes at a time`);
 }
 
