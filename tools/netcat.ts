@@ -42,9 +42,26 @@ try {
   const why = error instanceof Error ? error.message.replace(/ \(os error \d+\)$/, "") : error;
   fail(`cannot connect to ${formatAddress([hostname, port])}: ${why}`, 1);
 }
-try {
-  await connection.readable.pipeTo(Deno.stdout.writable, { preventClose: true });
-} catch (error) {
-  const why = error instanceof Error ? error.message : String(error);
-  fail(`connection to ${formatAddress([hostname, port])} lost: ${why}`, 1);
+const buffer = new Uint8Array(65536);
+while (true) {
+  let count: number | null;
+  try {
+    count = await connection.read(buffer);
+  } catch (error) {
+    const why = error instanceof Error ? error.message.replace(/ \(os error \d+\)$/, "") : error;
+    fail(`connection to ${formatAddress([hostname, port])} lost: ${why}`, 1);
+  }
+  if (count === null) break; // the server closed the connection
+  try {
+    await writeAll(Deno.stdout, buffer.subarray(0, count));
+  } catch (error) {
+    if (error instanceof Deno.errors.BrokenPipe) break; // nobody reads our output any more
+    throw error;
+  }
+}
+connection.close();
+
+/** Writes all of `bytes`, as many writes as it takes. */
+async function writeAll(writer: typeof Deno.stdout, bytes: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < bytes.length;) offset += await writer.write(bytes.subarray(offset));
 }
