@@ -236,6 +236,27 @@ export class ScriptProcess {
    * @returns how it ended
    */
   async finished(timeoutMs = 60_000): Promise<Outcome> {
+    const { timedOut, ...outcome } = await this.finishedWithin(timeoutMs);
+    if (timedOut) throw new Error(`still running after ${timeoutMs} ms; stderr: ${outcome.stderr}`);
+    return outcome;
+  }
+
+  /**
+   * Waits for the child to exit, or kills it (SIGKILL) once `timeoutMs` have passed, and
+   * says which it was; never throws.
+   *
+   * @example
+   * ```ts
+   * import { ScriptProcess } from "./process.ts";
+   * const client = new ScriptProcess("basic/simple.ts", []);
+   * const outcome = await client.finishedWithin(1000);
+   * console.log(outcome.timedOut, outcome.signal); // true SIGKILL: it runs until stopped
+   * ```
+   *
+   * @param timeoutMs how long to wait before killing it
+   * @returns how it ended, and whether it had to be killed
+   */
+  async finishedWithin(timeoutMs: number): Promise<Outcome & { timedOut: boolean }> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let timedOut = false;
     const status = await Promise.race([
@@ -250,14 +271,13 @@ export class ScriptProcess {
     const finalStatus = await this.#child.status;
     const elapsedMs = performance.now() - this.startedAt;
     await this.#stdoutDone;
-    const stderr = await this.#stderr;
-    if (timedOut) throw new Error(`still running after ${timeoutMs} ms; stderr: ${stderr}`);
     return {
       code: finalStatus.code,
       signal: finalStatus.signal,
       lines: this.lines,
-      stderr,
+      stderr: await this.#stderr,
       elapsedMs,
+      timedOut,
     };
   }
 }
