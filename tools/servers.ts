@@ -49,12 +49,15 @@ if (settings.basePort + 2 > 65535) {
 }
 
 let started = false;
-const heldBack: string[] = [];
-/** Shows a server's line; until all three have started, keeps it for later. */
+const heldBack = new Map<number, string[]>();
+/**
+ * Shows a server's line; until all three have started, keeps it for later (a port taken
+ * is then one line on stderr, alone).
+ */
 const show = (port: number) => (line: { text: string }): void => {
   const text = `[${port}] ${line.text}`;
   if (started) console.log(text);
-  else heldBack.push(text);
+  else heldBack.set(port, [...heldBack.get(port) ?? [], text]);
 };
 const specs = articleServers(settings).map((spec) => ({
   ...spec,
@@ -85,7 +88,9 @@ try {
   fail((error as Error).message, 1);
 }
 started = true;
-for (const text of heldBack) console.log(text);
+for (const server of servers) {
+  for (const text of heldBack.get(server.port) ?? []) console.log(text);
+}
 const ports = servers.map((server) => server.port).join(" ");
 console.log(
   `Three slow poetry servers, a chunk every ${specs[0].delay} s. In another terminal:\n` +
