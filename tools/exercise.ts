@@ -32,12 +32,26 @@ function usageError(message: string): never {
   Deno.exit(2);
 }
 
+/** `text` after `label`, wrapped at 90 columns, later lines indented under the first. */
+function wrapped(label: string, text: string): string {
+  const lines = [label];
+  for (const word of text.split(" ")) {
+    const last = lines.length - 1;
+    if (lines[last].length + 1 + word.length > 90 && lines[last].trim() !== "") {
+      lines.push(" ".repeat(label.length) + word);
+    } else {
+      lines[last] += (lines[last].endsWith(" ") ? "" : " ") + word;
+    }
+  }
+  return lines.join("\n");
+}
+
 /** Prints one exercise in full. */
 function show(exercise: Exercise): void {
-  console.log(`Exercise ${exercise.id}: ${exercise.task}`);
-  console.log(`  start from:   ${exercise.startFrom}`);
-  console.log(`  our answer:   ${exercise.ourAnswer}`);
-  console.log(`  the checker:  ${exercise.checking}`);
+  console.log(wrapped(`Exercise ${exercise.id}: `, exercise.task));
+  console.log(wrapped("  start from:  ", exercise.startFrom));
+  console.log(wrapped("  our answer:  ", exercise.ourAnswer));
+  console.log(wrapped("  the checker: ", exercise.checking));
 }
 
 /** The directory `deno task` was started from (it runs tasks from the repository's root). */
