@@ -106,7 +106,7 @@ try {
 }
 if (!isFile) usageError(`no such file: ${file}`);
 
-console.log(`Exercise ${exercise.id}: ${exercise.task}`);
+console.log(wrapped(`Exercise ${exercise.id}: `, exercise.task));
 const shown = path.startsWith(`${ROOT}/`) ? path.slice(ROOT.length + 1) : path;
 console.log(`Checking ${shown}:`);
 const report = new Report();

@@ -42,6 +42,12 @@ export class Report {
   /**
    * Prints a line saying what the checker did.
    *
+   * @example
+   * ```ts
+   * import { Report } from "./report.ts";
+   * new Report().note("server on port 40000: poetry/science.txt");
+   * ```
+   *
    * @param text the line
    */
   note(text: string): void {
@@ -50,6 +56,13 @@ export class Report {
 
   /**
    * Prints `ok` or `FAIL` and what was checked; remembers a failure with its hint.
+   *
+   * @example
+   * ```ts
+   * import { Report } from "./report.ts";
+   * const report = new Report();
+   * report.check(2 + 2 === 5, "two and two make five", "Count again."); // FAIL  two and two ...
+   * ```
    *
    * @param holds whether it held
    * @param what what was checked, with what was seen
@@ -62,13 +75,27 @@ export class Report {
     return holds;
   }
 
-  /** Whether every check so far held. */
+  /**
+   * Whether every check so far held.
+   *
+   * @example
+   * ```ts
+   * import { Report } from "./report.ts";
+   * new Report().passing; // true: nothing has failed yet
+   * ```
+   */
   get passing(): boolean {
     return this.#failures.length === 0;
   }
 
   /**
    * Prints `passed`, or `failed:` with each failure and its hint.
+   *
+   * @example
+   * ```ts
+   * import { Report } from "./report.ts";
+   * Deno.exitCode = new Report().finish(); // prints "passed"; 0
+   * ```
    *
    * @returns the exit status: 0 when passed, 1 when failed
    */

@@ -102,17 +102,47 @@ export class WatchedPoetryServer {
     return new WatchedPoetryServer(spec);
   }
 
-  /** The port it listens on. */
+  /**
+   * The port it listens on.
+   *
+   * @example
+   * ```ts
+   * import { WatchedPoetryServer } from "./server.ts";
+   * const server = WatchedPoetryServer.start({ poetryFile: "poetry/science.txt", delay: 0.01 });
+   * console.log(`127.0.0.1:${server.port}`);
+   * await server.close();
+   * ```
+   */
   get port(): number {
     return this.#listener.addr.port;
   }
 
-  /** Bytes per chunk. */
+  /**
+   * Bytes per chunk.
+   *
+   * @example
+   * ```ts
+   * import { WatchedPoetryServer } from "./server.ts";
+   * const server = WatchedPoetryServer.start({ poetryFile: "poetry/science.txt", delay: 0.01 });
+   * server.chunkBytes; // 10, the slow poetry server's default
+   * await server.close();
+   * ```
+   */
   get chunkBytes(): number {
     return this.spec.chunkBytes ?? 10;
   }
 
-  /** Seconds the whole poem takes to send: one delay per chunk. */
+  /**
+   * Seconds the whole poem takes to send: one delay per chunk.
+   *
+   * @example
+   * ```ts
+   * import { WatchedPoetryServer } from "./server.ts";
+   * const server = WatchedPoetryServer.start({ poetryFile: "poetry/science.txt", delay: 0.01 });
+   * server.poemSeconds; // 0.66: 653 bytes, 66 chunks of 10
+   * await server.close();
+   * ```
+   */
   get poemSeconds(): number {
     return Math.ceil(this.poem.length / this.chunkBytes) * this.spec.delay;
   }
