@@ -10,7 +10,7 @@
 import { helpText, scriptName } from "../lib/cli.ts";
 import { ROOT } from "../lib/process.ts";
 import { type Exercise, EXERCISES } from "./exercise/catalogue.ts";
-import { Report } from "./exercise/report.ts";
+import { killLearnerFiles, Report } from "./exercise/report.ts";
 
 const SPEC = {
   usage: "[ID [FILE [ARGS...]]]",
@@ -109,6 +109,12 @@ if (!isFile) usageError(`no such file: ${file}`);
 console.log(wrapped(`Exercise ${exercise.id}: `, exercise.task));
 const shown = path.startsWith(`${ROOT}/`) ? path.slice(ROOT.length + 1) : path;
 console.log(`Checking ${shown}:`);
+for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  Deno.addSignalListener(signal, () => {
+    killLearnerFiles(); // our own servers end with us
+    Deno.exit(code);
+  });
+}
 const report = new Report();
 await exercise.check(report, path, args);
 Deno.exit(report.finish());

@@ -151,6 +151,26 @@ export function hasStackTrace(stderr: string): boolean {
   return /^\s+at \S/m.test(stderr) || /^error: Uncaught/m.test(stderr);
 }
 
+/** The learner's files running now. */
+const running = new Set<ScriptProcess>();
+
+/**
+ * Kills (SIGKILL) every learner's file still running: for a checker that is itself
+ * interrupted, so that nothing it started is left behind.
+ *
+ * @example
+ * ```ts
+ * import { killLearnerFiles } from "./report.ts";
+ * Deno.addSignalListener("SIGTERM", () => {
+ *   killLearnerFiles();
+ *   Deno.exit(143);
+ * });
+ * ```
+ */
+export function killLearnerFiles(): void {
+  for (const process of running) process.kill("SIGKILL");
+}
+
 /** The last few lines of a text, indented, for the report. */
 function tail(text: string, count: number): string[] {
   const lines = text.trimEnd().split("\n").filter((line) => line !== "");
@@ -193,7 +213,9 @@ export async function runLearnerFile(
     `ran: deno run -N -R ${[shown, ...args].join(" ")}  (time limit ${limitMs / 1000} s)`,
   );
   const process = new ScriptProcess(file, args);
+  running.add(process);
   const outcome = await process.finishedWithin(limitMs);
+  running.delete(process);
   const endedAt = process.startedAt + outcome.elapsedMs;
   const run = { ...outcome, startedAt: process.startedAt, endedAt };
   const output = outcome.lines.map((line) => line.text).join("\n");
