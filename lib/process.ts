@@ -1,8 +1,9 @@
 /**
- * Running the lesson scripts as child processes, for the tests and the tour
- * (`deno task demo`): spawning a script with `deno run`, reading its stdout
- * line by line with the time each line arrived, and starting slow poetry
- * servers on free ports.
+ * Running the lesson scripts as child processes, for the tests and the tools
+ * (the tour `deno task demo`, `deno task servers`, the exercise checker):
+ * spawning a script with `deno run`, reading its stdout line by line with the
+ * time each line arrived, and starting slow poetry servers, on free ports or
+ * the article's.
  *
  * @example
  * ```ts

@@ -349,11 +349,22 @@ export async function checkGivesUp(report: Report, file: string, args: string[])
 }
 
 /**
- * Whether the source defines a `getPoetry` (or `get_poetry`) that takes a callback or
- * returns a promise: more than one parameter, or `async`, or a `Promise` in its
- * signature or body.
+ * Whether a source defines a `getPoetry` (or `get_poetry`), and whether that one can
+ * answer later: it takes a callback (more than one parameter) or returns a promise
+ * (`async`, or `Promise` in its signature or body). A rough reading of the text, enough
+ * to point a learner the right way; what the function does is checked by running it.
+ *
+ * @example
+ * ```ts
+ * import { getPoetryShape } from "./checks.ts";
+ * getPoetryShape("function getPoetry(address, callback) {}"); // defined, asynchronous
+ * getPoetryShape("function getPoetry(address) { return text; }"); // defined, not asynchronous
+ * ```
+ *
+ * @param source the program's text, comments removed
+ * @returns whether it is defined, and whether it takes a callback or returns a promise
  */
-function definesAsyncGetPoetry(source: string): { defined: boolean; asynchronous: boolean } {
+export function getPoetryShape(source: string): { defined: boolean; asynchronous: boolean } {
   const match =
     /(async\s+)?(?:function\s*\*?\s*(?:getPoetry|get_poetry)\b|(?:const|let|var)\s+(?:getPoetry|get_poetry)\s*(?::[^=]+)?=\s*(async\s+)?(?:function\b)?|^\s*(?:async\s+)?(?:getPoetry|get_poetry)\s*\()/m
       .exec(source);
@@ -398,7 +409,7 @@ export async function checkAsyncGetPoetry(
   file: string,
   args: string[],
 ): Promise<void> {
-  const { defined, asynchronous } = definesAsyncGetPoetry(sourceWithoutComments(file));
+  const { defined, asynchronous } = getPoetryShape(sourceWithoutComments(file));
   report.check(
     defined && asynchronous,
     defined

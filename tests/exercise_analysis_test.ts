@@ -1,12 +1,14 @@
 /**
- * Finding counters in a program's output (tools/exercise/counters.ts), whatever their
- * wording: labelled, numbered, or look-alike lines told apart by their pace.
+ * What the exercise checker reads in a program, whatever its wording: counters in its output
+ * (tools/exercise/counters.ts), and the shape of a getPoetry in its source. Counters are
+ * labelled, numbered, or look-alike lines told apart by their pace.
  *
- * Run: deno test tests/exercise_counters_test.ts
+ * Run: deno test tests/exercise_analysis_test.ts
  */
 
 import assert from "node:assert/strict";
 import { findCounters } from "../tools/exercise/counters.ts";
+import { getPoetryShape } from "../tools/exercise/checks.ts";
 import type { TimedLine } from "../lib/process.ts";
 
 /** Lines of counters counting down from `from`, each at its pace (ms), merged by time. */
@@ -70,4 +72,27 @@ Deno.test("numbers that do not step by one make no counter", () => {
   const lines = [5, 3, 1, 7].map((value, index) => ({ text: `${value}`, at: index * 100 }));
   assert.deepEqual(findCounters(lines), []);
   assert.deepEqual(findCounters([{ text: "2 ...", at: 0 }, { text: "1 ...", at: 10 }]), []);
+});
+
+Deno.test("a getPoetry that takes a callback or returns a promise, in any of its spellings", () => {
+  const answers = [
+    "export function getPoetry(address: Address, callback: PoemCallback): void {",
+    "function getPoetry(address: Address): Promise<string> {",
+    "async function get_poetry(port) {",
+    "const getPoetry = (port: number) => new Promise<string>((resolve) => {",
+    "const getPoetry: (a: Address, done: (poem: string) => void) => void = (a, done) => {",
+    "class Poet {\n  getPoetry(address: Address): Promise<string> {\n    return x;\n  }\n}",
+    "function getPoetry(address) {\n  return new Promise((resolve) => resolve(''));\n}",
+  ];
+  for (const source of answers) {
+    assert.deepEqual(getPoetryShape(source), { defined: true, asynchronous: true }, source);
+  }
+  assert.deepEqual(getPoetryShape("function getPoetry(address: Address): string {\n}"), {
+    defined: true,
+    asynchronous: false,
+  });
+  assert.deepEqual(getPoetryShape("function fetchPoem(address, callback) {}"), {
+    defined: false,
+    asynchronous: false,
+  });
 });
