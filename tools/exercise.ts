@@ -97,6 +97,12 @@ if (exercise.check === undefined) {
   usageError(`exercise ${exercise.id} has nothing to run: compare with ${exercise.ourAnswer}.`);
 }
 
+for (const name of ["run", "net"] as const) {
+  if (Deno.permissions.querySync({ name }).state !== "granted") {
+    usageError("it runs files and servers: start it with deno task exercise.");
+  }
+}
+
 const path = file.startsWith("/") ? file : `${callerDirectory()}/${file}`;
 let isFile = false;
 try {

@@ -151,6 +151,21 @@ export function hasStackTrace(stderr: string): boolean {
   return /^\s+at \S/m.test(stderr) || /^error: Uncaught/m.test(stderr);
 }
 
+/** Ways a file fails before it runs, and what to do about each. */
+const STARTUP_FAILURES = [
+  {
+    pattern: /^error: Module not found/m,
+    what: "it could not load a module it imports",
+    hint: "Keep your file inside this directory (in mine/, say), so that its imports " +
+      "(../lib/reactor/mod.ts) find lib/ as they do from basic/.",
+  },
+  {
+    pattern: /^error: The module's source code could not be parsed/m,
+    what: "its source does not parse",
+    hint: "See the line and column named in its stderr above.",
+  },
+];
+
 /** The learner's files running now. */
 const running = new Set<ScriptProcess>();
 
@@ -222,6 +237,9 @@ export async function runLearnerFile(
   if (output !== "") report.note(["its output:", ...tail(output, 8)].join("\n"));
   if (outcome.stderr.trim() !== "") {
     report.note(["its stderr:", ...tail(outcome.stderr, 6)].join("\n"));
+  }
+  for (const { pattern, what, hint } of STARTUP_FAILURES) {
+    if (pattern.test(outcome.stderr)) report.check(false, what, hint);
   }
   report.check(
     !outcome.timedOut,
