@@ -37,7 +37,7 @@ included.
     ...SPEED_OPTIONS,
     "base-port": {
       metavar: "N",
-      help: "serve on ports N, N+1, N+2 (default: free ports)",
+      help: "serve on ports N, N+1, N+2; 0 picks free ports",
       default: "0",
     },
   },
