@@ -96,3 +96,24 @@ Deno.test("a getPoetry that takes a callback or returns a promise, in any of its
     asynchronous: false,
   });
 });
+
+Deno.test("look-alike lines are told apart by their pace, even when timers run late", () => {
+  let seed = 7;
+  const jitter = () => { // up to 30 ms late, the same every run
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return (seed / 2147483648) * 30;
+  };
+  const lines: TimedLine[] = [];
+  for (const pace of [100, 200, 350]) {
+    for (let value = 5, at = 0; value >= 1; value--, at += pace) {
+      lines.push({ text: `${value} ...`, at: at + jitter() });
+    }
+  }
+  lines.sort((a, b) => a.at - b.at);
+  assert.deepEqual(
+    findCounters(lines).map((
+      counter,
+    ) => [counter.values.join(","), Math.round(counter.intervalMs / 50) * 50]),
+    [["5,4,3,2,1", 100], ["5,4,3,2,1", 200], ["5,4,3,2,1", 350]],
+  );
+});

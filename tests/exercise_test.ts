@@ -46,6 +46,7 @@ const PASSING: Array<[id: string, file: string, args?: string[]]> = [
   ["2.3", `${FIXTURES}/native-promises.ts`],
   ["3.1", "solutions/part-3/countdowns.ts", ["--scale", "0.2"]],
   ["3.1", `${FIXTURES}/counters-numbered.ts`],
+  ["3.1", `${FIXTURES}/countdowns-alike.ts`],
   ["3.2", "solutions/part-3/countdown-looping.ts", ["--interval", "0.2"]],
   ["3.2", `${FIXTURES}/looping-promise.ts`],
   ["4.1", "solutions/part-4/get-poetry-robust.ts"],

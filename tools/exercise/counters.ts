@@ -136,29 +136,29 @@ function countersByTiming(lines: TimedLine[]): Counter[] {
     const tokens = wholeNumbers(line.text);
     if (tokens.length !== 1) continue;
     const entry = { lineIndex, at: line.at, value: tokens[0].value };
-    let best: Entry[] | null = null;
-    let bestError = Infinity;
-    for (const chain of chains) {
+    const continued = chains.filter((chain) => {
       const last = chain[chain.length - 1];
-      if (Math.abs(entry.value - last.value) !== 1) continue;
-      if (chain.length === 1) {
-        if (best === null) best = chain; // a counter with no pace yet
-        continue;
-      }
-      const step = chain[1].value - chain[0].value;
-      if (entry.value - last.value !== step) continue;
+      const step = chain.length === 1 ? entry.value - last.value : chain[1].value - chain[0].value;
+      return Math.abs(step) === 1 && entry.value - last.value === step;
+    });
+    // Of the counters with a pace, the one this line comes closest to on time.
+    let best: Entry[] | undefined;
+    let bestError = Infinity;
+    let bestPace = 0;
+    for (const chain of continued.filter((chain) => chain.length > 1)) {
+      const last = chain[chain.length - 1];
       const pace = (last.at - chain[0].at) / (chain.length - 1);
       const error = Math.abs(entry.at - last.at - pace);
-      if (
-        error <= Math.max(0.35 * pace, 25) &&
-        (best === null || best.length === 1 || error < bestError)
-      ) {
-        best = chain;
-        bestError = error;
-      }
+      if (error < bestError) [best, bestError, bestPace] = [chain, error, pace];
     }
-    if (best === null) chains.push([entry]);
-    else best.push(entry);
+    const unpaced = continued.find((chain) => chain.length === 1);
+    if (best !== undefined && (bestError <= Math.max(0.5 * bestPace, 50) || !unpaced)) {
+      best.push(entry);
+    } else if (unpaced) {
+      unpaced.push(entry); // a counter with no pace yet
+    } else {
+      chains.push([entry]);
+    }
   }
   return chains.flatMap((chain) => asCounter(chain) ?? []);
 }
