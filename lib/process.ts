@@ -1,8 +1,9 @@
 /**
- * Running the lesson scripts as child processes, for the tests and the tour
- * (`deno task demo`): spawning a script with `deno run`, reading its stdout
- * line by line with the time each line arrived, and starting slow poetry
- * servers on free ports.
+ * Running the lesson scripts as child processes, for the tests and the tools
+ * (the tour `deno task demo`, `deno task servers`, the exercise checker):
+ * spawning a script with `deno run`, reading its stdout line by line with the
+ * time each line arrived, and starting slow poetry servers, on free ports or
+ * the article's.
  *
  * @example
  * ```ts
@@ -19,6 +20,8 @@
  *
  * @module
  */
+
+import { parseNumber } from "./cli.ts";
 
 /** The repository's root directory, as a path ending without a slash. */
 export const ROOT: string = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -234,6 +237,27 @@ export class ScriptProcess {
    * @returns how it ended
    */
   async finished(timeoutMs = 60_000): Promise<Outcome> {
+    const { timedOut, ...outcome } = await this.finishedWithin(timeoutMs);
+    if (timedOut) throw new Error(`still running after ${timeoutMs} ms; stderr: ${outcome.stderr}`);
+    return outcome;
+  }
+
+  /**
+   * Waits for the child to exit, or kills it (SIGKILL) once `timeoutMs` have passed, and
+   * says which it was; never throws.
+   *
+   * @example
+   * ```ts
+   * import { ScriptProcess } from "./process.ts";
+   * const client = new ScriptProcess("basic/simple.ts", []);
+   * const outcome = await client.finishedWithin(1000);
+   * console.log(outcome.timedOut, outcome.signal); // true SIGKILL: it runs until stopped
+   * ```
+   *
+   * @param timeoutMs how long to wait before killing it
+   * @returns how it ended, and whether it had to be killed
+   */
+  async finishedWithin(timeoutMs: number): Promise<Outcome & { timedOut: boolean }> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let timedOut = false;
     const status = await Promise.race([
@@ -248,14 +272,13 @@ export class ScriptProcess {
     const finalStatus = await this.#child.status;
     const elapsedMs = performance.now() - this.startedAt;
     await this.#stdoutDone;
-    const stderr = await this.#stderr;
-    if (timedOut) throw new Error(`still running after ${timeoutMs} ms; stderr: ${stderr}`);
     return {
       code: finalStatus.code,
       signal: finalStatus.signal,
       lines: this.lines,
-      stderr,
+      stderr: await this.#stderr,
       elapsedMs,
+      timedOut,
     };
   }
 }
@@ -296,6 +319,8 @@ export interface ServerSpec {
   numBytes?: number;
   /** The port to listen on; 0 (a free port) when absent. */
   port?: number;
+  /** Called with each line the server prints, as it arrives. */
+  onLine?: (line: TimedLine) => void;
 }
 
 /**
@@ -339,7 +364,9 @@ export async function startServers(specs: ServerSpec[]): Promise<RunningServer[]
     const args = ["--iface", "127.0.0.1", "--port", String(spec.port ?? 0)];
     if (spec.delay !== undefined) args.push("--delay", String(spec.delay));
     if (spec.numBytes !== undefined) args.push("--num-bytes", String(spec.numBytes));
-    return new ScriptProcess("blocking-server/slowpoetry.ts", [...args, spec.poetryFile]);
+    return new ScriptProcess("blocking-server/slowpoetry.ts", [...args, spec.poetryFile], {
+      onLine: spec.onLine,
+    });
   });
   const servers: RunningServer[] = [];
   try {
@@ -369,4 +396,86 @@ export async function startServers(specs: ServerSpec[]): Promise<RunningServer[]
     throw error;
   }
   return servers;
+}
+
+/**
+ * The three slow poetry servers of the article's Part 2, in its order: ecstasy 30 bytes
+ * at a time, fascination and science 10 bytes at a time.
+ *
+ * @example
+ * ```ts
+ * import { ARTICLE_POEMS } from "./process.ts";
+ * for (const { poetryFile, numBytes } of ARTICLE_POEMS) console.log(poetryFile, numBytes);
+ * ```
+ */
+export const ARTICLE_POEMS: ReadonlyArray<{ poetryFile: string; numBytes: number }> = [
+  { poetryFile: "poetry/ecstasy.txt", numBytes: 30 },
+  { poetryFile: "poetry/fascination.txt", numBytes: 10 },
+  { poetryFile: "poetry/science.txt", numBytes: 10 },
+];
+
+/** The article's servers' pause after each chunk, in seconds. */
+const ARTICLE_DELAY = 0.1;
+
+/**
+ * The specs of the article's three servers, their delay multiplied by `scale`, on ports
+ * `basePort`, `basePort + 1` and `basePort + 2` (free ports when `basePort` is 0).
+ *
+ * @example
+ * ```ts
+ * import { articleServers, startServers } from "./process.ts";
+ * const servers = await startServers(articleServers({ scale: 0.1, basePort: 0 }));
+ * await Promise.all(servers.map((server) => server.stop()));
+ * ```
+ *
+ * @param settings `scale`: multiplies the 0.1 s delay; `basePort`: the first port, or 0
+ * @returns one spec per server, in the article's order
+ */
+export function articleServers(settings: { scale: number; basePort: number }): ServerSpec[] {
+  return ARTICLE_POEMS.map((poem, index) => ({
+    ...poem,
+    delay: Number((ARTICLE_DELAY * settings.scale).toPrecision(12)), // 0.01, not 0.010000000000000002
+    port: settings.basePort === 0 ? 0 : settings.basePort + index,
+  }));
+}
+
+/**
+ * The `--fast` and `--scale F` options of the tools that start the article's servers
+ * (`deno task demo`, `deno task servers`), for `parseCommandLine`; read them with
+ * {@linkcode speedScaleOf}.
+ *
+ * @example
+ * ```ts
+ * import { parseCommandLine } from "./cli.ts";
+ * import { SPEED_OPTIONS, speedScaleOf } from "./process.ts";
+ * const scale = parseCommandLine(["--fast"], {
+ *   usage: "[--fast] [--scale F]",
+ *   description: "Serves poems.",
+ *   options: SPEED_OPTIONS,
+ * }, ({ values }) => speedScaleOf(values)); // 0.1
+ * ```
+ */
+export const SPEED_OPTIONS = {
+  fast: { flag: true, help: "every delay ten times shorter (0.01 s)" },
+  scale: { metavar: "F", help: "multiply every delay by F (--fast is 0.1)" },
+} as const;
+
+/**
+ * What `--fast` and `--scale F` ask for: the factor for every delay (1 when neither is
+ * given, 0.1 for `--fast`; `--scale` wins over `--fast`).
+ *
+ * @example
+ * ```ts
+ * import { speedScaleOf } from "./process.ts";
+ * speedScaleOf({ fast: "true", scale: undefined }); // 0.1
+ * speedScaleOf({ fast: undefined, scale: "0.5" }); // 0.5
+ * ```
+ *
+ * @param values the options' values, as `parseCommandLine` gives them
+ * @returns the factor
+ * @throws {UsageError} when `--scale` is not a number of at least 0
+ */
+export function speedScaleOf(values: { fast?: string; scale?: string }): number {
+  if (values.scale !== undefined) return parseNumber(values.scale, "--scale", { min: 0 });
+  return values.fast ? 0.1 : 1;
 }

@@ -7,8 +7,15 @@
  * @module
  */
 
-import { fail, parseCommandLine, parseNumber, parsePort, UsageError } from "../lib/cli.ts";
-import { type RunningServer, ScriptProcess, startServers } from "../lib/process.ts";
+import { fail, parseCommandLine, parsePort, UsageError } from "../lib/cli.ts";
+import {
+  articleServers,
+  type RunningServer,
+  ScriptProcess,
+  SPEED_OPTIONS,
+  speedScaleOf,
+  startServers,
+} from "../lib/process.ts";
 import { type ClientRun, drawTimeline, summarize } from "./timeline.ts";
 
 const settings = parseCommandLine(Deno.args, {
@@ -27,11 +34,10 @@ included.
   deno task demo
   deno task demo --fast`,
   options: {
-    fast: { flag: true, help: "every delay ten times shorter (0.01 s)" },
-    scale: { metavar: "F", help: "multiply every delay by F (--fast is 0.1)" },
+    ...SPEED_OPTIONS,
     "base-port": {
       metavar: "N",
-      help: "serve on ports N, N+1, N+2 (default: free ports)",
+      help: "serve on ports N, N+1, N+2; 0 picks free ports",
       default: "0",
     },
   },
@@ -41,23 +47,10 @@ included.
       `Unexpected argument '${positionals[0]}': the tour takes only options, such as --fast.`,
     );
   }
-  return {
-    scale: values.scale !== undefined
-      ? parseNumber(values.scale, "--scale", { min: 0 })
-      : values.fast
-      ? 0.1
-      : 1,
-    basePort: parsePort(values["base-port"]),
-  };
+  return { scale: speedScaleOf(values), basePort: parsePort(values["base-port"]) };
 });
 
-// Rounded to 12 significant digits, so that 0.1 x 0.1 reads 0.01, not 0.010000000000000002.
-const DELAY = Number((0.1 * settings.scale).toPrecision(12));
-const POEMS = [
-  { poetryFile: "poetry/ecstasy.txt", numBytes: 30 },
-  { poetryFile: "poetry/fascination.txt", numBytes: 10 },
-  { poetryFile: "poetry/science.txt", numBytes: 10 },
-];
+const SPECS = articleServers(settings);
 const CLIENTS = [
   { name: "blocking client", part: "Part 2", script: "blocking-client/get-poetry.ts" },
   { name: "async client", part: "Part 2", script: "async-client/get-poetry.ts" },
@@ -88,19 +81,15 @@ Deno.addSignalListener("SIGINT", onSignal);
 Deno.addSignalListener("SIGTERM", onSignal);
 
 try {
-  console.log(`Starting three slow poetry servers (a chunk every ${DELAY} s):`);
-  servers = await startServers(POEMS.map((poem, index) => ({
-    ...poem,
-    delay: DELAY,
-    port: settings.basePort === 0 ? 0 : settings.basePort + index,
-  })));
+  console.log(`Starting three slow poetry servers (a chunk every ${SPECS[0].delay} s):`);
+  servers = await startServers(SPECS);
 } catch (error) {
   await cleanUp();
   fail((error as Error).message, 1);
 }
 const ports = servers.map((server) => String(server.port));
 for (const [index, server] of servers.entries()) {
-  const { poetryFile, numBytes } = POEMS[index];
+  const { poetryFile, numBytes } = SPECS[index];
   console.log(`  ${poetryFile} on port ${server.port}, ${numBytes} bytes at a time`);
 }
 
