@@ -20,6 +20,8 @@ const CLIENTS = [
   "async-client/get-poetry.ts",
   "twisted-client/get-poetry.ts",
   "twisted-client/get-poetry-broken.ts",
+  "solutions/part-2/get-poetry-callback.ts",
+  "solutions/part-2/get-poetry-promise.ts",
   "solutions/part-4/get-poetry-robust.ts",
 ];
 
@@ -48,6 +50,9 @@ Deno.test("a missing -N or -R: one line naming the flag, exit 1, no hang", async
     await failsForPermission(script, [port], ["-N"], /--allow-read flag \(-R\)/);
     await failsForPermission(script, [port], ["-R"], /--allow-net flag \(-N\)/);
   }
+  const timeout = "solutions/part-4/get-poetry-timeout.ts";
+  await failsForPermission(timeout, ["--timeout", "1", port], ["-N"], /--allow-read flag/);
+  await failsForPermission(timeout, ["--timeout", "1", port], ["-R"], /--allow-net flag/);
 });
 
 Deno.test("the server without -R, or without -N: one line naming the flag, exit 1", async () => {

@@ -107,8 +107,8 @@ export function getPoetry(address: Address, callback: PoemCallback): void {
     socket.connect(address); // blocks, but only until the server accepts
   } catch (error) {
     socket.close();
-    const failure = error instanceof SocketError ? error : new Error(String(error));
-    reactor.callLater(0, callback, failure, new PoemText());
+    if (!(error instanceof SocketError)) throw error; // a missing -N, say: not the server's fault
+    reactor.callLater(0, callback, error, new PoemText());
     return;
   }
   socket.setBlocking(false);

@@ -27,7 +27,7 @@ import {
   startStopwatch,
 } from "../../lib/cli.ts";
 import { reactor } from "../../lib/reactor/mod.ts";
-import type { Address } from "../../lib/socket/mod.ts";
+import { type Address, SocketError } from "../../lib/socket/mod.ts";
 import type { PoemText } from "../../lib/poem.ts";
 import { describePoem, getPoetry as getPoetryWithCallback } from "./get-poetry-callback.ts";
 
@@ -67,8 +67,8 @@ poetry servers of Part 2 on ports 10000, 10001 and 10002:
       console.log(`${task}: got ${describePoem(poem)} from ${formatAddress(address)}`);
       return true;
     } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
-      console.log(`${task}: failed to get poetry from ${formatAddress(address)}: ${why}`);
+      if (!(error instanceof SocketError)) throw error; // a missing -N, say: not the server's fault
+      console.log(`${task}: failed to get poetry from ${formatAddress(address)}: ${error.message}`);
       return false;
     }
   });
