@@ -184,10 +184,14 @@ for (const [name, Reactor] of REACTORS) {
       const probe = new Probe(pair.near, "reader");
       const received: Uint8Array[] = [];
       const message = "a poem, in three parts: ";
+      let readersAtStop: unknown[] = [];
       probe.onRead = () => {
         drain(pair.near, received);
         const text = decoder.decode(concat(received));
-        if (text === message.repeat(3)) reactor.stop();
+        if (text === message.repeat(3)) {
+          readersAtStop = reactor.getReaders();
+          reactor.stop();
+        }
       };
       reactor.addReader(probe);
       // Nothing to read yet: the reactor waits. The peer sends later, in pieces.
@@ -197,8 +201,9 @@ for (const [name, Reactor] of REACTORS) {
       await runAtMost(reactor);
       assert.equal(decoder.decode(concat(received)), message.repeat(3));
       assert.ok(probe.reads >= 1 && probe.reads <= 3, `${probe.reads} reads`);
-      assert.deepEqual(probe.lost, [], "a doRead that returns nothing stays");
-      assert.deepEqual(reactor.getReaders(), [probe]);
+      assert.deepEqual(readersAtStop, [probe], "a doRead that returns nothing stays");
+      assert.deepEqual(probe.lost, [CONNECTION_LOST], "until the shutdown disconnects it");
+      assert.deepEqual(reactor.getReaders(), []);
       assert.deepEqual(reports, []);
     } finally {
       pairs.close();
@@ -222,13 +227,19 @@ for (const [name, Reactor] of REACTORS) {
       const probes: Probe[] = [];
       const keeper = new Probe(pairs.open().near, "keeper"); // never ready: stays
       reactor.addReader(keeper);
+      let readersAtStop: unknown[] = [];
+      let keeperLostAtStop: Error[] = [];
       for (const [label, onRead] of cases) {
         const pair = pairs.open();
         const probe = new Probe(pair.near, label);
         probe.onRead = onRead;
         probe.onLost = () => {
           if (probes.every((each) => each.lost.length > 0)) {
-            reactor.callLater(0.05, () => reactor.stop());
+            reactor.callLater(0.05, () => {
+              readersAtStop = reactor.getReaders();
+              keeperLostAtStop = [...keeper.lost];
+              reactor.stop();
+            });
           }
         };
         probes.push(probe);
@@ -246,8 +257,9 @@ for (const [name, Reactor] of REACTORS) {
         assert.ok(!reactor.getReaders().includes(probe), `${label} still a reader`);
         assert.ok(!reactor.getWriters().includes(probe), `${label} still a writer`);
       }
-      assert.deepEqual(reactor.getReaders(), [keeper]);
-      assert.deepEqual(keeper.lost, []);
+      assert.deepEqual(readersAtStop, [keeper]);
+      assert.deepEqual(keeperLostAtStop, []);
+      assert.deepEqual(keeper.lost, [CONNECTION_LOST], "disconnected by the shutdown");
       // Only the thrown error is reported, as unhandled, with the descriptor's prefix.
       assert.equal(reports.length, 1, reports.join("\n---\n"));
       assert.match(reports[0], /^\[thrower\] Unhandled Error\n/);

@@ -312,10 +312,62 @@ for (const [name, Reactor] of REACTORS) {
     assert.throws(() => reactor.run(), /Can't restart a reactor\./);
   });
 
-  test("run() after a crash throws ReactorNotRestartable too", async () => {
+  test("run() after a crash runs the reactor again; after the stop, it cannot", async () => {
     const reactor = new Reactor();
-    reactor.callWhenRunning(() => reactor.crash());
+    const events: string[] = [];
+    reactor.addSystemEventTrigger("before", "startup", () => events.push("before startup"));
+    reactor.addSystemEventTrigger("before", "shutdown", () => events.push("before shutdown"));
+    reactor.callWhenRunning(() => {
+      events.push(`crash, running=${reactor.running}`);
+      reactor.crash();
+    });
     await reactor.run();
+    assert.equal(reactor.running, false);
+    reactor.callLater(0, () => events.push("a delayed call of the second run"));
+    reactor.callWhenRunning(() => {
+      events.push(`stop, running=${reactor.running}`);
+      reactor.callLater(0.01, () => reactor.stop());
+    });
+    await reactor.run();
+    assert.deepEqual(events, [
+      "before startup",
+      "crash, running=true",
+      "stop, running=true",
+      "a delayed call of the second run",
+      "before shutdown",
+    ]);
+    assert.throws(() => reactor.run(), ReactorNotRestartable);
+  });
+
+  test("run() again from the callback that crashed the reactor: one loop at a time", async () => {
+    let waiting = 0;
+    let mostWaiting = 0;
+    class Watched extends (Reactor as unknown as new () => SelectReactor) {
+      protected override async doIteration(timeout: number | null): Promise<void> {
+        mostWaiting = Math.max(mostWaiting, ++waiting);
+        try {
+          await super.doIteration(timeout);
+        } finally {
+          waiting--;
+        }
+      }
+    }
+    const reactor = new Watched();
+    const order: string[] = [];
+    let second: Promise<void> | undefined;
+    reactor.callLater(0, () => {
+      reactor.crash();
+      reactor.callWhenRunning(() => order.push("second run started"));
+      second = reactor.run(); // the first run's loop has not noticed the crash yet
+      reactor.callLater(0.01, () => {
+        order.push("second run's call");
+        reactor.stop();
+      });
+    });
+    await reactor.run();
+    await second;
+    assert.deepEqual(order, ["second run started", "second run's call"]);
+    assert.equal(mostWaiting, 1, "the two runs' loops never waited at the same time");
     assert.throws(() => reactor.run(), ReactorNotRestartable);
   });
 
