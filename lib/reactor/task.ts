@@ -25,7 +25,7 @@
 import { DelayedCall, DelayedCallQueue } from "./delayed.ts";
 import { installedOrDefaultReactor } from "./default.ts";
 import { isThenable } from "./events.ts";
-import type { IDelayedCall, IReactorTime } from "./interfaces.ts";
+import type { IDelayedCall, ILoopingCall, IReactorTime } from "./interfaces.ts";
 
 /**
  * A scheduler for tests, providing `IReactorTime`: `callLater` schedules as
@@ -130,7 +130,7 @@ export class Clock implements IReactorTime {
  * await reactor.run(); // 3, 2, 1
  * ```
  */
-export class LoopingCall<Args extends unknown[] = []> {
+export class LoopingCall<Args extends unknown[] = []> implements ILoopingCall {
   /** The function called. */
   readonly f: (...args: Args) => unknown;
   /** Its arguments. */
