@@ -414,6 +414,140 @@ for (const [name, Reactor] of REACTORS) {
     }
   });
 
+  test("a reader whose fileno() throws: reported with its prefix, removed, told why", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor, reports } = quietReactor(Reactor);
+      const broken = new Error("fileno is broken");
+      const fromTheStart = new BrokenProbe(pairs.open().near, "from the start", broken);
+      fromTheStart.broken = true;
+      const lateOne = pairs.open();
+      const later = new BrokenProbe(lateOne.near, "later", broken);
+      reactor.addReader(fromTheStart);
+      reactor.addReader(later);
+      reactor.callLater(0.03, () => {
+        later.broken = true;
+        lateOne.far.sendAll(encoder.encode("x")); // ready, so even poll asks its fileno()
+      });
+      await runFor(reactor, 0.3);
+      for (const probe of [fromTheStart, later]) {
+        assert.equal(probe.reads, 0, `${probe.name}: read`);
+        assert.deepEqual(probe.lost, [broken], `${probe.name}: lost with what fileno() threw`);
+      }
+      assert.deepEqual(reactor.getReaders(), []);
+      assert.equal(reports.length, 2, reports.join("\n---\n"));
+      for (const name of ["from the start", "later"]) {
+        assert.ok(
+          reports.some((report) =>
+            report.startsWith(`[${name}] Unhandled Error\nError: fileno is broken`)
+          ),
+          `${name} not reported:\n${reports.join("\n---\n")}`,
+        );
+      }
+    } finally {
+      pairs.close();
+    }
+  });
+
+  test("doRead throwing a value that is no Error, nor even printable: reported, lost, the loop goes on", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor, reports } = quietReactor(Reactor);
+      const pair = pairs.open();
+      const probe = new Probe(pair.near, "odd");
+      const thrown = Object.create(null);
+      probe.onRead = () => {
+        throw thrown;
+      };
+      reactor.addReader(probe);
+      pair.far.sendAll(encoder.encode("x"));
+      let ticked = false;
+      reactor.callLater(0.1, () => {
+        ticked = true;
+        reactor.stop();
+      });
+      await runAtMost(reactor);
+      assert.equal(ticked, true, "the loop went on");
+      assert.equal(probe.reads, 1);
+      assert.equal(probe.lost.length, 1);
+      assert.ok(probe.lost[0] instanceof Error);
+      assert.equal(probe.lost[0].cause, thrown, "the thrown value is the reason's cause");
+      assert.equal(reports.length, 1, reports.join("\n---\n"));
+      assert.equal(
+        reports[0],
+        "[odd] Unhandled Error\nUncaught value: [Object: null prototype] {}",
+      );
+    } finally {
+      pairs.close();
+    }
+  });
+
+  // -- shutdown --------------------------------------------------------------------
+
+  test("shutdown: every descriptor still registered gets connectionLost(CONNECTION_LOST), once", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor, reports } = quietReactor(Reactor);
+      const reader = new Probe(pairs.open().near, "reader");
+      const writer = new Probe(pairs.open().near, "writer");
+      const both = new Probe(pairs.open().near, "both");
+      const thrower = new Probe(pairs.open().near, "thrower");
+      const order: string[] = [];
+      for (const probe of [reader, writer, both, thrower]) {
+        probe.onLost = (reason) => {
+          order.push(`${probe.name} lost, running=${reactor.running}`);
+          assert.equal(reason, CONNECTION_LOST);
+          if (probe === thrower) throw new Error("cannot close");
+        };
+      }
+      reactor.addReader(reader);
+      reactor.addReader(thrower);
+      reactor.addWriter(writer);
+      reactor.addReader(both);
+      reactor.addWriter(both);
+      writer.onWrite = both.onWrite = () => {}; // always writable: called every turn
+      let watchedBefore: unknown[] = [];
+      reactor.addSystemEventTrigger("before", "shutdown", () => {
+        watchedBefore = [...reactor.getReaders(), ...reactor.getWriters()];
+      });
+      reactor.addSystemEventTrigger("after", "shutdown", () => order.push("after shutdown"));
+      reactor.callLater(0.05, () => reactor.stop());
+      await runAtMost(reactor);
+      assert.equal(watchedBefore.length, 5, "still registered in the before phase");
+      assert.equal(order.pop(), "after shutdown", "all told in the during phase");
+      assert.deepEqual(order.sort(), [
+        "both lost, running=false",
+        "reader lost, running=false",
+        "thrower lost, running=false",
+        "writer lost, running=false",
+      ]);
+      for (const probe of [reader, writer, both, thrower]) {
+        assert.deepEqual(probe.lost, [CONNECTION_LOST], probe.name);
+      }
+      assert.deepEqual(reactor.getReaders(), []);
+      assert.deepEqual(reactor.getWriters(), []);
+      assert.equal(reports.length, 1, reports.join("\n---\n"));
+      assert.match(reports[0], /^\[thrower\] Unhandled Error\nError: cannot close/);
+    } finally {
+      pairs.close();
+    }
+  });
+
+  test("crash(): the descriptors stay registered, and nobody is told", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor } = quietReactor(Reactor);
+      const reader = new Probe(pairs.open().near, "reader");
+      reactor.addReader(reader);
+      reactor.callLater(0.02, () => reactor.crash());
+      await runAtMost(reactor);
+      assert.deepEqual(reactor.getReaders(), [reader]);
+      assert.deepEqual(reader.lost, []);
+    } finally {
+      pairs.close();
+    }
+  });
+
   // -- removed during a turn -----------------------------------------------------
 
   test("a reader removed by another reader's doRead in the same turn is not called", async () => {
@@ -593,6 +727,20 @@ for (const [name, Reactor] of REACTORS) {
       pairs.close();
     }
   });
+}
+
+/** A probe whose `fileno()` throws `error` while `broken` is true. */
+class BrokenProbe extends Probe {
+  broken = false;
+
+  constructor(socket: Socket, name: string, readonly error: Error) {
+    super(socket, name);
+  }
+
+  override fileno(): number {
+    if (this.broken) throw this.error;
+    return super.fileno();
+  }
 }
 
 /** The bytes of several arrays, one after another. */
