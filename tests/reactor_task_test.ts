@@ -504,7 +504,7 @@ Deno.test("DelayedCall: printed, it says when it is due, its state, and what it 
 Deno.test("DelayedCall: printed on both real reactors", () => {
   for (const Reactor of [SelectReactor, PollReactor]) {
     const reactor = new Reactor();
-    const call = reactor.callLater(60, function tick(count: number) {}, 7);
+    const call = reactor.callLater(60, function tick(_count: number) {}, 7);
     assert.match(
       Deno.inspect(call),
       /^<DelayedCall \[in (59\.9\d|60\.00)s\] called=false cancelled=false tick\(7\)>$/,
