@@ -330,6 +330,32 @@ for (const [name, Reactor] of REACTORS) {
     }
   });
 
+  test("a reader whose descriptor number passes to a new socket with bytes is lost, never read", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor } = quietReactor(Reactor);
+      const pair = pairs.open();
+      const number = pair.near.fileno();
+      const victim = new Probe(pair.near, "victim");
+      victim.onLost = () => reactor.stop();
+      reactor.addReader(victim);
+      let reused = -1;
+      reactor.callWhenRunning(() =>
+        reactor.callLater(0.02, () => {
+          pair.near.close();
+          const next = pairs.open(); // a kernel hands out the lowest free number: the same
+          reused = next.near.fileno();
+          next.far.sendAll(encoder.encode("for the new socket, not the victim"));
+        })
+      );
+      await runAtMost(reactor);
+      assert.equal(reused, number, "the test needs the number to be reused");
+      assertLostUnread(victim);
+    } finally {
+      pairs.close();
+    }
+  });
+
   test("a ready reader whose fileno() answers -1 is lost, never read", async () => {
     const pairs = new Pairs();
     try {
