@@ -101,6 +101,10 @@ for (const [script, options] of CLIENTS) {
   }
 }
 
+/**
+ * Runs the client against a {@linkcode SilentServer} (two downloads), presses Ctrl-C
+ * once its reactor runs, and checks that it prints its summary and ends by itself.
+ */
 async function interruptOnce(script: string, options: string[]): Promise<void> {
   const server = new SilentServer();
   const client = new ScriptProcess(script, [
