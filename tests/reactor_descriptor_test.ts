@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { Socket } from "../lib/socket/mod.ts";
 import type { ReactorBase } from "../lib/reactor/base.ts";
 import { ConnectionDone, ConnectionFdescWentAway } from "../lib/reactor/error.ts";
-import { CONNECTION_DONE } from "../lib/reactor/main.ts";
+import { CONNECTION_DONE, CONNECTION_LOST } from "../lib/reactor/main.ts";
 import { PollReactor } from "../lib/reactor/poll.ts";
 import { SelectReactor } from "../lib/reactor/select.ts";
 import { drain, Probe } from "./helpers/probe.ts";
@@ -38,6 +38,20 @@ function closeAll(...sockets: Socket[]): void {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/**
+ * Runs the reactor, stopping it after `seconds` if the test has not: a broken reactor
+ * makes the test fail with that message instead of hanging.
+ */
+async function runAtMost(reactor: ReactorBase, seconds = 3): Promise<void> {
+  let timedOut = false;
+  reactor.callLater(seconds, () => {
+    timedOut = true;
+    reactor.stop();
+  });
+  await reactor.run();
+  assert.equal(timedOut, false, `the reactor was still running after ${seconds} s`);
+}
+
 for (const [name, Reactor] of REACTORS) {
   const test = (title: string, fn: () => Promise<void>) =>
     Deno.test(`${name} reactor: ${title}`, fn);
@@ -51,7 +65,7 @@ for (const [name, Reactor] of REACTORS) {
     probe.onRead = () => drain(client, chunks);
     probe.onLost = () => {
       client.close();
-      reactor.stop();
+      if (probe.lost.length === 1) reactor.stop();
     };
     reactor.addReader(probe);
     reactor.addReader(probe); // twice is the same as once
@@ -61,7 +75,7 @@ for (const [name, Reactor] of REACTORS) {
       server.sendAll(encoder.encode("reactor"));
       server.close();
     });
-    await reactor.run();
+    await runAtMost(reactor);
     assert.equal(
       decoder.decode(new Uint8Array(chunks.flatMap((chunk) => [...chunk]))),
       "hello, reactor",
@@ -86,7 +100,7 @@ for (const [name, Reactor] of REACTORS) {
     reactor.addWriter(probe);
     server.sendAll(encoder.encode("x"));
     reactor.callLater(0.05, () => reactor.stop());
-    await reactor.run();
+    await runAtMost(reactor);
     assert.equal(probe.reads, 1);
     assert.equal(probe.lost.length, 1);
     assert.match(probe.lost[0].message, /cannot read/);
@@ -109,7 +123,7 @@ for (const [name, Reactor] of REACTORS) {
     probe.onLost = () => reactor.stop();
     reactor.addWriter(probe);
     assert.deepEqual(reactor.getWriters(), [probe]);
-    await reactor.run();
+    await runAtMost(reactor);
     assert.equal(probe.writes, 3);
     assert.deepEqual(probe.lost, [CONNECTION_DONE]);
     server.setBlocking(true);
@@ -126,9 +140,8 @@ for (const [name, Reactor] of REACTORS) {
     probe.onLost = () => reactor.stop();
     reactor.addReader(probe);
     reactor.callLater(0.01, () => client.close()); // closed without removeReader
-    reactor.callLater(5, () => reactor.running && reactor.stop()); // fallback
     const start = performance.now();
-    await reactor.run();
+    await runAtMost(reactor, 5);
     assert.ok(performance.now() - start < 2500, "noticed at once");
     assert.equal(probe.reads, 0);
     assert.equal(probe.lost.length, 1);
@@ -144,8 +157,7 @@ for (const [name, Reactor] of REACTORS) {
     const probe = new Probe(client);
     probe.onLost = () => reactor.stop();
     reactor.callWhenRunning(() => reactor.addReader(probe));
-    reactor.callLater(5, () => reactor.running && reactor.stop()); // fallback
-    await reactor.run();
+    await runAtMost(reactor, 5);
     assert.equal(probe.lost.length, 1);
     assert.ok(probe.lost[0] instanceof ConnectionFdescWentAway);
     closeAll(server);
@@ -168,9 +180,60 @@ for (const [name, Reactor] of REACTORS) {
     // Both readable before the loop's first wait, so both are ready in the same turn.
     for (const [, server] of pairs) server.sendAll(encoder.encode("x"));
     await new Promise((resolve) => setTimeout(resolve, 50));
-    await reactor.run();
+    await runAtMost(reactor);
     assert.equal(calls.length, 1, `called: ${calls}`);
     for (const [client, server] of pairs) closeAll(client, server);
+  });
+
+  test("a reader is called when bytes arrive, and not after removeReader", async () => {
+    const reactor = new Reactor();
+    const [client, server] = socketPair();
+    client.setBlocking(false);
+    const chunks: Uint8Array[] = [];
+    const probe = new Probe(client);
+    probe.onRead = () => {
+      drain(client, chunks);
+      reactor.removeReader(probe);
+      // More bytes come: nobody is watching the socket any more.
+      reactor.callLater(0.01, () => server.sendAll(encoder.encode("unread")));
+      reactor.callLater(0.1, () => reactor.stop());
+    };
+    reactor.addReader(probe);
+    reactor.callLater(0.01, () => server.sendAll(encoder.encode("read")));
+    await runAtMost(reactor);
+    assert.equal(probe.reads, 1);
+    assert.equal(decoder.decode(chunks[0]), "read");
+    assert.deepEqual(probe.lost, [], "removeReader is not a loss, nor is the shutdown after it");
+    client.setBlocking(true);
+    assert.equal(decoder.decode(client.recv(100)), "unread", "the bytes wait in the socket");
+    closeAll(client, server);
+  });
+
+  test("a writer is called while the socket can take bytes, until it is full", async () => {
+    const reactor = new Reactor();
+    const [client, server] = socketPair();
+    client.setBlocking(false);
+    const probe = new Probe(client);
+    let sent = 0;
+    let refused = false;
+    const block = new Uint8Array(64 * 1024);
+    probe.onWrite = () => {
+      try {
+        sent += client.send(block);
+      } catch (error) {
+        refused = true; // would block: the writer was called while the socket was full
+        throw error;
+      }
+    };
+    reactor.addWriter(probe);
+    // Nobody reads at the other end: the buffers fill, and the writer must stop being called.
+    reactor.callLater(0.3, () => reactor.stop());
+    await runAtMost(reactor);
+    assert.equal(refused, false, "doWrite called on a socket that could not take bytes");
+    assert.ok(sent > 0, "the writer was called");
+    assert.ok(sent < 256 * 1024 * 1024, `${sent} bytes taken: the buffers are bounded`);
+    assert.deepEqual(probe.lost, [CONNECTION_LOST], "still registered at shutdown");
+    closeAll(client, server);
   });
 
   test("removeReader, removeWriter and removeAll", async () => {
@@ -196,8 +259,9 @@ for (const [name, Reactor] of REACTORS) {
     // Nothing is watched any more: bytes arriving call nobody.
     client.sendAll(encoder.encode("x"));
     reactor.callLater(0.03, () => reactor.stop());
-    await reactor.run();
+    await runAtMost(reactor);
     assert.equal(reader.reads + both.reads + both.writes, 0);
+    assert.deepEqual([...reader.lost, ...both.lost], [], "nothing left to disconnect at shutdown");
     closeAll(client, server);
   });
 
@@ -212,10 +276,9 @@ for (const [name, Reactor] of REACTORS) {
       reactor.stop();
     };
     server.sendAll(encoder.encode("waiting"));
-    reactor.callLater(10, () => reactor.stop()); // the loop sleeps towards this
     setTimeout(() => reactor.addReader(probe), 30);
     const start = performance.now();
-    await reactor.run();
+    await runAtMost(reactor, 10); // the loop sleeps towards this stop: only a wake-up is quicker
     assert.ok(performance.now() - start < 5000, "woken when the reader was added");
     assert.equal(decoder.decode(chunks[0]), "waiting");
     closeAll(client, server);
@@ -232,11 +295,10 @@ for (const [name, Reactor] of REACTORS) {
       reactor.stop();
     };
     reactor.addReader(probe);
-    reactor.callLater(10, () => reactor.stop()); // fallback
     // Sent by another program's worth of code: a timer outside the reactor.
     setTimeout(() => server.sendAll(encoder.encode("knock knock")), 30);
     const start = performance.now();
-    await reactor.run();
+    await runAtMost(reactor, 10);
     assert.ok(performance.now() - start < 5000);
     assert.equal(decoder.decode(chunks[0]), "knock knock");
     closeAll(client, server);

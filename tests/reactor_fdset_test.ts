@@ -185,10 +185,14 @@ for (const [name, Reactor] of REACTORS) {
       const probe = new Probe(pair.near, "reader");
       const received: Uint8Array[] = [];
       const message = "a poem, in three parts: ";
+      let readersAtStop: unknown[] = [];
       probe.onRead = () => {
         drain(pair.near, received);
         const text = decoder.decode(concat(received));
-        if (text === message.repeat(3)) reactor.stop();
+        if (text === message.repeat(3)) {
+          readersAtStop = reactor.getReaders();
+          reactor.stop();
+        }
       };
       reactor.addReader(probe);
       // Nothing to read yet: the reactor waits. The peer sends later, in pieces.
@@ -198,8 +202,9 @@ for (const [name, Reactor] of REACTORS) {
       await runAtMost(reactor);
       assert.equal(decoder.decode(concat(received)), message.repeat(3));
       assert.ok(probe.reads >= 1 && probe.reads <= 3, `${probe.reads} reads`);
-      assert.deepEqual(probe.lost, [], "a doRead that returns nothing stays");
-      assert.deepEqual(reactor.getReaders(), [probe]);
+      assert.deepEqual(readersAtStop, [probe], "a doRead that returns nothing stays");
+      assert.deepEqual(probe.lost, [CONNECTION_LOST], "until the shutdown disconnects it");
+      assert.deepEqual(reactor.getReaders(), []);
       assert.deepEqual(reports, []);
     } finally {
       pairs.close();
@@ -223,13 +228,19 @@ for (const [name, Reactor] of REACTORS) {
       const probes: Probe[] = [];
       const keeper = new Probe(pairs.open().near, "keeper"); // never ready: stays
       reactor.addReader(keeper);
+      let readersAtStop: unknown[] = [];
+      let keeperLostAtStop: Error[] = [];
       for (const [label, onRead] of cases) {
         const pair = pairs.open();
         const probe = new Probe(pair.near, label);
         probe.onRead = onRead;
         probe.onLost = () => {
           if (probes.every((each) => each.lost.length > 0)) {
-            reactor.callLater(0.05, () => reactor.stop());
+            reactor.callLater(0.05, () => {
+              readersAtStop = reactor.getReaders();
+              keeperLostAtStop = [...keeper.lost];
+              reactor.stop();
+            });
           }
         };
         probes.push(probe);
@@ -247,8 +258,9 @@ for (const [name, Reactor] of REACTORS) {
         assert.ok(!reactor.getReaders().includes(probe), `${label} still a reader`);
         assert.ok(!reactor.getWriters().includes(probe), `${label} still a writer`);
       }
-      assert.deepEqual(reactor.getReaders(), [keeper]);
-      assert.deepEqual(keeper.lost, []);
+      assert.deepEqual(readersAtStop, [keeper]);
+      assert.deepEqual(keeperLostAtStop, []);
+      assert.deepEqual(keeper.lost, [CONNECTION_LOST], "disconnected by the shutdown");
       // Only the thrown error is reported, as unhandled, with the descriptor's prefix.
       assert.equal(reports.length, 1, reports.join("\n---\n"));
       assert.match(reports[0], /^\[thrower\] Unhandled Error\n/);
@@ -314,6 +326,32 @@ for (const [name, Reactor] of REACTORS) {
       await runFor(reactor, 0.3);
       assertLostUnread(probe);
       assert.deepEqual(reactor.getReaders(), []);
+    } finally {
+      pairs.close();
+    }
+  });
+
+  test("a reader whose descriptor number passes to a new socket with bytes is lost, never read", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor } = quietReactor(Reactor);
+      const pair = pairs.open();
+      const number = pair.near.fileno();
+      const victim = new Probe(pair.near, "victim");
+      victim.onLost = () => reactor.stop();
+      reactor.addReader(victim);
+      let reused = -1;
+      reactor.callWhenRunning(() =>
+        reactor.callLater(0.02, () => {
+          pair.near.close();
+          const next = pairs.open(); // a kernel hands out the lowest free number: the same
+          reused = next.near.fileno();
+          next.far.sendAll(encoder.encode("for the new socket, not the victim"));
+        })
+      );
+      await runAtMost(reactor);
+      assert.equal(reused, number, "the test needs the number to be reused");
+      assertLostUnread(victim);
     } finally {
       pairs.close();
     }
@@ -398,6 +436,140 @@ for (const [name, Reactor] of REACTORS) {
         `the loop ended ${seconds.toFixed(3)} s after run(), with the stop() made at once ` +
           `(the next timer was due at ${fallback} s)`,
       );
+    } finally {
+      pairs.close();
+    }
+  });
+
+  test("a reader whose fileno() throws: reported with its prefix, removed, told why", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor, reports } = quietReactor(Reactor);
+      const broken = new Error("fileno is broken");
+      const fromTheStart = new BrokenProbe(pairs.open().near, "from the start", broken);
+      fromTheStart.broken = true;
+      const lateOne = pairs.open();
+      const later = new BrokenProbe(lateOne.near, "later", broken);
+      reactor.addReader(fromTheStart);
+      reactor.addReader(later);
+      reactor.callLater(0.03, () => {
+        later.broken = true;
+        lateOne.far.sendAll(encoder.encode("x")); // ready, so even poll asks its fileno()
+      });
+      await runFor(reactor, 0.3);
+      for (const probe of [fromTheStart, later]) {
+        assert.equal(probe.reads, 0, `${probe.name}: read`);
+        assert.deepEqual(probe.lost, [broken], `${probe.name}: lost with what fileno() threw`);
+      }
+      assert.deepEqual(reactor.getReaders(), []);
+      assert.equal(reports.length, 2, reports.join("\n---\n"));
+      for (const name of ["from the start", "later"]) {
+        assert.ok(
+          reports.some((report) =>
+            report.startsWith(`[${name}] Unhandled Error\nError: fileno is broken`)
+          ),
+          `${name} not reported:\n${reports.join("\n---\n")}`,
+        );
+      }
+    } finally {
+      pairs.close();
+    }
+  });
+
+  test("doRead throwing a value that is no Error, nor even printable: reported, lost, the loop goes on", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor, reports } = quietReactor(Reactor);
+      const pair = pairs.open();
+      const probe = new Probe(pair.near, "odd");
+      const thrown = Object.create(null);
+      probe.onRead = () => {
+        throw thrown;
+      };
+      reactor.addReader(probe);
+      pair.far.sendAll(encoder.encode("x"));
+      let ticked = false;
+      reactor.callLater(0.1, () => {
+        ticked = true;
+        reactor.stop();
+      });
+      await runAtMost(reactor);
+      assert.equal(ticked, true, "the loop went on");
+      assert.equal(probe.reads, 1);
+      assert.equal(probe.lost.length, 1);
+      assert.ok(probe.lost[0] instanceof Error);
+      assert.equal(probe.lost[0].cause, thrown, "the thrown value is the reason's cause");
+      assert.equal(reports.length, 1, reports.join("\n---\n"));
+      assert.equal(
+        reports[0],
+        "[odd] Unhandled Error\nUncaught value: [Object: null prototype] {}",
+      );
+    } finally {
+      pairs.close();
+    }
+  });
+
+  // -- shutdown --------------------------------------------------------------------
+
+  test("shutdown: every descriptor still registered gets connectionLost(CONNECTION_LOST), once", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor, reports } = quietReactor(Reactor);
+      const reader = new Probe(pairs.open().near, "reader");
+      const writer = new Probe(pairs.open().near, "writer");
+      const both = new Probe(pairs.open().near, "both");
+      const thrower = new Probe(pairs.open().near, "thrower");
+      const order: string[] = [];
+      for (const probe of [reader, writer, both, thrower]) {
+        probe.onLost = (reason) => {
+          order.push(`${probe.name} lost, running=${reactor.running}`);
+          assert.equal(reason, CONNECTION_LOST);
+          if (probe === thrower) throw new Error("cannot close");
+        };
+      }
+      reactor.addReader(reader);
+      reactor.addReader(thrower);
+      reactor.addWriter(writer);
+      reactor.addReader(both);
+      reactor.addWriter(both);
+      writer.onWrite = both.onWrite = () => {}; // always writable: called every turn
+      let watchedBefore: unknown[] = [];
+      reactor.addSystemEventTrigger("before", "shutdown", () => {
+        watchedBefore = [...reactor.getReaders(), ...reactor.getWriters()];
+      });
+      reactor.addSystemEventTrigger("after", "shutdown", () => order.push("after shutdown"));
+      reactor.callLater(0.05, () => reactor.stop());
+      await runAtMost(reactor);
+      assert.equal(watchedBefore.length, 5, "still registered in the before phase");
+      assert.equal(order.pop(), "after shutdown", "all told in the during phase");
+      assert.deepEqual(order.sort(), [
+        "both lost, running=false",
+        "reader lost, running=false",
+        "thrower lost, running=false",
+        "writer lost, running=false",
+      ]);
+      for (const probe of [reader, writer, both, thrower]) {
+        assert.deepEqual(probe.lost, [CONNECTION_LOST], probe.name);
+      }
+      assert.deepEqual(reactor.getReaders(), []);
+      assert.deepEqual(reactor.getWriters(), []);
+      assert.equal(reports.length, 1, reports.join("\n---\n"));
+      assert.match(reports[0], /^\[thrower\] Unhandled Error\nError: cannot close/);
+    } finally {
+      pairs.close();
+    }
+  });
+
+  test("crash(): the descriptors stay registered, and nobody is told", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor } = quietReactor(Reactor);
+      const reader = new Probe(pairs.open().near, "reader");
+      reactor.addReader(reader);
+      reactor.callLater(0.02, () => reactor.crash());
+      await runAtMost(reactor);
+      assert.deepEqual(reactor.getReaders(), [reader]);
+      assert.deepEqual(reader.lost, []);
     } finally {
       pairs.close();
     }
@@ -582,6 +754,20 @@ for (const [name, Reactor] of REACTORS) {
       pairs.close();
     }
   });
+}
+
+/** A probe whose `fileno()` throws `error` while `broken` is true. */
+class BrokenProbe extends Probe {
+  broken = false;
+
+  constructor(socket: Socket, name: string, readonly error: Error) {
+    super(socket, name);
+  }
+
+  override fileno(): number {
+    if (this.broken) throw this.error;
+    return super.fileno();
+  }
 }
 
 /** Reads `count` bytes from a socket with the layer's async recv, without blocking this thread. */

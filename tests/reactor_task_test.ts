@@ -9,6 +9,7 @@ import { Clock, LoopingCall } from "../lib/reactor/task.ts";
 import { AlreadyCalled, AlreadyCancelled } from "../lib/reactor/error.ts";
 import { SelectReactor } from "../lib/reactor/select.ts";
 import { PollReactor } from "../lib/reactor/poll.ts";
+import { sleep } from "../lib/socket/mod.ts";
 
 // -- Clock and delayed calls ---------------------------------------------------
 
@@ -317,6 +318,200 @@ Deno.test("LoopingCall: interval 0, bad intervals, double start and stop", () =>
   assert.throws(() => loop.stop(), /not running/);
   assert.throws(() => loop.start(-1), RangeError);
   assert.equal(loop.interval, 0);
+});
+
+/** Lets the callbacks of settled promises run (a Clock test waits for nothing else). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+}
+
+Deno.test("LoopingCall.withCount: 1 when on time, the intervals passed when late", () => {
+  const clock = new Clock();
+  const calls: Array<[number, number]> = [];
+  const loop = LoopingCall.withCount((count) => calls.push([clock.seconds(), count]));
+  loop.clock = clock;
+  void loop.start(0.5);
+  assert.deepEqual(calls, [[0, 1]], "the first call counts 1");
+  clock.advance(0.51); // a little late: still one interval
+  clock.advance(0.875); // now 1.385: held up past the point at 1.0
+  clock.advance(0.125); // 1.51: the point at 1.5, on time again
+  clock.advance(1.6); // 3.11: the points at 2, 2.5 and 3 passed, one call for them
+  assert.deepEqual(calls.map(([, count]) => count), [1, 1, 1, 1, 3]);
+  assert.deepEqual(calls.map(([time]) => time.toFixed(3)), [
+    "0.000",
+    "0.510",
+    "1.385",
+    "1.510",
+    "3.110",
+  ]);
+  loop.stop();
+});
+
+Deno.test("LoopingCall.withCount: start(interval, false) counts from the start", () => {
+  const clock = new Clock();
+  const counts: number[] = [];
+  const loop = LoopingCall.withCount((count) => counts.push(count));
+  loop.clock = clock;
+  void loop.start(2, false);
+  clock.advance(2);
+  clock.advance(5); // 7: the points at 4 and 6 passed
+  assert.deepEqual(counts, [1, 2]);
+  loop.stop();
+});
+
+Deno.test("LoopingCall.withCount: counts add up to the intervals, none is 0, with 0.1 s steps", () => {
+  const clock = new Clock();
+  const counts: number[] = [];
+  const loop = LoopingCall.withCount((count) => counts.push(count));
+  loop.clock = clock;
+  const interval = 1 / 10; // not exact in binary: ten steps do not quite make 1
+  void loop.start(interval, false);
+  for (let i = 0; i < 10; i++) clock.advance(interval);
+  const shortfall = 1 - Array(10).fill(interval).reduce((a, b) => a + b);
+  assert.ok(shortfall > 0, "the sum of ten 0.1 s steps falls short of 1 s");
+  clock.advance(shortfall);
+  assert.ok(clock.seconds() >= 1);
+  assert.equal(counts.reduce((a, b) => a + b, 0), 10);
+  assert.ok(!counts.includes(0), `counts: ${counts}`);
+  loop.stop();
+});
+
+Deno.test("LoopingCall.withCount: a pending promise holds the calls; the next counts what passed", async () => {
+  const clock = new Clock();
+  const counts: number[] = [];
+  let finish: () => void = () => {};
+  const loop = LoopingCall.withCount((count) => {
+    counts.push(count);
+    if (counts.length === 1) return new Promise<void>((resolve) => finish = resolve);
+  });
+  loop.clock = clock;
+  void loop.start(0.2, false);
+  clock.pump([0.2, 0.4]); // the first call at 0.2 returns a promise, still pending at 0.6
+  assert.deepEqual(counts, [1]);
+  finish();
+  await settle();
+  clock.advance(0.2); // 0.8: the points at 0.4, 0.6 and 0.8 passed since the last call
+  assert.deepEqual(counts, [1, 3]);
+  loop.stop();
+});
+
+Deno.test("LoopingCall.withCount: with interval 0 every call counts 1, and a new interval counts from the last call", async () => {
+  const clock = new Clock();
+  const counts: number[] = [];
+  let finish: () => void = () => {};
+  const loop = LoopingCall.withCount((count) => {
+    counts.push(count);
+    if (counts.length === 2) return new Promise<void>((resolve) => finish = resolve);
+  });
+  loop.clock = clock;
+  void loop.start(0, false);
+  clock.advance(10); // called at 10, twice; the second call's promise holds the loop
+  assert.deepEqual(counts, [1, 1]);
+  loop.interval = 2; // from now on, every 2 s on the grid from the start (0)
+  finish();
+  await settle();
+  clock.advance(7); // 17: the points at 12, 14 and 16 passed since the call at 10
+  assert.deepEqual(counts, [1, 1, 3]);
+  clock.advance(2); // 19: only 18
+  clock.advance(4); // 23: 20 and 22
+  assert.deepEqual(counts, [1, 1, 3, 1, 2]);
+  loop.stop();
+});
+
+Deno.test("LoopingCall.withCount on both real reactors: a blocked program learns it fell behind", async () => {
+  for (const Reactor of [SelectReactor, PollReactor]) {
+    const reactor = new Reactor();
+    const counts: number[] = [];
+    const loop = LoopingCall.withCount((count) => {
+      counts.push(count);
+      if (counts.length === 1) sleep(0.06); // blocks the thread for six intervals
+      if (counts.length === 2) {
+        loop.stop();
+        reactor.stop();
+      }
+    });
+    loop.clock = reactor;
+    reactor.callWhenRunning(() => loop.start(0.01));
+    reactor.callLater(5, () => reactor.running && reactor.stop()); // fails, never hangs
+    await reactor.run();
+    assert.equal(counts.length, 2, Reactor.name);
+    assert.equal(counts[0], 1);
+    assert.ok(counts[1] >= 5, `${Reactor.name}: counted ${counts[1]} after blocking 6 intervals`);
+  }
+});
+
+Deno.test("LoopingCall: reset() starts the interval again from now", () => {
+  const clock = new Clock();
+  const times: number[] = [];
+  const loop = loopOn(clock, () => times.push(clock.seconds()));
+  assert.throws(() => loop.reset(), /not running/);
+  void loop.start(2, false);
+  clock.advance(1);
+  loop.reset(); // the call due at 2 is now due at 3
+  clock.advance(1);
+  assert.deepEqual(times, []);
+  clock.advance(1);
+  assert.deepEqual(times, [3]);
+  clock.advance(2); // the grid starts from the reset: 3, 5, 7...
+  assert.deepEqual(times, [3, 5]);
+  assert.equal(loop.startTime, 1);
+  loop.stop();
+  assert.throws(() => loop.reset(), /not running/);
+});
+
+Deno.test("LoopingCall: reset() while f's promise is pending changes nothing", async () => {
+  const clock = new Clock();
+  const times: number[] = [];
+  let finish: () => void = () => {};
+  const loop = loopOn(clock, () => {
+    times.push(clock.seconds());
+    return new Promise<void>((resolve) => finish = resolve);
+  });
+  void loop.start(1);
+  loop.reset();
+  assert.deepEqual(clock.getDelayedCalls(), []);
+  finish();
+  await settle();
+  assert.equal(clock.getDelayedCalls()[0].getTime(), 1, "the grid from the start");
+  loop.stop();
+});
+
+Deno.test("DelayedCall: printed, it says when it is due, its state, and what it calls", () => {
+  const clock = new Clock();
+  function greet(_name: string, _times: number, _options: { loud: boolean }) {}
+  const call = clock.callLater(4.5, greet, "world", 3, { loud: true });
+  const expected =
+    '<DelayedCall [in 4.50s] called=false cancelled=false greet("world", 3, { loud: true })>';
+  assert.equal(String(call), expected);
+  assert.equal(`${call}`, expected);
+  assert.equal(Deno.inspect(call), expected);
+  // console.log prints with Deno.inspect, inside other values too.
+  assert.ok(Deno.inspect([call]).includes(expected), Deno.inspect([call]));
+
+  clock.advance(5);
+  assert.equal(
+    String(call),
+    '<DelayedCall [0.50s ago] called=true cancelled=false greet("world", 3, { loud: true })>',
+  );
+  const cancelled = clock.callLater(1, () => {});
+  cancelled.cancel();
+  assert.equal(
+    String(cancelled),
+    "<DelayedCall [in 1.00s] called=false cancelled=true anonymous()>",
+  );
+});
+
+Deno.test("DelayedCall: printed on both real reactors", () => {
+  for (const Reactor of [SelectReactor, PollReactor]) {
+    const reactor = new Reactor();
+    const call = reactor.callLater(60, function tick(_count: number) {}, 7);
+    assert.match(
+      Deno.inspect(call),
+      /^<DelayedCall \[in (59\.9\d|60\.00)s\] called=false cancelled=false tick\(7\)>$/,
+    );
+    call.cancel();
+    assert.match(Deno.inspect(call), /cancelled=true tick\(7\)>$/);
+  }
 });
 
 Deno.test("LoopingCall: the countdown of Part 3's exercise, on both real reactors", async () => {

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { PollReactor } from "../lib/reactor/poll.ts";
 import { SelectReactor } from "../lib/reactor/select.ts";
-import type { ReactorBase } from "../lib/reactor/base.ts";
+import { formatUnhandledError, type ReactorBase } from "../lib/reactor/base.ts";
 import {
   ReactorAlreadyRunning,
   ReactorNotRestartable,
@@ -45,6 +45,35 @@ function countingReactor(Reactor: ReactorClass): { reactor: ReactorBase; turn: (
   }
   const reactor = new Counting();
   return { reactor, turn: () => reactor.turns };
+}
+
+/**
+ * Replaces `Deno.addSignalListener` and `Deno.removeSignalListener` for the
+ * length of `body`: each call is noted in `log` (`add SIGINT`, `remove SIGINT`)
+ * and the listeners are kept in `listeners` instead of being installed, so a
+ * test can see when the reactor takes Ctrl-C over and can press it itself.
+ */
+async function withSignalSpy(
+  log: string[],
+  body: (listeners: Set<() => void>) => Promise<void>,
+): Promise<void> {
+  const denoNamespace = Deno as unknown as Record<string, unknown>;
+  const [add, remove] = [Deno.addSignalListener, Deno.removeSignalListener];
+  const listeners = new Set<() => void>();
+  denoNamespace.addSignalListener = (signal: Deno.Signal, listener: () => void) => {
+    log.push(`add ${signal}`);
+    listeners.add(listener);
+  };
+  denoNamespace.removeSignalListener = (signal: Deno.Signal, listener: () => void) => {
+    log.push(`remove ${signal}`);
+    listeners.delete(listener);
+  };
+  try {
+    await body(listeners);
+  } finally {
+    denoNamespace.addSignalListener = add;
+    denoNamespace.removeSignalListener = remove;
+  }
 }
 
 /** Stops the reactor after `seconds` if the test has not: a fallback that makes a test fail, not hang. */
@@ -167,15 +196,28 @@ for (const [name, Reactor] of REACTORS) {
   });
 
   test("a call that keeps rescheduling itself at 0 does not starve the others", async () => {
-    const reactor = new Reactor();
+    const { reactor, turn } = countingReactor(Reactor);
     let spins = 0;
+    let spinsThisTurn = 0;
+    let lastTurn = -1;
+    let starved = false;
     const spin = () => {
       spins++;
+      spinsThisTurn = turn() === lastTurn ? spinsThisTurn + 1 : 1;
+      lastTurn = turn();
+      // Run again in the same turn: the loop would never wait, nor run the stop
+      // below. End it here, so that the test fails instead of hanging.
+      if (spinsThisTurn > 1000) {
+        starved = true;
+        reactor.crash();
+        return;
+      }
       reactor.callLater(0, spin);
     };
     reactor.callLater(0, spin);
     reactor.callLater(0.05, () => reactor.stop());
     await reactor.run();
+    assert.equal(starved, false, "a 0-delay call scheduled by a call ran in the same turn");
     assert.ok(spins > 10, `spun ${spins} times`);
   });
 
@@ -276,6 +318,66 @@ for (const [name, Reactor] of REACTORS) {
     assert.match(reports[2], /Error: async call fails/);
   });
 
+  test("any thrown value is reported, and every other call due in that turn still runs", async () => {
+    const { reactor, reports } = quietReactor(Reactor);
+    const fixed = reactor.seconds();
+    reactor.seconds = () => fixed; // all due in the same turn
+    const strange: unknown[] = [
+      Object.create(null), // no toString at all
+      new Proxy({}, {
+        getPrototypeOf: () => {
+          throw new Error("no prototype for you");
+        },
+      }),
+      Symbol("thrown"),
+      undefined,
+      42n,
+    ];
+    const ran: number[] = [];
+    for (const [index, value] of strange.entries()) {
+      reactor.callLater(0, () => {
+        throw value;
+      });
+      reactor.callLater(0, () => ran.push(index));
+    }
+    reactor.callLater(0, () => reactor.stop());
+    const scheduled = reactor.getDelayedCalls().length;
+    assert.equal(scheduled, 2 * strange.length + 1);
+    const fallback = reactor.callLater(3, () => reactor.stop()); // in case that stop were lost
+    await reactor.run();
+    assert.deepEqual(ran, [...strange.keys()], "no due call lost");
+    assert.deepEqual(reactor.getDelayedCalls(), [fallback], "and none left behind");
+    assert.equal(reports.length, strange.length, reports.join("\n---\n"));
+    for (const report of reports) assert.match(report, /^Unhandled Error\nUncaught value: /);
+    assert.match(reports[0], /null prototype/);
+    assert.match(reports[2], /Symbol\(thrown\)/);
+  });
+
+  test("a broken error-report hook loses neither the loop nor the report", async () => {
+    const reactor = new Reactor();
+    const printed: string[] = [];
+    const consoleError = console.error;
+    reactor.writeErrorReport = () => {
+      throw new Error("the hook is broken");
+    };
+    console.error = (text: string) => printed.push(text);
+    const ran: string[] = [];
+    try {
+      reactor.callLater(0, () => {
+        throw new Error("first");
+      });
+      reactor.callLater(0, () => ran.push("second"));
+      reactor.callLater(0.01, () => reactor.stop());
+      stopAfter(reactor, 3);
+      await reactor.run();
+    } finally {
+      console.error = consoleError;
+    }
+    assert.deepEqual(ran, ["second"]);
+    assert.equal(printed.length, 1);
+    assert.match(printed[0], /^Unhandled Error\nError: first/);
+  });
+
   test("an error thrown by a non-Error value is still reported", async () => {
     const { reactor, reports } = quietReactor(Reactor);
     reactor.callWhenRunning(() => {
@@ -312,11 +414,189 @@ for (const [name, Reactor] of REACTORS) {
     assert.throws(() => reactor.run(), /Can't restart a reactor\./);
   });
 
-  test("run() after a crash throws ReactorNotRestartable too", async () => {
+  test("run() after a crash runs the reactor again; after the stop, it cannot", async () => {
     const reactor = new Reactor();
-    reactor.callWhenRunning(() => reactor.crash());
+    const events: string[] = [];
+    reactor.addSystemEventTrigger("before", "startup", () => events.push("before startup"));
+    reactor.addSystemEventTrigger("before", "shutdown", () => events.push("before shutdown"));
+    reactor.callWhenRunning(() => {
+      events.push(`crash, running=${reactor.running}`);
+      reactor.crash();
+    });
     await reactor.run();
+    assert.equal(reactor.running, false);
+    reactor.callLater(0, () => events.push("a delayed call of the second run"));
+    reactor.callWhenRunning(() => {
+      events.push(`stop, running=${reactor.running}`);
+      reactor.callLater(0.01, () => reactor.stop());
+    });
+    await reactor.run();
+    assert.deepEqual(events, [
+      "before startup",
+      "crash, running=true",
+      "stop, running=true",
+      "a delayed call of the second run",
+      "before shutdown",
+    ]);
     assert.throws(() => reactor.run(), ReactorNotRestartable);
+  });
+
+  test("run() again from the callback that crashed the reactor: one loop at a time", async () => {
+    let waiting = 0;
+    let mostWaiting = 0;
+    class Watched extends (Reactor as unknown as new () => SelectReactor) {
+      protected override async doIteration(timeout: number | null): Promise<void> {
+        mostWaiting = Math.max(mostWaiting, ++waiting);
+        try {
+          await super.doIteration(timeout);
+        } finally {
+          waiting--;
+        }
+      }
+    }
+    const reactor = new Watched();
+    const order: string[] = [];
+    let second: Promise<void> | undefined;
+    reactor.callLater(0, () => {
+      reactor.crash();
+      reactor.callWhenRunning(() => order.push("second run started"));
+      second = reactor.run(); // the first run's loop has not noticed the crash yet
+      reactor.callLater(0.01, () => {
+        order.push("second run's call");
+        reactor.stop();
+      });
+    });
+    await reactor.run();
+    await second;
+    assert.deepEqual(order, ["second run started", "second run's call"]);
+    assert.equal(mostWaiting, 1, "the two runs' loops never waited at the same time");
+    assert.throws(() => reactor.run(), ReactorNotRestartable);
+  });
+
+  test("SIGINT is taken over in the during phase of startup and given back at shutdown", async () => {
+    const log: string[] = [];
+    await withSignalSpy(log, async () => {
+      const reactor = new Reactor();
+      reactor.addSystemEventTrigger("before", "startup", () => log.push("before startup"));
+      reactor.addSystemEventTrigger("after", "startup", () => log.push("after startup"));
+      reactor.addSystemEventTrigger("before", "shutdown", () => log.push("before shutdown"));
+      reactor.addSystemEventTrigger("after", "shutdown", () => log.push("after shutdown"));
+      reactor.callWhenRunning(() => reactor.callLater(0, () => reactor.stop()));
+      await reactor.run();
+      log.push("run() settled");
+    });
+    assert.deepEqual(log, [
+      "before startup",
+      "add SIGINT",
+      "after startup",
+      "before shutdown",
+      "remove SIGINT",
+      "after shutdown",
+      "run() settled",
+    ]);
+  });
+
+  test("Ctrl-C stops the reactor gracefully; a second one crashes it", async () => {
+    const log: string[] = [];
+    await withSignalSpy(log, async (listeners) => {
+      const reactor = new Reactor();
+      stopAfter(reactor, 5);
+      const pressCtrlC = () => {
+        log.push("Ctrl-C");
+        for (const listener of [...listeners]) listener();
+      };
+      // A before-shutdown trigger that never finishes: only a crash ends the loop.
+      reactor.addSystemEventTrigger("before", "shutdown", () => {
+        log.push("before shutdown");
+        reactor.callLater(0, pressCtrlC);
+        return new Promise(() => {});
+      });
+      reactor.addSystemEventTrigger("after", "shutdown", () => log.push("never"));
+      reactor.callWhenRunning(() => reactor.callLater(0, pressCtrlC));
+      await reactor.run();
+      log.push(`run() settled, running=${reactor.running}`);
+    });
+    assert.deepEqual(log, [
+      "add SIGINT",
+      "Ctrl-C",
+      "before shutdown",
+      "Ctrl-C",
+      "remove SIGINT",
+      "run() settled, running=false",
+    ]);
+  });
+
+  test("after a crash, the next run takes SIGINT over again", async () => {
+    const log: string[] = [];
+    await withSignalSpy(log, async () => {
+      const reactor = new Reactor();
+      reactor.callWhenRunning(() => reactor.crash());
+      await reactor.run();
+      log.push("crashed");
+      reactor.callWhenRunning(() => reactor.stop());
+      await reactor.run();
+      log.push("stopped");
+    });
+    assert.deepEqual(log, [
+      "add SIGINT",
+      "remove SIGINT",
+      "crashed",
+      "add SIGINT",
+      "remove SIGINT",
+      "stopped",
+    ]);
+  });
+
+  test("iterate() runs what is due, and waits for a descriptor at most `delay` seconds", async () => {
+    const reactor = new Reactor();
+    const ran: string[] = [];
+    reactor.callLater(0, () => ran.push("due"));
+    const later = reactor.callLater(60, () => ran.push("not due"));
+    const turn = reactor.iterate();
+    assert.ok(turn instanceof Promise, "a turn waits, so it is a promise");
+    assert.deepEqual(ran, ["due"], "due calls run before the wait");
+    await turn;
+    await reactor.iterate(0);
+    assert.deepEqual(ran, ["due"]);
+    assert.equal(later.active(), true);
+    assert.equal(reactor.running, false, "iterate() does not start the reactor");
+    // A call from outside the loop (a timer) while the turn waits ends the wait early.
+    const started = performance.now();
+    setTimeout(() => reactor.callLater(0, () => ran.push("from a timer")), 20);
+    await reactor.iterate(30);
+    assert.ok(performance.now() - started < 15_000, "woken long before the 30 s delay");
+    await reactor.iterate();
+    assert.deepEqual(ran, ["due", "from a timer"]);
+    later.cancel();
+    await assert.rejects(reactor.iterate(-1), RangeError);
+  });
+
+  test("removing a before trigger that already ran, while its event fires: one warning", async () => {
+    const { reactor, reports } = quietReactor(Reactor);
+    const warnings: string[] = [];
+    reactor.writeWarning = (warning) => warnings.push(warning);
+    const order: string[] = [];
+    const first = reactor.addSystemEventTrigger("before", "shutdown", () => order.push("first"));
+    reactor.addSystemEventTrigger("before", "shutdown", () => {
+      order.push("second");
+      reactor.removeSystemEventTrigger(first); // already ran: a warning, not an error
+      reactor.removeSystemEventTrigger(first); // warned once is enough
+      reactor.removeSystemEventTrigger(third); // not run yet: removed
+    });
+    const third = reactor.addSystemEventTrigger("before", "shutdown", () => order.push("third"));
+    reactor.addSystemEventTrigger("after", "shutdown", () => order.push("after"));
+    reactor.callWhenRunning(() => reactor.stop());
+    stopAfter(reactor, 3);
+    await reactor.run();
+    assert.deepEqual(order, ["first", "second", "after"]);
+    assert.deepEqual(reports, [], "nothing thrown");
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.match(
+      warnings[0],
+      /^DeprecationWarning: .*"before shutdown" trigger that has already run/,
+    );
+    // Once the event has fired, a trigger that ran cannot be removed.
+    assert.throws(() => reactor.removeSystemEventTrigger(first), /no such trigger/);
   });
 
   test("code after `await run()` runs once the loop has stopped", async () => {
@@ -452,3 +732,45 @@ for (const [name, Reactor] of REACTORS) {
     assert.ok(performance.now() - start < 5000);
   });
 }
+
+Deno.test("formatUnhandledError: a report for anything thrown, never an exception", () => {
+  const hostile = new Proxy({}, {
+    get: () => {
+      throw new Error("no");
+    },
+    getPrototypeOf: () => {
+      throw new Error("no");
+    },
+  });
+  const badStack = new Error("stackless");
+  Object.defineProperty(badStack, "stack", {
+    get: () => {
+      throw new Error("no stack");
+    },
+  });
+  const values: unknown[] = [
+    Object.create(null),
+    hostile,
+    badStack,
+    Symbol("s"),
+    null,
+    undefined,
+    { toString: () => "a thing" },
+  ];
+  for (const value of values) {
+    const report = formatUnhandledError(value, "PoetrySocket");
+    assert.match(report, /^\[PoetrySocket\] Unhandled Error\n./);
+  }
+  assert.equal(
+    formatUnhandledError(Object.create(null)),
+    "Unhandled Error\nUncaught value: [Object: null prototype] {}",
+  );
+  assert.equal(
+    formatUnhandledError({ toString: () => "a thing" }),
+    "Unhandled Error\nUncaught value: a thing",
+  );
+  assert.match(
+    formatUnhandledError(badStack),
+    /^Unhandled Error\n(Error: stackless|Uncaught value: Error: stackless)/,
+  );
+});

@@ -29,6 +29,7 @@
 import { wakeUp } from "../socket/mod.ts";
 import { DelayedCall, DelayedCallQueue } from "./delayed.ts";
 import { isThenable, PHASES, ThreePhaseEvent, Trigger } from "./events.ts";
+import { CONNECTION_LOST } from "./main.ts";
 import {
   ConnectionFdescWentAway,
   ReactorAlreadyInstalledError,
@@ -54,13 +55,17 @@ const LONGEST_WAIT_SECONDS = 24 * 60 * 60;
 /**
  * The text reported on stderr for an error nobody caught: a first line
  * `Unhandled Error` (with the descriptor's log prefix in brackets when there
- * is one), then the error's stack.
+ * is one), then the error's stack. Whatever was thrown, even a value that
+ * cannot become a string, gives a report: this function never throws.
  *
  * @example
  * ```ts
  * import { formatUnhandledError } from "./base.ts";
  * console.log(formatUnhandledError(new Error("I fall down."), "PoetrySocket").split("\n")[0]);
  * // [PoetrySocket] Unhandled Error
+ * console.log(formatUnhandledError(Object.create(null)));
+ * // Unhandled Error
+ * // Uncaught value: [Object: null prototype] {}
  * ```
  *
  * @param error what was thrown
@@ -69,13 +74,45 @@ const LONGEST_WAIT_SECONDS = 24 * 60 * 60;
  */
 export function formatUnhandledError(error: unknown, logPrefix?: string): string {
   const heading = logPrefix === undefined ? "Unhandled Error" : `[${logPrefix}] Unhandled Error`;
-  let detail: string;
-  if (error instanceof Error) {
-    detail = error.stack ?? `${error.name}: ${error.message}`;
-  } else {
-    detail = `Uncaught value: ${String(error)}`;
+  return `${heading}\n${describeThrown(error)}`;
+}
+
+/** An error's stack (or name and message), or `Uncaught value: ...` for anything else thrown. */
+function describeThrown(thrown: unknown): string {
+  try {
+    if (thrown instanceof Error) {
+      const stack = thrown.stack;
+      if (typeof stack === "string" && stack !== "") return stack;
+      return `${String(thrown.name)}: ${String(thrown.message)}`;
+    }
+  } catch {
+    // An error whose stack, name or message cannot be read: described as a value below.
   }
-  return `${heading}\n${detail}`;
+  return `Uncaught value: ${textOf(thrown)}`;
+}
+
+/** Any value as text, never throwing: `String`, else `Deno.inspect`, else a placeholder. */
+function textOf(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    // No string conversion (Object.create(null), a symbol-only toString...).
+  }
+  try {
+    return Deno.inspect(value);
+  } catch {
+    return "(a value that cannot be printed)";
+  }
+}
+
+/** What was thrown (or returned as a reason), as the `Error` that `connectionLost` expects. */
+function asError(thrown: unknown): Error {
+  try {
+    if (thrown instanceof Error) return thrown;
+  } catch {
+    // A proxy that refuses even `instanceof`.
+  }
+  return new Error(textOf(thrown), { cause: thrown });
 }
 
 /**
@@ -106,6 +143,12 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
    */
   writeErrorReport: (report: string) => void = (report) => console.error(report);
 
+  /**
+   * Where warnings go (a use of the reactor that works but should be
+   * changed): stderr by default. Tests replace it to capture them.
+   */
+  writeWarning: (warning: string) => void = (warning) => console.error(warning);
+
   readonly #calls: DelayedCallQueue;
   readonly #events = new Map<SystemEvent, ThreePhaseEvent>();
   #running = false;
@@ -115,13 +158,22 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
   #justStopped = false;
   #waiting = false;
   #wakeRequested = false;
+  /** Whether the `during startup` trigger that sets `running` is registered and not yet run. */
+  #startTriggerPending = false;
+  #listeningForInterrupt = false;
+  #warnedOfRunTriggerRemoval = false;
+  /** Counts the runs: a loop left over from a crashed run sees a newer number and ends. */
+  #runNumber = 0;
+  /** Settles when the loop of the latest run has ended; undefined once it has. */
+  #loopEnded: Promise<void> | undefined;
   readonly #onInterrupt = (): void => this.#interrupted();
 
   /** A reactor that has not run yet. Prefer `install()` and `mod.ts` in programs. */
   constructor() {
     this.#calls = new DelayedCallQueue(() => this.seconds(), () => this.wake());
-    this.addSystemEventTrigger("during", "startup", () => this.#reallyStartRunning());
+    this.#addStartTrigger();
     this.addSystemEventTrigger("during", "shutdown", () => this.crash());
+    this.addSystemEventTrigger("during", "shutdown", () => this.disconnectAll());
   }
 
   // -- IReactorCore --------------------------------------------------------
@@ -133,34 +185,42 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
 
   /**
    * Run the loop until stopped. The `startup` triggers, and so the
-   * `callWhenRunning` functions, run before this returns. While running,
-   * Ctrl-C (SIGINT) stops the reactor gracefully; a second Ctrl-C ends the
-   * loop at once (`crash`).
+   * `callWhenRunning` functions, run before this returns. From the `during`
+   * phase of `startup` until the loop ends, Ctrl-C (SIGINT) stops the
+   * reactor gracefully; a second Ctrl-C ends the loop at once (`crash`).
+   * After `crash()` the reactor may run again; after `stop()` it may not.
    *
    * @returns a promise that settles when the loop has ended, after the
    *   `shutdown` triggers
    * @throws {ReactorAlreadyRunning} if it is running
-   * @throws {ReactorNotRestartable} if it has run before
+   * @throws {ReactorNotRestartable} if it was stopped with `stop()` before
    */
   run(): Promise<void> {
     if (this.#started) throw new ReactorAlreadyRunning();
     if (this.#startedBefore) throw new ReactorNotRestartable();
     this.#started = true;
-    this.#startedBefore = true;
     this.#stopped = false;
-    listenForInterrupt(this.#onInterrupt);
-    try {
-      this.fireSystemEvent("startup");
-    } catch (error) {
-      stopListeningForInterrupt(this.#onInterrupt);
-      throw error;
-    }
-    return this.#mainLoop();
+    const runNumber = ++this.#runNumber;
+    this.fireSystemEvent("startup");
+    // A startup trigger crashed this run (and maybe ran the reactor again): it is over.
+    if (!this.#started || runNumber !== this.#runNumber) return Promise.resolve();
+    // A crashed run's loop may still be finishing its turn: this run's loop starts after it.
+    const previous = this.#loopEnded;
+    const ended = Promise.withResolvers<void>();
+    this.#loopEnded = ended.promise;
+    const loop = () =>
+      this.#mainLoop(runNumber).finally(() => {
+        if (this.#loopEnded === ended.promise) this.#loopEnded = undefined;
+        ended.resolve();
+      });
+    return previous === undefined ? loop() : previous.then(loop);
   }
 
   /**
    * Stop gracefully: the `shutdown` triggers run at the end of the next
-   * round of delayed calls, then the loop ends.
+   * round of delayed calls, then the loop ends. The `during` phase of
+   * `shutdown` disconnects every descriptor still registered (see
+   * {@linkcode disconnectAll}). A stopped reactor cannot run again.
    *
    * @throws {ReactorNotRunning} if not running, or already stopping
    */
@@ -168,15 +228,71 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
     if (this.#stopped) throw new ReactorNotRunning();
     this.#stopped = true;
     this.#justStopped = true;
+    this.#startedBefore = true;
     this.wake();
   }
 
-  /** End the loop at once, without the `shutdown` triggers. */
+  /**
+   * End the loop at once, without the `shutdown` triggers (descriptors stay
+   * registered). The reactor may `run()` again afterwards.
+   */
   crash(): void {
     this.#started = false;
     this.#running = false;
     this.#stopped = true;
+    this.#stopListeningForInterrupt();
+    if (!this.#startTriggerPending) this.#addStartTrigger();
     this.wake();
+  }
+
+  /**
+   * One turn of the loop, for a program that drives the reactor itself
+   * instead of calling `run()`: run the delayed calls that are due, wait for
+   * descriptors at most `delay` seconds, and call `doRead`/`doWrite` on the
+   * ready ones. Not meant to be called while `run()` is running.
+   *
+   * @example
+   * ```ts
+   * import { SelectReactor } from "./select.ts";
+   * const reactor = new SelectReactor();
+   * reactor.callLater(0, () => console.log("due, so run by the turn"));
+   * await reactor.iterate(); // due, so run by the turn
+   * ```
+   *
+   * @param delay seconds to wait at most for a descriptor to be ready (0: only look)
+   * @returns a promise that resolves when the turn is over (the wait hands the
+   *   thread back to the runtime, so a turn cannot be synchronous)
+   */
+  async iterate(delay = 0): Promise<void> {
+    if (typeof delay !== "number" || !(delay >= 0)) {
+      throw new RangeError(`iterate: delay must be a number of seconds >= 0, got ${String(delay)}`);
+    }
+    this.runUntilCurrent();
+    this.dropLostDescriptors();
+    await this.doIteration(delay);
+  }
+
+  /**
+   * Remove every reader and writer and call `connectionLost(CONNECTION_LOST)`
+   * on each, once. An error thrown by one `connectionLost` is reported, with
+   * that descriptor's log prefix, and the others still get theirs. Runs in
+   * the `during` phase of `shutdown`, after the loop was told to end.
+   *
+   * @example
+   * ```ts
+   * import { PollReactor } from "./poll.ts";
+   * const reactor = new PollReactor();
+   * reactor.disconnectAll(); // nothing registered: nothing to do
+   * ```
+   */
+  disconnectAll(): void {
+    for (const descriptor of this.removeAll()) {
+      try {
+        descriptor.connectionLost(CONNECTION_LOST);
+      } catch (error) {
+        this.reportError(error, logPrefixOf(descriptor));
+      }
+    }
   }
 
   /**
@@ -220,18 +336,29 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
   }
 
   /**
-   * Remove a trigger that has not run yet.
+   * Remove a trigger that has not run yet. While `event` fires its `before`
+   * phase, removing a `before` trigger of it that has already run does
+   * nothing but warn (once per reactor, on {@linkcode writeWarning}), as
+   * Twisted does; any other trigger that already ran cannot be removed.
    *
    * @param triggerId what {@linkcode addSystemEventTrigger} returned
    * @throws {Error} if it is unknown, already run or already removed
    */
   removeSystemEventTrigger(triggerId: TriggerId): void {
-    const list = this.#events.get(triggerId.event)?.phases[triggerId.phase];
-    const index = list === undefined ? -1 : list.indexOf(triggerId as Trigger);
-    if (list === undefined || index < 0) {
+    const systemEvent = this.#events.get(triggerId.event);
+    const outcome = triggerId instanceof Trigger && systemEvent !== undefined
+      ? systemEvent.remove(triggerId)
+      : "unknown";
+    if (outcome === "unknown") {
       throw new Error("removeSystemEventTrigger: no such trigger (already run or removed?)");
     }
-    list.splice(index, 1);
+    if (outcome === "already run" && !this.#warnedOfRunTriggerRemoval) {
+      this.#warnedOfRunTriggerRemoval = true;
+      this.writeWarning(
+        `DeprecationWarning: removing a "before ${triggerId.event}" trigger that has already ` +
+          "run does nothing; a later version may throw instead.",
+      );
+    }
   }
 
   /**
@@ -406,13 +533,25 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
         const result = reading
           ? (descriptor as IReadDescriptor).doRead()
           : (descriptor as IWriteDescriptor).doWrite();
-        if (result) reason = result instanceof Error ? result : new Error(String(result));
+        if (result) reason = asError(result);
       }
     } catch (error) {
       this.reportError(error, logPrefixOf(descriptor));
-      reason = error instanceof Error ? error : new Error(String(error));
+      reason = asError(error);
     }
     if (reason !== undefined) this.disconnect(descriptor, reason);
+  }
+
+  /**
+   * A descriptor's `fileno()` threw: report that, with its log prefix, and
+   * disconnect it with what was thrown as the reason.
+   *
+   * @param descriptor the descriptor
+   * @param error what its `fileno()` threw
+   */
+  protected loseBrokenDescriptor(descriptor: IFileDescriptor, error: unknown): void {
+    this.reportError(error, logPrefixOf(descriptor));
+    this.disconnect(descriptor, asError(error));
   }
 
   /**
@@ -438,12 +577,13 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
    * @param logPrefix who was being called, if known
    */
   protected reportError(error: unknown, logPrefix?: string): void {
-    this.writeErrorReport(formatUnhandledError(error, logPrefix));
+    this.#writeReport(formatUnhandledError(error, logPrefix));
   }
 
   /**
    * Run the delayed calls due now, in order, then fire `shutdown` if `stop()`
-   * was called. Calls scheduled meanwhile wait for the next round.
+   * was called. Calls scheduled meanwhile wait for the next round. Whatever
+   * one call throws is reported, and the other due calls still run.
    */
   protected runUntilCurrent(): void {
     const calls = this.#calls;
@@ -483,8 +623,32 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
     if (wasReader || wasWriter) this.descriptorChanged(descriptor);
   }
 
+  #writeReport(report: string): void {
+    try {
+      this.writeErrorReport(report);
+    } catch {
+      console.error(report); // a broken report hook must lose neither the report nor the loop
+    }
+  }
+
+  #addStartTrigger(): void {
+    this.#startTriggerPending = true;
+    this.addSystemEventTrigger("during", "startup", () => this.#reallyStartRunning());
+  }
+
+  /** The `during startup` trigger: running from now on, and Ctrl-C stops the reactor. */
   #reallyStartRunning(): void {
+    this.#startTriggerPending = false;
     this.#running = true;
+    if (this.#started && !this.#listeningForInterrupt) {
+      this.#listeningForInterrupt = listenForInterrupt(this.#onInterrupt);
+    }
+  }
+
+  #stopListeningForInterrupt(): void {
+    if (!this.#listeningForInterrupt) return;
+    this.#listeningForInterrupt = false;
+    stopListeningForInterrupt(this.#onInterrupt);
   }
 
   #interrupted(): void {
@@ -495,27 +659,23 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
     }
   }
 
-  async #mainLoop(): Promise<void> {
+  async #mainLoop(runNumber: number): Promise<void> {
     let failuresInARow = 0;
-    try {
-      while (this.#started) {
-        try {
-          this.runUntilCurrent();
-          if (!this.#started) break;
-          this.dropLostDescriptors();
-          await this.doIteration(this.timeout());
-          failuresInARow = 0;
-        } catch (error) {
-          this.writeErrorReport("Unexpected error in main loop.");
-          this.reportError(error);
-          if (++failuresInARow >= 100) {
-            this.crash();
-            throw error;
-          }
+    while (this.#started && runNumber === this.#runNumber) {
+      try {
+        this.runUntilCurrent();
+        if (!this.#started) break;
+        this.dropLostDescriptors();
+        await this.doIteration(this.timeout());
+        failuresInARow = 0;
+      } catch (error) {
+        this.#writeReport("Unexpected error in main loop.");
+        this.reportError(error);
+        if (++failuresInARow >= 100) {
+          this.crash();
+          throw error;
         }
       }
-    } finally {
-      stopListeningForInterrupt(this.#onInterrupt);
     }
   }
 }
@@ -528,11 +688,14 @@ function logPrefixOf(descriptor: IFileDescriptor): string {
   }
 }
 
-function listenForInterrupt(listener: () => void): void {
+/** @returns whether the listener was added */
+function listenForInterrupt(listener: () => void): boolean {
   try {
     Deno.addSignalListener("SIGINT", listener);
+    return true;
   } catch {
     // No signals here (a worker, say): the reactor just cannot be interrupted.
+    return false;
   }
 }
 

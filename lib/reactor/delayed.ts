@@ -152,11 +152,47 @@ export class DelayedCall implements IDelayedCall {
     this._heapIndex = NOT_QUEUED;
   }
 
-  /** @returns a one-line description, such as `<DelayedCall [in 4.99s] called=false cancelled=false count()>` */
+  /**
+   * A one-line description, as Twisted's repr of a DelayedCall: how far off
+   * the due time is (`[in 4.99s]`, or `[0.50s ago]` once past), whether the
+   * call was called or cancelled, and the function with its arguments.
+   * `console.log`, `Deno.inspect` and template strings all print it.
+   *
+   * @example
+   * ```ts
+   * import { Clock } from "./task.ts";
+   * const clock = new Clock();
+   * const call = clock.callLater(5, function count(from: number) {}, 3);
+   * console.log(`${call}`); // <DelayedCall [in 5.00s] called=false cancelled=false count(3)>
+   * ```
+   *
+   * @returns the description
+   */
   toString(): string {
-    const left = (this.#time - this.#queue.seconds()).toFixed(2);
+    const left = this.#time - this.#queue.seconds();
+    const when = left >= 0 ? `in ${left.toFixed(2)}s` : `${(-left).toFixed(2)}s ago`;
     const name = this.func.name || "anonymous";
-    return `<DelayedCall [in ${left}s] called=${this.#called} cancelled=${this.#cancelled} ${name}()>`;
+    const args = this.args.map(argumentText).join(", ");
+    return `<DelayedCall [${when}] called=${this.#called} cancelled=${this.#cancelled} ` +
+      `${name}(${args})>`;
+  }
+
+  /**
+   * What `console.log` and `Deno.inspect` print: {@linkcode toString}.
+   *
+   * @returns the description
+   */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+
+  /**
+   * What Node's `util.inspect` prints: {@linkcode toString}.
+   *
+   * @returns the description
+   */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
   }
 
   #checkActive(verb: string): void {
@@ -164,6 +200,16 @@ export class DelayedCall implements IDelayedCall {
       throw new AlreadyCancelled(`Tried to ${verb} an already-cancelled event.`);
     }
     if (this.#called) throw new AlreadyCalled(`Tried to ${verb} an already-called event.`);
+  }
+}
+
+/** One argument as a call would be written: strings quoted, anything else inspected. */
+function argumentText(value: unknown): string {
+  try {
+    if (typeof value === "string") return JSON.stringify(value);
+    return Deno.inspect(value, { depth: 1, compact: true, breakLength: Infinity });
+  } catch {
+    return "?";
   }
 }
 

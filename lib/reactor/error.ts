@@ -1,8 +1,19 @@
 /**
  * The errors of the reactor, our counterpart of `twisted.internet.error`.
+ * Each is its own class, so a caller tells them apart with `instanceof`;
+ * `name` is the class name and the default message is Twisted's.
  *
- * Each one is its own class, so a caller can tell them apart with
- * `instanceof`:
+ * | error                          | when                                                          |
+ * | ------------------------------ | ------------------------------------------------------------- |
+ * | `ReactorNotRunning`            | `stop()` on a reactor not running, or already stopping        |
+ * | `ReactorNotRestartable`        | `run()` after `stop()`                                        |
+ * | `ReactorAlreadyRunning`        | `run()` while running (a kind of `ReactorNotRestartable`)     |
+ * | `ReactorAlreadyInstalledError` | `install()` when a reactor is installed already               |
+ * | `AlreadyCancelled`             | `cancel`, `delay` or `reset` of a cancelled delayed call      |
+ * | `AlreadyCalled`                | `cancel`, `delay` or `reset` of a delayed call that has run   |
+ * | `ConnectionDone`               | the reason of a clean close (`CONNECTION_DONE` in `main.ts`)  |
+ * | `ConnectionLost`               | the reason of an unclean end (`CONNECTION_LOST`)              |
+ * | `ConnectionFdescWentAway`      | a watched descriptor's `fileno()` turned -1                   |
  *
  * @example
  * ```ts
@@ -12,7 +23,8 @@
  * try {
  *   new SelectReactor().stop();
  * } catch (error) {
- *   console.log(error instanceof ReactorNotRunning); // true
+ *   console.log(error instanceof ReactorNotRunning, (error as Error).message);
+ *   // true Can't stop reactor that isn't running.
  * }
  * ```
  *
@@ -28,51 +40,29 @@ export class ReactorError extends Error {
   }
 }
 
-/**
- * `stop()` was called on a reactor that is not running (never started, or
- * already stopping).
- *
- * @example
- * ```ts
- * import { ReactorNotRunning } from "./error.ts";
- * const error = new ReactorNotRunning();
- * console.log(error.message); // "Can't stop reactor that isn't running."
- * ```
- */
+/** `stop()` was called on a reactor that is not running (never started, or already stopping). */
 export class ReactorNotRunning extends ReactorError {
-  /** @param message defaults to the reason given by Twisted */
+  /** @param message defaults to Twisted's wording */
   constructor(message = "Can't stop reactor that isn't running.") {
     super(message);
   }
 }
 
 /**
- * `run()` was called on a reactor that has run before. A reactor runs once:
- * stopping it is the end of the program.
- *
- * @example
- * ```ts
- * import { ReactorNotRestartable } from "./error.ts";
- * console.log(new ReactorNotRestartable().message); // "Can't restart a reactor."
- * ```
+ * `run()` was called on a reactor that was stopped with `stop()`: stopping
+ * is for good. (After `crash()` the reactor may run again.)
  */
 export class ReactorNotRestartable extends ReactorError {
-  /** @param message defaults to a one-line reason */
+  /** @param message defaults to Twisted's wording */
   constructor(message = "Can't restart a reactor.") {
     super(message);
   }
 }
 
 /**
- * `run()` was called while the reactor is already running. It is a kind of
- * {@linkcode ReactorNotRestartable}, so `instanceof ReactorNotRestartable`
- * catches every second `run()`.
- *
- * @example
- * ```ts
- * import { ReactorAlreadyRunning, ReactorNotRestartable } from "./error.ts";
- * console.log(new ReactorAlreadyRunning() instanceof ReactorNotRestartable); // true
- * ```
+ * `run()` was called while the reactor is already running. A kind of
+ * {@linkcode ReactorNotRestartable}, so that one `instanceof` catches every
+ * `run()` refused.
  */
 export class ReactorAlreadyRunning extends ReactorNotRestartable {
   /** @param message defaults to a one-line reason */
@@ -84,12 +74,6 @@ export class ReactorAlreadyRunning extends ReactorNotRestartable {
 /**
  * `install()` was called when a reactor was already installed: a program has
  * one reactor, and the first one installed (or imported) is it.
- *
- * @example
- * ```ts
- * import { ReactorAlreadyInstalledError } from "./error.ts";
- * console.log(new ReactorAlreadyInstalledError().message); // "reactor already installed"
- * ```
  */
 export class ReactorAlreadyInstalledError extends ReactorError {
   /** @param message defaults to Twisted's wording */
@@ -98,18 +82,7 @@ export class ReactorAlreadyInstalledError extends ReactorError {
   }
 }
 
-/**
- * A delayed call was cancelled, reset or delayed after it had been cancelled.
- *
- * @example
- * ```ts
- * import { Clock } from "./task.ts";
- * import { AlreadyCancelled } from "./error.ts";
- * const call = new Clock().callLater(1, () => {});
- * call.cancel();
- * try { call.cancel(); } catch (error) { console.log(error instanceof AlreadyCancelled); } // true
- * ```
- */
+/** A delayed call was cancelled, delayed or reset after it had been cancelled. */
 export class AlreadyCancelled extends ReactorError {
   /** @param message defaults to a one-line reason */
   constructor(message = "Tried to cancel an already-cancelled event.") {
@@ -117,19 +90,7 @@ export class AlreadyCancelled extends ReactorError {
   }
 }
 
-/**
- * A delayed call was cancelled, reset or delayed after it had run.
- *
- * @example
- * ```ts
- * import { Clock } from "./task.ts";
- * import { AlreadyCalled } from "./error.ts";
- * const clock = new Clock();
- * const call = clock.callLater(1, () => {});
- * clock.advance(1);
- * try { call.cancel(); } catch (error) { console.log(error instanceof AlreadyCalled); } // true
- * ```
- */
+/** A delayed call was cancelled, delayed or reset after it had run. */
 export class AlreadyCalled extends ReactorError {
   /** @param message defaults to a one-line reason */
   constructor(message = "Tried to cancel an already-called event.") {
@@ -139,13 +100,7 @@ export class AlreadyCalled extends ReactorError {
 
 /**
  * The connection was closed cleanly: the reason given to `connectionLost`
- * when `doRead` returns {@linkcode CONNECTION_DONE} from `main.ts`.
- *
- * @example
- * ```ts
- * import { ConnectionDone } from "./error.ts";
- * console.log(new ConnectionDone().message); // "Connection was closed cleanly."
- * ```
+ * when `doRead` returns `CONNECTION_DONE` (from `main.ts`).
  */
 export class ConnectionDone extends ReactorError {
   /** @param message defaults to Twisted's wording */
@@ -155,14 +110,8 @@ export class ConnectionDone extends ReactorError {
 }
 
 /**
- * The connection was lost in a non-clean way (reset, error, vanished).
- *
- * @example
- * ```ts
- * import { ConnectionLost } from "./error.ts";
- * console.log(new ConnectionLost().message);
- * // "Connection to the other side was lost in a non-clean fashion."
- * ```
+ * The connection was lost in a non-clean way (reset, error, vanished), or
+ * the reactor disconnected it at shutdown.
  */
 export class ConnectionLost extends ReactorError {
   /** @param message defaults to Twisted's wording */
@@ -172,15 +121,8 @@ export class ConnectionLost extends ReactorError {
 }
 
 /**
- * A registered descriptor's `fileno()` returned -1 (or threw): its socket was
- * closed while the reactor still watched it. A kind of
- * {@linkcode ConnectionLost}.
- *
- * @example
- * ```ts
- * import { ConnectionFdescWentAway, ConnectionLost } from "./error.ts";
- * console.log(new ConnectionFdescWentAway() instanceof ConnectionLost); // true
- * ```
+ * A watched descriptor's `fileno()` returned -1: its socket was closed while
+ * the reactor still watched it. A kind of {@linkcode ConnectionLost}.
  */
 export class ConnectionFdescWentAway extends ConnectionLost {
   /** @param message defaults to Twisted's wording */

@@ -16,7 +16,17 @@
 
 import type { EventPhase, SystemEvent, TriggerId } from "./interfaces.ts";
 
-/** Whether a value is a promise, or promise-like. */
+/**
+ * Whether a value is a promise, or promise-like (it has a `then` method): what
+ * the reactor and `LoopingCall` wait for when a callback returns it.
+ *
+ * @example
+ * ```ts
+ * import { isThenable } from "./events.ts";
+ * console.log(isThenable(Promise.resolve(1)), isThenable({ then: () => {} }), isThenable(1));
+ * // true true false
+ * ```
+ */
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (typeof value === "object" || typeof value === "function") && value !== null &&
     typeof (value as { then?: unknown }).then === "function";
@@ -43,17 +53,22 @@ export class Trigger implements TriggerId {
  */
 export class ThreePhaseEvent {
   readonly phases: Record<EventPhase, Trigger[]> = { before: [], during: [], after: [] };
+  /** True from the start of `before` until `during` starts (promises of `before` included). */
   #firing = false;
+  /** The `before` triggers run by the firing under way. */
+  #finishedBefore: Trigger[] = [];
 
   constructor(readonly report: (error: unknown) => void) {}
 
   fire(): void {
     if (this.#firing) return;
     this.#firing = true;
+    this.#finishedBefore = [];
     const waits: Promise<unknown>[] = [];
     const before = this.phases.before;
     while (before.length > 0) {
       const trigger = before.shift() as Trigger;
+      this.#finishedBefore.push(trigger);
       try {
         const result = trigger.call();
         if (isThenable(result)) {
@@ -70,8 +85,28 @@ export class ThreePhaseEvent {
     }
   }
 
+  /**
+   * Take a trigger out before it runs.
+   *
+   * @param trigger the trigger
+   * @returns `removed`; `already run` for a `before` trigger that this event's
+   *   `before` phase, still under way, has run (nothing to remove); `unknown`
+   *   for anything else (never added, removed, or run in an earlier phase)
+   */
+  remove(trigger: Trigger): "removed" | "already run" | "unknown" {
+    const list = this.phases[trigger.phase];
+    const index = list.indexOf(trigger);
+    if (index >= 0) {
+      list.splice(index, 1);
+      return "removed";
+    }
+    if (this.#firing && this.#finishedBefore.includes(trigger)) return "already run";
+    return "unknown";
+  }
+
   #continueFiring(): void {
     this.#firing = false;
+    this.#finishedBefore = [];
     for (const phase of [this.phases.during, this.phases.after]) {
       while (phase.length > 0) {
         const trigger = phase.shift() as Trigger;

@@ -74,7 +74,9 @@ export interface IFileDescriptor extends ILoggingContext {
    * The descriptor number to wait on, as the socket layer's `fileno()` gives
    * it. Return -1 once the underlying socket is closed: the reactor then
    * treats the descriptor as lost (it removes it and calls `connectionLost`
-   * with a `ConnectionFdescWentAway`).
+   * with a `ConnectionFdescWentAway`). Should not throw; if it does, the
+   * reactor reports the error (with `logPrefix()`), removes the descriptor
+   * and calls `connectionLost` with what was thrown.
    *
    * @returns a non-negative descriptor number, or -1
    */
@@ -82,13 +84,17 @@ export interface IFileDescriptor extends ILoggingContext {
 
   /**
    * Called once, after the reactor has stopped watching this descriptor
-   * because it ended: `doRead`/`doWrite` returned a reason or threw, or the
-   * descriptor went away. The reactor has already removed it from both its
-   * reader and writer sets; closing the socket is the descriptor's job.
+   * because it ended: `doRead`/`doWrite` returned a reason or threw, the
+   * descriptor went away, or the reactor is shutting down (`stop()`, Ctrl-C)
+   * and disconnects every descriptor still registered. The reactor has
+   * already removed it from both its reader and writer sets; closing the
+   * socket is the descriptor's job. An error thrown here is reported (with
+   * `logPrefix()`) and the loop, and the other descriptors, go on.
    *
    * @param reason `CONNECTION_DONE` for a clean close, `CONNECTION_LOST` (or
-   *   a subclass) for an unclean one, or the error that `doRead`/`doWrite`
-   *   threw
+   *   a subclass) for an unclean one or at shutdown, or the error that
+   *   `doRead`/`doWrite` threw (a thrown value that is not an `Error` comes
+   *   wrapped in one, as its `cause`)
    */
   connectionLost(reason: Error): void;
 }
@@ -118,7 +124,12 @@ export interface IWriteDescriptor extends IFileDescriptor {
   doWrite(): Error | void;
 }
 
-/** A function scheduled to run later, as returned by `callLater`. */
+/**
+ * A function scheduled to run later, as returned by `callLater`. Printed
+ * (`console.log`, `Deno.inspect`, `String()`), it says when it is due,
+ * whether it was called or cancelled, and which function it calls with which
+ * arguments, as Twisted's repr does.
+ */
 export interface IDelayedCall {
   /**
    * When the call is due, in the same seconds as the scheduler's
@@ -211,26 +222,49 @@ export interface IReactorCore {
    * this returns its promise. While the loop is idle the thread goes back to
    * the runtime's event loop, so waiting costs no CPU.
    *
+   * Signals: in the `during` phase of `startup` (after the `before`
+   * triggers), the reactor starts handling SIGINT: a first Ctrl-C is
+   * `stop()`, a second `crash()`. It stops handling it when the loop ends.
+   *
    * @returns a promise that settles once the loop has ended and the
    *   `shutdown` triggers have run
-   * @throws {ReactorNotRestartable} if the reactor has run before
+   * @throws {ReactorAlreadyRunning} if it is running
+   * @throws {ReactorNotRestartable} if it was stopped with `stop()` before;
+   *   a reactor ended by `crash()` may run again
    */
   run(): Promise<void>;
 
   /**
    * Stop the loop gracefully: fire the `shutdown` triggers (`before`,
    * waiting for any promises they return, then `during` and `after`), then
-   * end the loop. Takes effect at the next loop iteration.
+   * end the loop. Takes effect at the next loop iteration. In the `during`
+   * phase the reactor removes every reader and writer still registered and
+   * calls `connectionLost(CONNECTION_LOST)` on each (an error there is
+   * reported, and the others still get theirs), so nothing is left watched.
+   * A stopped reactor cannot run again.
    *
    * @throws {ReactorNotRunning} if the reactor is not running or already stopping
    */
   stop(): void;
 
   /**
-   * End the loop at once, without the `shutdown` triggers. For tests and
-   * emergencies.
+   * End the loop at once, without the `shutdown` triggers: descriptors stay
+   * registered and nobody is told. For tests and emergencies. The reactor
+   * may `run()` again afterwards.
    */
   crash(): void;
+
+  /**
+   * One turn of the loop, for a program that drives it by hand instead of
+   * calling `run()`: run the delayed calls that are due, wait at most
+   * `delay` seconds for a descriptor to be ready, and call `doRead` and
+   * `doWrite` on those that are. Not meant to be called while `run()` runs.
+   *
+   * @param delay seconds to wait at most (default 0: only look)
+   * @returns a promise that resolves when the turn is over: the wait hands
+   *   the thread back to the runtime, so a turn is never synchronous
+   */
+  iterate(delay?: number): Promise<void>;
 
   /**
    * Run the triggers of a system event, phase by phase. The reactor fires
@@ -259,10 +293,13 @@ export interface IReactorCore {
   ): TriggerId;
 
   /**
-   * Remove a trigger before it runs.
+   * Remove a trigger before it runs. While an event fires its `before`
+   * phase, removing a `before` trigger of that event which has already run
+   * does nothing but print a deprecation warning (once), as in Twisted.
    *
    * @param triggerId what `addSystemEventTrigger` returned
-   * @throws {Error} if the handle is unknown or already removed
+   * @throws {Error} if the handle is unknown, already removed, or already
+   *   run (except in the case above)
    */
   removeSystemEventTrigger(triggerId: TriggerId): void;
 
@@ -316,9 +353,11 @@ export interface IReactorFDSet {
   removeWriter(writer: IWriteDescriptor): void;
 
   /**
-   * Stop watching every descriptor, without calling `connectionLost`.
+   * Stop watching every descriptor, without calling `connectionLost`
+   * (the shutdown's disconnecting calls this, then `connectionLost` on each).
    *
-   * @returns the descriptors removed, readers and writers, each once
+   * @returns the descriptors removed, readers and writers, each once; none is
+   *   registered afterwards
    */
   removeAll(): IFileDescriptor[];
 
@@ -335,4 +374,52 @@ export interface IReactorFDSet {
    * @returns a new array
    */
   getWriters(): IWriteDescriptor[];
+}
+
+/**
+ * A repeating call, what `LoopingCall` in `task.ts` provides (Twisted
+ * documents it on the class; here it sits with the other contracts). Make one
+ * with `new LoopingCall(f, ...args)`, or with `LoopingCall.withCount(count)`
+ * to have the function told how many intervals passed since its last call
+ * (1 when on time, more when the program fell behind; the first call counts 1).
+ */
+export interface ILoopingCall {
+  /** Whether it is started and not stopped. */
+  readonly running: boolean;
+
+  /**
+   * Seconds between calls, once started. Changing it takes effect from the
+   * next call scheduled.
+   */
+  interval: number | undefined;
+
+  /**
+   * Call the function every `interval` seconds, on the grid `start time + k *
+   * interval`: a late call is followed by the next point of the grid, the
+   * missed points are skipped. If the function returns a promise, the next
+   * call waits for it.
+   *
+   * @param interval seconds, 0 or more (0: every turn of the reactor)
+   * @param now call at once (default), or first after one interval
+   * @returns a promise that resolves with the loop once `stop()` is called,
+   *   and rejects with what the function threw (the calls then end)
+   */
+  start(interval: number, now?: boolean): Promise<ILoopingCall>;
+
+  /**
+   * No more calls. The promise of `start` resolves now, or when the
+   * function's pending promise settles.
+   *
+   * @throws {Error} if not running
+   */
+  stop(): void;
+
+  /**
+   * Skip the call now awaited and start the interval again from now: the
+   * next call comes one whole interval later. Nothing changes while the
+   * function's promise is pending.
+   *
+   * @throws {Error} if not running
+   */
+  reset(): void;
 }

@@ -22,11 +22,11 @@
  * @module
  */
 
-import { getInstalledReactor, type ReactorBase } from "./base.ts";
-import { install as installSelectReactor } from "./select.ts";
+import type { ReactorBase } from "./base.ts";
+import { installedOrDefaultReactor } from "./default.ts";
 
 /** The installed reactor: the select reactor unless another was installed before this import. */
-export const reactor: ReactorBase = getInstalledReactor() ?? installSelectReactor();
+export const reactor: ReactorBase = installedOrDefaultReactor();
 
 export { formatUnhandledError, ReactorBase } from "./base.ts";
 export { DelayedCall } from "./delayed.ts";

@@ -47,8 +47,11 @@ export class PollReactor extends ReactorBase {
   readonly #poll = new Poll();
   readonly #byFd = new Map<number, Registration>();
   readonly #fdOf = new Map<IFileDescriptor, number>();
-  /** Descriptors that could not be registered (fileno -1, or refused): lost at the next turn. */
-  readonly #unregistrable = new Set<IFileDescriptor>();
+  /**
+   * Descriptors that could not be registered (fileno -1, or refused), lost at
+   * the next turn; with what their `fileno()` threw, if it did.
+   */
+  readonly #unregistrable = new Map<IFileDescriptor, { thrown: unknown } | undefined>();
 
   /**
    * Keep the poll object in step with the reader and writer sets.
@@ -66,11 +69,12 @@ export class PollReactor extends ReactorBase {
       }
       try {
         fd = descriptor.fileno();
-      } catch {
-        fd = -1;
+      } catch (thrown) {
+        this.#unregistrable.set(descriptor, { thrown });
+        return;
       }
       if (fd < 0) {
-        this.#unregistrable.add(descriptor);
+        this.#unregistrable.set(descriptor, undefined);
         return;
       }
     }
@@ -98,7 +102,7 @@ export class PollReactor extends ReactorBase {
       if (events !== 0) {
         this.#byFd.delete(fd);
         this.#fdOf.delete(descriptor);
-        this.#unregistrable.add(descriptor);
+        this.#unregistrable.set(descriptor, undefined);
       }
     }
   }
@@ -128,15 +132,22 @@ export class PollReactor extends ReactorBase {
     }
   }
 
-  /** Disconnect the descriptors that could not be registered: their socket was closed. */
+  /**
+   * Disconnect the descriptors that could not be registered: their socket was
+   * closed, or their `fileno()` threw (reported first).
+   */
   protected override dropLostDescriptors(): void {
-    for (const descriptor of this.#unregistrable) {
+    for (const [descriptor, failure] of this.#unregistrable) {
       this.#unregistrable.delete(descriptor);
       if (
         this.readers.has(descriptor as IReadDescriptor) ||
         this.writers.has(descriptor as IWriteDescriptor)
       ) {
-        this.disconnect(descriptor, new ConnectionFdescWentAway());
+        if (failure === undefined) {
+          this.disconnect(descriptor, new ConnectionFdescWentAway());
+        } else {
+          this.loseBrokenDescriptor(descriptor, failure.thrown);
+        }
       }
     }
   }

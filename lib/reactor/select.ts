@@ -63,14 +63,18 @@ export class SelectReactor extends ReactorBase {
     }
   }
 
-  /** Disconnect the descriptors whose `fileno()` is -1 (or throws): select cannot wait on them. */
+  /**
+   * Disconnect the descriptors select cannot wait on: those whose `fileno()`
+   * is -1, and those whose `fileno()` throws (reported first).
+   */
   protected override dropLostDescriptors(): void {
     for (const descriptor of new Set<IFileDescriptor>([...this.readers, ...this.writers])) {
       let fd: number;
       try {
         fd = descriptor.fileno();
-      } catch {
-        fd = -1;
+      } catch (error) {
+        this.loseBrokenDescriptor(descriptor, error);
+        continue;
       }
       if (fd === -1) this.disconnect(descriptor, new ConnectionFdescWentAway());
     }

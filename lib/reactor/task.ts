@@ -22,10 +22,10 @@
  * @module
  */
 
-import { getInstalledReactor } from "./base.ts";
 import { DelayedCall, DelayedCallQueue } from "./delayed.ts";
-import type { IDelayedCall, IReactorTime } from "./interfaces.ts";
-import { install as installSelectReactor } from "./select.ts";
+import { installedOrDefaultReactor } from "./default.ts";
+import { isThenable } from "./events.ts";
+import type { IDelayedCall, ILoopingCall, IReactorTime } from "./interfaces.ts";
 
 /**
  * A scheduler for tests, providing `IReactorTime`: `callLater` schedules as
@@ -130,7 +130,7 @@ export class Clock implements IReactorTime {
  * await reactor.run(); // 3, 2, 1
  * ```
  */
-export class LoopingCall<Args extends unknown[] = []> {
+export class LoopingCall<Args extends unknown[] = []> implements ILoopingCall {
   /** The function called. */
   readonly f: (...args: Args) => unknown;
   /** Its arguments. */
@@ -143,6 +143,10 @@ export class LoopingCall<Args extends unknown[] = []> {
   startTime: number | undefined;
   #clock: IReactorTime | undefined;
   #call: IDelayedCall | undefined;
+  /** Whether `start` called `f` at once (its `now` argument). */
+  #ranAtStart = false;
+  /** For a loop made by {@linkcode LoopingCall.withCount}: the clock's time when `f` last ran. */
+  #lastRunTime: number | undefined;
   #settle:
     | { resolve: (loop: LoopingCall<Args>) => void; reject: (error: unknown) => void }
     | undefined;
@@ -157,12 +161,61 @@ export class LoopingCall<Args extends unknown[] = []> {
   }
 
   /**
+   * A LoopingCall that calls `countCallable(count)`, where `count` is how
+   * many intervals have passed since it last ran: 1 when on time, more when
+   * the program was too busy and intervals were skipped, so that it can tell
+   * it fell behind (and, say, move an animation by `count` frames). The first
+   * call counts 1. With an interval of 0 every call counts 1.
+   *
+   * @example
+   * ```ts
+   * import { Clock, LoopingCall } from "./task.ts";
+   *
+   * const clock = new Clock();
+   * const counts: number[] = [];
+   * const loop = LoopingCall.withCount((count) => counts.push(count));
+   * loop.clock = clock;
+   * loop.start(1); // counts: [1]
+   * clock.advance(1); // on time: [1, 1]
+   * clock.advance(3); // two intervals skipped: [1, 1, 3]
+   * loop.stop();
+   * ```
+   *
+   * @param countCallable called with the number of intervals since its last call
+   * @returns the LoopingCall, not started
+   */
+  static withCount(countCallable: (count: number) => unknown): LoopingCall<[]> {
+    const loop: LoopingCall<[]> = new LoopingCall(() => {
+      const now = loop.clock.seconds();
+      const interval = loop.interval ?? 0;
+      if (interval === 0) {
+        loop.#lastRunTime = now;
+        return countCallable(1);
+      }
+      const startTime = loop.startTime ?? now;
+      let lastTime = loop.#lastRunTime;
+      if (lastTime === undefined) {
+        // Not run yet: count from the start, or from one interval before it when the
+        // first call was made at once, so the first call always counts 1.
+        lastTime = loop.#ranAtStart ? startTime - interval : startTime;
+      }
+      const intervalsAt = (time: number) => Math.trunc((time - startTime) / interval);
+      const count = intervalsAt(now) - intervalsAt(lastTime);
+      if (count > 0) {
+        loop.#lastRunTime = now;
+        return countCallable(count);
+      }
+    });
+    return loop;
+  }
+
+  /**
    * What schedules the calls: the installed reactor (installing the default,
    * as importing `mod.ts` would, if none is), unless set to another, such as
    * a {@linkcode Clock}.
    */
   get clock(): IReactorTime {
-    this.#clock ??= getInstalledReactor() ?? installSelectReactor();
+    this.#clock ??= installedOrDefaultReactor();
     return this.#clock;
   }
 
@@ -189,6 +242,7 @@ export class LoopingCall<Args extends unknown[] = []> {
     this.#settle = { resolve, reject };
     this.running = true;
     this.interval = interval;
+    this.#ranAtStart = now;
     this.startTime = this.clock.seconds();
     if (now) {
       this.#callNow();
@@ -212,6 +266,40 @@ export class LoopingCall<Args extends unknown[] = []> {
       this.#call = undefined;
       this.#resolve();
     }
+  }
+
+  /**
+   * Skip the call now awaited and start the interval again from now: the
+   * next call comes one whole interval later, and the grid of later calls
+   * starts from now too. If `f`'s promise is pending, nothing changes.
+   *
+   * @example
+   * ```ts
+   * import { Clock, LoopingCall } from "./task.ts";
+   *
+   * const clock = new Clock();
+   * let calls = 0;
+   * const loop = new LoopingCall(() => calls++);
+   * loop.clock = clock;
+   * loop.start(2, false);
+   * clock.advance(1);
+   * loop.reset(); // due at 3 now, not at 2
+   * clock.advance(1.5);
+   * console.log(calls); // 0
+   * clock.advance(0.5);
+   * console.log(calls); // 1
+   * loop.stop();
+   * ```
+   *
+   * @throws {Error} if not running
+   */
+  reset(): void {
+    if (!this.running) throw new Error("Tried to reset a LoopingCall that was not running.");
+    if (this.#call === undefined) return;
+    this.#call.cancel();
+    this.#call = undefined;
+    this.startTime = this.clock.seconds();
+    this.#scheduleFrom(this.startTime);
   }
 
   #callNow(): void {
@@ -265,9 +353,4 @@ export class LoopingCall<Args extends unknown[] = []> {
     }
     this.#call = this.clock.callLater(delay, () => this.#callNow());
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === "object" || typeof value === "function") && value !== null &&
-    typeof (value as { then?: unknown }).then === "function";
 }
