@@ -102,7 +102,9 @@ export class PoetrySocket implements IReadDescriptor {
       console.log(`Task ${this.taskNumber}: lost after ${this.poem.bytes} bytes: ${why}`);
     }
     const poetryLeft = this.reactor.getReaders().some((reader) => reader instanceof PoetrySocket);
-    if (!poetryLeft) this.reactor.stop(); // no more poetry
+    // No more poetry: stop, unless the reactor is stopping already (after a Ctrl-C, it
+    // tells every descriptor still registered that its connection was lost).
+    if (!poetryLeft && this.reactor.running) this.reactor.stop();
   }
 
   logPrefix(): string {
