@@ -42,16 +42,25 @@ import {
   H_PEER_PORT,
   H_PENDING,
   H_QUEUED,
+  H_RELEASED,
   H_RX_CAPACITY,
   H_RX_FILLED,
+  H_RX_NEXT_CAPACITY,
+  H_RX_NEXT_OFFSET,
+  H_RX_NEXT_SLAB,
+  H_RX_OFFSET,
   H_RX_READ,
+  H_RX_SLAB,
   H_RX_STALLED,
   H_RX_WRITE,
   H_STATE,
   H_TX_CAPACITY,
   H_TX_IDLE,
+  H_TX_OFFSET,
   H_TX_READ,
+  H_TX_SLAB,
   H_TX_WRITE,
+  HEADER_BYTES,
   KERNEL_DEAD,
   KERNEL_READY,
   LOCAL_HOST_OFFSET,
@@ -67,29 +76,87 @@ import {
   storeText,
 } from "./layout.ts";
 
-/** The shared memory of one socket, as the main thread hands it over. */
-export interface SocketMemory {
-  /** The socket's header (`layout.ts` says what is where). */
-  header: SharedArrayBuffer;
-  /** The receive ring, growable up to the socket's receive buffer size. */
-  receive?: SharedArrayBuffer;
-  /** The send ring, growable up to the socket's send buffer size. */
-  send?: SharedArrayBuffer;
-}
-
 /** What the main thread hands the worker when it starts it. */
 export interface KernelData {
   /** The control block (`layout.ts`). */
   control: SharedArrayBuffer;
 }
 
-/** What the main thread asks of the worker. Ids name sockets; they are never reused. */
+/** Where a socket's header is: a slab's number and a byte offset in it (`memory.ts`). */
+export interface HeaderPlace {
+  /** The slab's number. */
+  slab: number;
+  /** The header's first byte in the slab. */
+  offset: number;
+}
+
+/**
+ * What the main thread asks of the worker. Ids name sockets; they are never reused.
+ * A `slab` request hands over a new slab of shared memory, before anything in it is
+ * used; the rest name the socket's header, and the header says where its rings are.
+ */
 export type KernelRequest =
-  | { op: "bind"; id: number; memory: SocketMemory; host: string; port: number }
+  | { op: "slab"; index: number; buffer: SharedArrayBuffer }
+  | { op: "bind"; id: number; header: HeaderPlace; host: string; port: number }
   | { op: "listen"; id: number; backlog: number }
-  | { op: "connect"; id: number; memory: SocketMemory; host: string; port: number }
-  | { op: "accept"; id: number; listenerId: number; memory: SocketMemory }
+  | { op: "connect"; id: number; header: HeaderPlace; host: string; port: number }
+  | { op: "accept"; id: number; listenerId: number; header: HeaderPlace }
   | { op: "close"; id: number };
+
+/** The slabs of shared memory the main thread has handed over, by number. */
+const slabs: SharedArrayBuffer[] = [];
+/** Pumps waiting for a slab that is still on its way, by slab number. */
+const slabWaiters = new Map<number, Array<() => void>>();
+
+/** Settles once slab `index` has arrived (a ring may be moved to it before). */
+function slabArrived(index: number): Promise<void> {
+  if (slabs[index] !== undefined) return Promise.resolve();
+  return new Promise((resolve) => {
+    const waiting = slabWaiters.get(index) ?? [];
+    waiting.push(resolve);
+    slabWaiters.set(index, waiting);
+  });
+}
+
+function addSlab(index: number, buffer: SharedArrayBuffer): void {
+  slabs[index] = buffer;
+  for (const wake of slabWaiters.get(index) ?? []) wake();
+  slabWaiters.delete(index);
+}
+
+/** A ring's bytes, as the header places it: cached until the ring moves. */
+class RingView {
+  #slab = -1;
+  #offset = -1;
+  #bytes: Uint8Array = new Uint8Array(0);
+
+  constructor(
+    readonly header: Int32Array,
+    readonly slabIndex: number,
+    readonly offsetIndex: number,
+    readonly capacityIndex: number,
+  ) {}
+
+  /** The ring's bytes now, or null while its slab is on its way. */
+  bytes(): Uint8Array | null {
+    const slab = Atomics.load(this.header, this.slabIndex);
+    const offset = Atomics.load(this.header, this.offsetIndex);
+    const capacity = Atomics.load(this.header, this.capacityIndex);
+    if (slab !== this.#slab || offset !== this.#offset || capacity !== this.#bytes.length) {
+      const buffer = slabs[slab];
+      if (buffer === undefined) return null;
+      this.#bytes = new Uint8Array(buffer, offset, capacity);
+      this.#slab = slab;
+      this.#offset = offset;
+    }
+    return this.#bytes;
+  }
+
+  /** The ring's slab number, for waiting on it. */
+  slab(): number {
+    return Atomics.load(this.header, this.slabIndex);
+  }
+}
 
 const control = new Int32Array((workerData as KernelData).control);
 
@@ -139,10 +206,10 @@ function signal(): { promise: Promise<void>; wake: () => void } {
 class KernelSocket {
   readonly header: Int32Array;
   readonly headerBytes: Uint8Array;
+  readonly receiveRing: RingView;
+  readonly sendRing: RingView;
   listener?: Deno.Listener;
   conn?: Deno.Conn;
-  receiveBuffer?: SharedArrayBuffer;
-  sendBuffer?: SharedArrayBuffer;
   /** Connections accepted from the network, not yet taken by the main thread. */
   readonly waiting: Deno.Conn[] = [];
   backlog = 0;
@@ -153,11 +220,11 @@ class KernelSocket {
   /** Settles once the accept loop has ended, and with it the hold on the real socket. */
   acceptLoopEnded: Promise<void> = Promise.resolve();
 
-  constructor(readonly id: number, memory: SocketMemory) {
-    this.header = new Int32Array(memory.header);
-    this.headerBytes = new Uint8Array(memory.header);
-    this.receiveBuffer = memory.receive;
-    this.sendBuffer = memory.send;
+  constructor(readonly id: number, place: HeaderPlace) {
+    this.header = new Int32Array(slabs[place.slab], place.offset, HEADER_BYTES / 4);
+    this.headerBytes = new Uint8Array(slabs[place.slab], place.offset, HEADER_BYTES);
+    this.receiveRing = new RingView(this.header, H_RX_SLAB, H_RX_OFFSET, H_RX_CAPACITY);
+    this.sendRing = new RingView(this.header, H_TX_SLAB, H_TX_OFFSET, H_TX_CAPACITY);
   }
 
   fail(error: unknown): void {
@@ -179,11 +246,15 @@ class KernelSocket {
 
 const sockets = new Map<number, KernelSocket>();
 
-/** Forgets a socket for good. */
+/**
+ * Forgets a socket for good, and tells the main thread that its memory (header and
+ * rings) is free to reuse: nothing here touches it any more.
+ */
 function release(socket: KernelSocket): void {
   if (socket.released) return;
   socket.released = true;
-  sockets.delete(socket.id);
+  if (sockets.get(socket.id) === socket) sockets.delete(socket.id);
+  Atomics.store(socket.header, H_RELEASED, 1);
 }
 
 function closeQuietly(closable: { close(): void } | undefined): void {
@@ -218,9 +289,6 @@ function localAddress(addr: Deno.Addr): Deno.NetAddr {
 /** Reads the network into the receive ring while there is room. */
 async function pumpReceive(socket: KernelSocket, conn: Deno.Conn): Promise<void> {
   const header = socket.header;
-  const buffer = socket.receiveBuffer;
-  if (!buffer) return;
-  const limit = buffer.maxByteLength;
   while (!socket.closing) {
     let capacity = Atomics.load(header, H_RX_CAPACITY);
     const write = Atomics.load(header, H_RX_WRITE);
@@ -235,18 +303,26 @@ async function pumpReceive(socket: KernelSocket, conn: Deno.Conn): Promise<void>
       Atomics.store(header, H_RX_STALLED, 0);
       continue;
     }
-    if (used === 0 && capacity < limit && Atomics.load(header, H_RX_FILLED) === 1) {
-      // Traffic filled the ring: give it room to grow, as kernels tune their buffers.
-      capacity = Math.min(capacity * 2, limit);
-      buffer.grow(capacity);
-      Atomics.store(header, H_RX_FILLED, 0);
-      Atomics.store(header, H_RX_CAPACITY, capacity);
+    const offered = Atomics.load(header, H_RX_NEXT_CAPACITY);
+    if (used === 0 && offered > 0 && slabs[Atomics.load(header, H_RX_NEXT_SLAB)]) {
+      // Traffic filled the ring, and the main thread offers a bigger one: move to it while
+      // this one is empty, as kernels tune their buffers. Its place first, then its size.
+      Atomics.store(header, H_RX_SLAB, Atomics.load(header, H_RX_NEXT_SLAB));
+      Atomics.store(header, H_RX_OFFSET, Atomics.load(header, H_RX_NEXT_OFFSET));
+      Atomics.store(header, H_RX_CAPACITY, offered);
+      Atomics.store(header, H_RX_NEXT_CAPACITY, 0);
+      capacity = offered;
+    }
+    const ring = socket.receiveRing.bytes();
+    if (ring === null) {
+      await slabArrived(socket.receiveRing.slab());
+      continue;
     }
     const position = write & (capacity - 1);
     const room = Math.min(capacity - used, capacity - position);
     let count: number | null;
     try {
-      count = await conn.read(new Uint8Array(buffer, position, room));
+      count = await conn.read(ring.subarray(position, position + room));
     } catch (error) {
       if (!socket.closing) {
         socket.fail(error);
@@ -268,8 +344,6 @@ async function pumpReceive(socket: KernelSocket, conn: Deno.Conn): Promise<void>
 /** Writes out what the main thread queued; closes the connection once asked and drained. */
 async function pumpSend(socket: KernelSocket, conn: Deno.Conn): Promise<void> {
   const header = socket.header;
-  const buffer = socket.sendBuffer;
-  if (!buffer) return;
   for (;;) {
     const write = Atomics.load(header, H_TX_WRITE);
     const read = Atomics.load(header, H_TX_READ);
@@ -280,11 +354,18 @@ async function pumpSend(socket: KernelSocket, conn: Deno.Conn): Promise<void> {
       Atomics.store(header, H_TX_IDLE, 0);
       continue;
     }
-    const capacity = Atomics.load(header, H_TX_CAPACITY);
+    // The ring's place is read after the write index: the main thread moves the ring
+    // only while it is empty, and stores its new place before counting bytes in it.
+    const ring = socket.sendRing.bytes();
+    if (ring === null) {
+      await slabArrived(socket.sendRing.slab());
+      continue;
+    }
+    const capacity = ring.length;
     const position = read & (capacity - 1);
     const count = Math.min((write - read) | 0, capacity - position);
     try {
-      const written = await conn.write(new Uint8Array(buffer, position, count));
+      const written = await conn.write(ring.subarray(position, position + count));
       Atomics.store(header, H_TX_READ, (read + written) | 0);
     } catch (error) {
       socket.fail(error);
@@ -320,11 +401,14 @@ async function acceptLoop(socket: KernelSocket, listener: Deno.Listener): Promis
     try {
       conn = await listener.accept();
     } catch (error) {
-      if (!socket.closing) {
-        socket.fail(error);
-        announce(socket);
-      }
-      return;
+      if (socket.closing) return;
+      socket.fail(error);
+      announce(socket);
+      if (!OUT_OF_DESCRIPTORS.has(codeOfDenoError(error))) return;
+      // No descriptor left: the connection waits in the kernel's queue. `accept` reports
+      // the error once, as the operating system does; try again when a socket closes.
+      await Promise.race([untilSomethingCloses(), delay(ACCEPT_RETRY_MS)]);
+      continue;
     }
     if (socket.closing) {
       closeQuietly(conn);
@@ -336,8 +420,24 @@ async function acceptLoop(socket: KernelSocket, listener: Deno.Listener): Promis
   }
 }
 
+/** The errors that say the process has no descriptor left. */
+const OUT_OF_DESCRIPTORS = new Set(["EMFILE", "ENFILE"]);
+/** How long an accept loop out of descriptors waits at most before it tries again. */
+const ACCEPT_RETRY_MS = 100;
+/** Loops waiting for a descriptor to be freed. */
+let closeWaiters: Array<() => void> = [];
+
+/** Settles when the main thread next closes a socket. */
+function untilSomethingCloses(): Promise<void> {
+  return new Promise((resolve) => closeWaiters.push(resolve));
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 function bind(request: Extract<KernelRequest, { op: "bind" }>): void {
-  const socket = new KernelSocket(request.id, request.memory);
+  const socket = new KernelSocket(request.id, request.header);
   sockets.set(request.id, socket);
   try {
     const listener = Deno.listen({ hostname: request.host, port: request.port });
@@ -352,10 +452,12 @@ function bind(request: Extract<KernelRequest, { op: "bind" }>): void {
 }
 
 async function connect(request: Extract<KernelRequest, { op: "connect" }>): Promise<void> {
-  const socket = new KernelSocket(request.id, request.memory);
+  const socket = new KernelSocket(request.id, request.header);
   sockets.set(request.id, socket);
   let conn: Deno.Conn;
   try {
+    // Nothing listens on port 0: the operating system refuses it, and Deno rejects it.
+    if (request.port === 0) throw new SocketError("ECONNREFUSED");
     conn = await Deno.connect({ hostname: request.host, port: request.port });
   } catch (error) {
     socket.fail(error);
@@ -388,9 +490,11 @@ function handle(request: KernelRequest): void {
       socket.acceptLoopEnded = acceptLoop(socket, socket.listener);
       return;
     }
+    case "slab":
+      return addSlab(request.index, request.buffer);
     case "accept": {
       const listener = sockets.get(request.listenerId);
-      const socket = new KernelSocket(request.id, request.memory);
+      const socket = new KernelSocket(request.id, request.header);
       sockets.set(request.id, socket);
       const conn = listener?.waiting.shift();
       listener?.wakeAcceptor?.();
@@ -404,6 +508,9 @@ function handle(request: KernelRequest): void {
       return;
     }
     case "close": {
+      const waiting = closeWaiters;
+      closeWaiters = [];
+      for (const wake of waiting) wake();
       const socket = sockets.get(request.id);
       if (!socket) return;
       socket.closing = true;

@@ -1,16 +1,21 @@
 /**
  * The shared-memory layout that the main thread and the I/O worker agree on.
  *
- * There is one control block for the whole process, and one header per socket, each
- * an `Int32Array` over a `SharedArrayBuffer`, plus two byte rings per connection.
+ * There is one control block for the whole process, and one header per socket, an
+ * `Int32Array` over a slot of a slab (`memory.ts`), plus two byte rings per connection,
+ * also slots of slabs; the header says where its rings are (slab and offset).
  *
  * The control block holds the event counter (bumped and notified by the worker after
  * every change a waiter could care about), the worker's own state (starting, ready or
  * dead, and why it died), and the queue of changed sockets that `Poll` reads.
  *
  * Each ring has one producer and one consumer. Its indices only grow (modulo 2^32);
- * its capacity is a power of two, so `index & (capacity - 1)` is the position. Only the
- * producer grows a ring, and only while it is empty, so no byte ever moves.
+ * its capacity is a power of two, so `index & (capacity - 1)` is the position. A ring
+ * grows by moving to a bigger slot, and only while it is empty, so no byte ever moves:
+ * the send ring when the main thread (its producer) finds it empty; the receive ring
+ * when the worker (its producer) finds it empty and a bigger slot offered by the main
+ * thread, which allocates all memory. A ring's place is stored before the write index
+ * that first counts bytes in it, and read after it.
  *
  * @example
  * ```ts
@@ -66,6 +71,8 @@ export const H_BROKEN = 3;
 export const H_PENDING = 4;
 /** Index of the flag saying the socket sits in the change queue. */
 export const H_QUEUED = 5;
+/** Index of the flag the worker sets once it is done with the socket and its memory. */
+export const H_RELEASED = 6;
 /** Index of the receive ring's capacity. */
 export const H_RX_CAPACITY = 8;
 /** Index of the receive ring's read index (the main thread's). */
@@ -76,6 +83,12 @@ export const H_RX_WRITE = 10;
 export const H_RX_STALLED = 11;
 /** Index of the flag: the receive ring was full since it last grew. */
 export const H_RX_FILLED = 12;
+/** Index of the receive ring's slab. */
+export const H_RX_SLAB = 13;
+/** Index of the receive ring's byte offset in its slab. */
+export const H_RX_OFFSET = 14;
+/** Index of the capacity of a bigger receive ring offered to the worker (0: none). */
+export const H_RX_NEXT_CAPACITY = 15;
 /** Index of the send ring's capacity. */
 export const H_TX_CAPACITY = 16;
 /** Index of the send ring's read index (the worker's). */
@@ -86,6 +99,10 @@ export const H_TX_WRITE = 18;
 export const H_TX_IDLE = 19;
 /** Index of the flag: the send ring was full since it last grew. */
 export const H_TX_FILLED = 20;
+/** Index of the send ring's slab. */
+export const H_TX_SLAB = 21;
+/** Index of the send ring's byte offset in its slab. */
+export const H_TX_OFFSET = 22;
 /** Index of the local port. */
 export const H_LOCAL_PORT = 24;
 /** Index of the peer's port. */
@@ -94,6 +111,10 @@ export const H_PEER_PORT = 25;
 export const H_LOCAL_HOST_LENGTH = 26;
 /** Index of the length of the peer's host text. */
 export const H_PEER_HOST_LENGTH = 27;
+/** Index of the slab of the bigger receive ring offered to the worker. */
+export const H_RX_NEXT_SLAB = 28;
+/** Index of the byte offset of the bigger receive ring offered to the worker. */
+export const H_RX_NEXT_OFFSET = 29;
 /** Byte offset of the local host text. */
 export const LOCAL_HOST_OFFSET = 128;
 /** Byte offset of the peer's host text. */
@@ -122,6 +143,8 @@ export const STATE_CLOSED = 7;
 
 /** The first capacity of a ring, in bytes. */
 export const INITIAL_RING_BYTES = 16 * 1024;
+/** The largest capacity of a ring, in bytes: a connection's buffer size each way. */
+export const MAX_RING_BYTES = 1024 * 1024;
 
 /**
  * Copies bytes into a ring at a (growing) index, wrapping at its capacity.
@@ -161,7 +184,7 @@ export function copyOutOfRing(
   index: number,
   count: number,
 ): Uint8Array {
-  const out = allocateBytes(count);
+  const out = freshBytes(count);
   const position = index & (capacity - 1);
   const first = Math.min(count, capacity - position);
   out.set(ring.subarray(position, position + first));
@@ -181,7 +204,7 @@ let poolOffset = 0;
  * than filling it, so long reads share 1 MiB blocks, handed out front to back and never
  * reused (the pieces are independent arrays over one buffer, as Node pools its Buffers).
  */
-export function allocateBytes(count: number): Uint8Array {
+function freshBytes(count: number): Uint8Array {
   if (count < POOLED_MIN_BYTES) return new Uint8Array(count);
   if (pool.length - poolOffset < count) {
     pool = new Uint8Array(Math.max(POOL_BLOCK_BYTES, count));
@@ -190,13 +213,6 @@ export function allocateBytes(count: number): Uint8Array {
   const piece = pool.subarray(poolOffset, poolOffset + count);
   poolOffset += count;
   return piece;
-}
-
-/** The smallest power of two at least `bytes` (and at least the initial ring size). */
-export function ringCapacityFor(bytes: number): number {
-  let capacity = INITIAL_RING_BYTES;
-  while (capacity < bytes) capacity *= 2;
-  return capacity;
 }
 
 /** Writes a text into shared bytes, cut to `room` bytes; returns its length in bytes. */

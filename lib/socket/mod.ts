@@ -42,7 +42,6 @@ export {
   POLLOUT,
   POLLPRI,
   sleep,
-  sleepAsync,
   Socket,
   wakeUp,
 } from "./socket.ts";

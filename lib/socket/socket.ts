@@ -40,7 +40,8 @@ import {
   SocketError,
   WouldBlock,
 } from "./errors.ts";
-import type { KernelData, KernelRequest, SocketMemory } from "./kernel.ts";
+import type { HeaderPlace, KernelData, KernelRequest } from "./kernel.ts";
+import { SlabAllocator, type Slot } from "./memory.ts";
 import {
   copyIntoRing,
   copyOutOfRing,
@@ -58,15 +59,24 @@ import {
   H_PEER_HOST_LENGTH,
   H_PEER_PORT,
   H_PENDING,
+  H_RELEASED,
   H_RX_CAPACITY,
+  H_RX_FILLED,
+  H_RX_NEXT_CAPACITY,
+  H_RX_NEXT_OFFSET,
+  H_RX_NEXT_SLAB,
+  H_RX_OFFSET,
   H_RX_READ,
+  H_RX_SLAB,
   H_RX_STALLED,
   H_RX_WRITE,
   H_STATE,
   H_TX_CAPACITY,
   H_TX_FILLED,
   H_TX_IDLE,
+  H_TX_OFFSET,
   H_TX_READ,
+  H_TX_SLAB,
   H_TX_WRITE,
   HEADER_BYTES,
   INITIAL_RING_BYTES,
@@ -74,8 +84,8 @@ import {
   KERNEL_STARTING,
   loadText,
   LOCAL_HOST_OFFSET,
+  MAX_RING_BYTES,
   PEER_HOST_OFFSET,
-  ringCapacityFor,
   STATE_BINDING,
   STATE_BOUND,
   STATE_CLOSED,
@@ -109,7 +119,7 @@ export const POLLHUP = 0x010;
 export const POLLNVAL = 0x020;
 
 /** The default size limit of each of a connection's two buffers, in bytes. */
-export const DEFAULT_BUFFER_BYTES = 1024 * 1024;
+export const DEFAULT_BUFFER_BYTES: number = MAX_RING_BYTES;
 
 // ---------------------------------------------------------------------------
 // The process-wide state: the control block, the worker, the descriptor table.
@@ -126,6 +136,14 @@ const KERNEL_URL = new URL("./kernel.ts", import.meta.url);
 
 /** How long the worker may take to start, in milliseconds, before we give up on it. */
 const KERNEL_START_MS = 10_000;
+
+/** The slabs that headers and rings are carved out of; each new one goes to the worker. */
+const memory = new SlabAllocator((index, buffer) => {
+  if (kernel) kernel.postMessage({ op: "slab", index, buffer } satisfies KernelRequest);
+});
+
+/** Closed sockets whose memory the worker may still use, in the order they were closed. */
+const releasing: Socket[] = [];
 
 /** Sockets by descriptor, as a kernel's descriptor table. */
 const socketsByFd = new Map<number, Socket>();
@@ -158,6 +176,7 @@ function requireKernel(): void {
     throw error;
   }
   kernel.unref();
+  memory.slabs.forEach((buffer, index) => kernel?.postMessage({ op: "slab", index, buffer }));
   kernel.on("error", (error: unknown) => markKernelDead(error));
   kernel.on("exit", () => markKernelDead("the worker exited"));
   addEventListener("unload", deliverUnsentBytes);
@@ -220,12 +239,9 @@ function requireNetAccess(host: string, port: number): void {
 /** How long the end of the program waits for a peer that takes no bytes, in ms. */
 const EXIT_STALL_MS = 2000;
 
-/** Stream sockets closed while bytes of theirs were still queued for the worker. */
-const draining = new Set<Int32Array>();
-
 /** The bytes a socket's header says are queued but not yet handed to the network. */
 function unsentBytes(header: Int32Array): number {
-  if (Atomics.load(header, H_BROKEN) === 1) return 0;
+  if (Atomics.load(header, H_BROKEN) === 1 || Atomics.load(header, H_RELEASED) === 1) return 0;
   return (Atomics.load(header, H_TX_WRITE) - Atomics.load(header, H_TX_READ)) | 0;
 }
 
@@ -236,8 +252,7 @@ function unsentBytes(header: Int32Array): number {
  * seconds is given up on, so that a program never hangs at its end.
  */
 function deliverUnsentBytes(): void {
-  const headers = [...draining];
-  for (const socket of socketsByFd.values()) headers.push(socket.header);
+  const headers = [...socketsByFd.values(), ...releasing].map((socket) => socket.header);
   let lastUnsent = -1;
   let stalledSince = performance.now();
   for (;;) {
@@ -373,19 +388,6 @@ export function sleep(seconds: number): void {
   Atomics.wait(sleepCell, 0, 0, seconds * 1000);
 }
 
-/**
- * Waits `seconds` without blocking the thread.
- *
- * @example
- * ```ts
- * import { sleepAsync } from "./socket.ts";
- * await sleepAsync(0.1);
- * ```
- */
-export function sleepAsync(seconds: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, seconds * 1000)));
-}
-
 /** What an attempt returns when it would have to wait. */
 const AGAIN = Symbol("again");
 type Attempt<T> = () => T | typeof AGAIN;
@@ -394,13 +396,6 @@ type Attempt<T> = () => T | typeof AGAIN;
 // The socket.
 
 type Role = "fresh" | "listener" | "stream";
-
-/** A socket's receive and send ring, as the main thread sees them. */
-interface Rings {
-  receive: Uint8Array;
-  send: Uint8Array;
-  sendBuffer: SharedArrayBuffer;
-}
 
 /**
  * A TCP stream socket.
@@ -430,17 +425,30 @@ export class Socket implements HasFileno {
   #blocking = true;
   #role: Role = "fresh";
   #adopted = false;
-  readonly #headerBuffer = new SharedArrayBuffer(HEADER_BYTES);
+  readonly #headerSlot: Slot;
   /** The header shared with the worker (see `layout.ts`). */
-  readonly header: Int32Array = new Int32Array(this.#headerBuffer);
-  #rings: Rings | null = null;
-  #receiveLimit = DEFAULT_BUFFER_BYTES;
-  #sendLimit = DEFAULT_BUFFER_BYTES;
+  readonly header: Int32Array;
+  /** The receive ring's slot, once connected; the worker may move to `#receiveOffer`. */
+  #receiveSlot: Slot | null = null;
+  /** A bigger receive ring offered to the worker, not yet taken. */
+  #receiveOffer: Slot | null = null;
+  /** The send ring's slot, once connected. */
+  #sendSlot: Slot | null = null;
 
+  /** A new socket, with the lowest free descriptor; `TooManyOpenFiles` past the limit. */
   constructor() {
-    this.#fd = lowestFreeFd();
+    const fd = lowestFreeFd();
+    if (fd >= openFilesLimit()) throw SocketError.fromCode("EMFILE");
+    this.#fd = fd;
     this.#id = nextId++;
-    socketsByFd.set(this.#fd, this);
+    this.#headerSlot = memory.allocate(HEADER_BYTES);
+    memory.bytes(this.#headerSlot).fill(0); // what the slot's last owner left
+    this.header = new Int32Array(
+      memory.slabs[this.#headerSlot.slab],
+      this.#headerSlot.offset,
+      HEADER_BYTES / 4,
+    );
+    socketsByFd.set(fd, this);
     socketsById.set(this.#id, this);
   }
 
@@ -461,17 +469,6 @@ export class Socket implements HasFileno {
   }
 
   /**
-   * Sets the largest size of the receive and send buffers, in bytes (rounded up to a
-   * power of two), for connections made or accepted after the call; as `SO_RCVBUF` and
-   * `SO_SNDBUF`. The buffers start small and grow with traffic up to that size.
-   */
-  setBufferSizes(sizes: { receive?: number; send?: number }): void {
-    this.#open();
-    if (sizes.receive !== undefined) this.#receiveLimit = ringCapacityFor(sizes.receive);
-    if (sizes.send !== undefined) this.#sendLimit = ringCapacityFor(sizes.send);
-  }
-
-  /**
    * Binds the socket to a local address; port 0 picks a free port. Deno's listeners
    * bind and listen in one step, so the socket is listening in the kernel from here on,
    * though nothing is accepted before `listen`. (Deno sets `SO_REUSEADDR` on them.)
@@ -484,7 +481,7 @@ export class Socket implements HasFileno {
     requireKernel();
     this.#adopted = true;
     Atomics.store(this.header, H_STATE, STATE_BINDING);
-    post({ op: "bind", id: this.#id, memory: { header: this.#headerBuffer }, host, port });
+    post({ op: "bind", id: this.#id, header: this.#headerPlace(), host, port });
     this.#waitWhile(() => Atomics.load(this.header, H_STATE) === STATE_BINDING);
     const error = this.getPendingError();
     if (error) throw error;
@@ -521,8 +518,6 @@ export class Socket implements HasFileno {
     if (Atomics.load(this.header, H_PENDING) === 0) return AGAIN;
     Atomics.sub(this.header, H_PENDING, 1);
     const connection = new Socket();
-    connection.#receiveLimit = this.#receiveLimit;
-    connection.#sendLimit = this.#sendLimit;
     connection.#adopted = true;
     connection.#role = "stream";
     Atomics.store(connection.header, H_STATE, STATE_CONNECTING);
@@ -530,7 +525,7 @@ export class Socket implements HasFileno {
       op: "accept",
       id: connection.#id,
       listenerId: this.#id,
-      memory: connection.#makeRings(),
+      header: connection.#makeRings(),
     });
     // The worker already holds the connection: this wait is one short round trip.
     connection.#waitWhile(() => Atomics.load(connection.header, H_STATE) === STATE_CONNECTING);
@@ -567,8 +562,9 @@ export class Socket implements HasFileno {
   #startConnect(address: Address): void {
     this.#open();
     if (this.#role === "listener") throw new InvalidArgument();
-    if (this.#role === "stream") {
-      const state = Atomics.load(this.header, H_STATE);
+    const state = Atomics.load(this.header, H_STATE);
+    // After a failed attempt the socket may try again, as on Linux; not while connected.
+    if (this.#role === "stream" && state !== STATE_FAILED) {
       throw SocketError.fromCode(state === STATE_CONNECTING ? "EALREADY" : "EISCONN");
     }
     const [host, port] = checkAddress(address);
@@ -576,8 +572,10 @@ export class Socket implements HasFileno {
     requireKernel();
     this.#role = "stream";
     this.#adopted = true;
+    const header = this.#sendSlot ? this.#headerPlace() : this.#makeRings();
+    Atomics.store(this.header, H_ERRNO, 0);
     Atomics.store(this.header, H_STATE, STATE_CONNECTING);
-    post({ op: "connect", id: this.#id, memory: this.#makeRings(), host, port });
+    post({ op: "connect", id: this.#id, header, host, port });
   }
 
   #connected(): void {
@@ -601,27 +599,29 @@ export class Socket implements HasFileno {
    * with `WouldBlock`.
    */
   recv(max: number): Uint8Array {
+    checkBufferSize(max);
     return this.#run(() => this.#tryRecv(max));
   }
 
   /** `recv`, waiting without blocking the thread. */
   recvAsync(max: number): Promise<Uint8Array> {
+    checkBufferSize(max);
     return this.#runAsync(() => this.#tryRecv(max));
   }
 
   #tryRecv(max: number): Uint8Array | typeof AGAIN {
     this.#open();
-    const rings = this.#rings;
-    if (this.#role !== "stream" || !rings) throw new NotConnected();
+    if (this.#role !== "stream" || !this.#receiveSlot) throw new NotConnected();
     const header = this.header;
     const write = Atomics.load(header, H_RX_WRITE);
     const read = Atomics.load(header, H_RX_READ);
     const available = (write - read) | 0;
     if (available > 0 && max > 0) {
       const count = Math.min(available, max);
-      const capacity = Atomics.load(header, H_RX_CAPACITY);
-      const bytes = copyOutOfRing(rings.receive, capacity, read, count);
+      const ring = this.#receiveRing(); // read after the write index: see layout.ts
+      const bytes = copyOutOfRing(ring, ring.length, read, count);
       Atomics.store(header, H_RX_READ, (read + count) | 0);
+      if (count === available) this.#offerBiggerReceiveRing(ring.length);
       // The worker may have stopped reading for lack of room: now there is some.
       if (Atomics.load(header, H_RX_STALLED) === 1) Atomics.notify(header, H_RX_READ);
       return bytes;
@@ -662,8 +662,7 @@ export class Socket implements HasFileno {
 
   #trySend(bytes: Uint8Array): number | typeof AGAIN {
     this.#open();
-    const rings = this.#rings;
-    if (this.#role !== "stream" || !rings) throw new BrokenPipe();
+    if (this.#role !== "stream" || !this.#sendSlot) throw new BrokenPipe();
     const header = this.header;
     const state = Atomics.load(header, H_STATE);
     if (state === STATE_CONNECTING) return AGAIN;
@@ -673,25 +672,29 @@ export class Socket implements HasFileno {
       throw new BrokenPipe();
     }
     if (bytes.length === 0) return 0;
-    let capacity = Atomics.load(header, H_TX_CAPACITY);
     const write = Atomics.load(header, H_TX_WRITE);
     const read = Atomics.load(header, H_TX_READ);
     const used = (write - read) | 0;
-    const limit = rings.sendBuffer.maxByteLength;
-    if (used === 0 && capacity < limit && Atomics.load(header, H_TX_FILLED) === 1) {
-      // Traffic filled the ring: let it grow while it is empty.
-      capacity = Math.min(capacity * 2, limit);
-      rings.sendBuffer.grow(capacity);
+    let slot = this.#sendSlot;
+    if (used === 0 && slot.size < MAX_RING_BYTES && Atomics.load(header, H_TX_FILLED) === 1) {
+      // Traffic filled the ring: move to one twice as big while it is empty (the worker
+      // is done with the old one, having sent all of it). Its place first, then its size.
+      const bigger = memory.allocate(slot.size * 2);
+      Atomics.store(header, H_TX_SLAB, bigger.slab);
+      Atomics.store(header, H_TX_OFFSET, bigger.offset);
+      Atomics.store(header, H_TX_CAPACITY, bigger.size);
       Atomics.store(header, H_TX_FILLED, 0);
-      Atomics.store(header, H_TX_CAPACITY, capacity);
+      memory.free(slot);
+      this.#sendSlot = slot = bigger;
     }
+    const capacity = slot.size;
     const room = capacity - used;
     if (room === 0) {
       Atomics.store(header, H_TX_FILLED, 1);
       return AGAIN;
     }
     const count = Math.min(room, bytes.length);
-    copyIntoRing(rings.send, capacity, write, bytes.subarray(0, count));
+    copyIntoRing(memory.bytes(slot), capacity, write, bytes.subarray(0, count));
     Atomics.store(header, H_TX_WRITE, (write + count) | 0);
     if (count === room) Atomics.store(header, H_TX_FILLED, 1);
     // The worker may be waiting for bytes to send: it has some now.
@@ -711,21 +714,24 @@ export class Socket implements HasFileno {
     socketsById.delete(this.#id);
     this.#fd = -1;
     if (this.#adopted && Atomics.load(control, CTL_KERNEL) !== KERNEL_DEAD) {
-      for (const header of draining) if (unsentBytes(header) === 0) draining.delete(header);
-      if (unsentBytes(this.header) > 0) draining.add(this.header);
       post({ op: "close", id: this.#id });
+      // Its memory is reused once the worker is done with it (bytes still to send, say).
+      releasing.push(this);
       if (this.#role === "listener") {
         // As with a kernel, the port is free once close() returns: wait for the worker.
         this.#waitWhile(() => Atomics.load(this.header, H_STATE) !== STATE_CLOSED);
       }
+    } else if (!this.#adopted) {
+      this.#freeMemory();
     }
+    Socket.#freeReleasedMemory();
     for (const listener of localChangeListeners) listener(this, fd);
   }
 
   /** The local address. */
   getSockName(): Address {
     this.#open();
-    const bytes = new Uint8Array(this.#headerBuffer);
+    const bytes = memory.bytes(this.#headerSlot);
     const host = loadText(bytes, LOCAL_HOST_OFFSET, Atomics.load(this.header, H_LOCAL_HOST_LENGTH));
     return [host || "0.0.0.0", Atomics.load(this.header, H_LOCAL_PORT)];
   }
@@ -736,7 +742,7 @@ export class Socket implements HasFileno {
     if (this.#role !== "stream" || Atomics.load(this.header, H_STATE) !== STATE_CONNECTED) {
       throw new NotConnected();
     }
-    const bytes = new Uint8Array(this.#headerBuffer);
+    const bytes = memory.bytes(this.#headerSlot);
     const host = loadText(bytes, PEER_HOST_OFFSET, Atomics.load(this.header, H_PEER_HOST_LENGTH));
     return [host, Atomics.load(this.header, H_PEER_PORT)];
   }
@@ -770,22 +776,68 @@ export class Socket implements HasFileno {
     return this.#id;
   }
 
-  #makeRings(): SocketMemory {
-    const receive = new SharedArrayBuffer(INITIAL_RING_BYTES, {
-      maxByteLength: Math.max(INITIAL_RING_BYTES, this.#receiveLimit),
-    });
-    const send = new SharedArrayBuffer(INITIAL_RING_BYTES, {
-      maxByteLength: Math.max(INITIAL_RING_BYTES, this.#sendLimit),
-    });
-    Atomics.store(this.header, H_RX_CAPACITY, INITIAL_RING_BYTES);
-    Atomics.store(this.header, H_TX_CAPACITY, INITIAL_RING_BYTES);
-    // Views without a length follow the buffers as they grow.
-    this.#rings = {
-      receive: new Uint8Array(receive),
-      send: new Uint8Array(send),
-      sendBuffer: send,
-    };
-    return { header: this.#headerBuffer, receive, send };
+  /** Where the header is, for the worker. */
+  #headerPlace(): HeaderPlace {
+    return { slab: this.#headerSlot.slab, offset: this.#headerSlot.offset };
+  }
+
+  /** Gives a new connection its two rings, and says where they are in its header. */
+  #makeRings(): HeaderPlace {
+    const receive = this.#receiveSlot = memory.allocate(INITIAL_RING_BYTES);
+    const send = this.#sendSlot = memory.allocate(INITIAL_RING_BYTES);
+    Atomics.store(this.header, H_RX_SLAB, receive.slab);
+    Atomics.store(this.header, H_RX_OFFSET, receive.offset);
+    Atomics.store(this.header, H_RX_CAPACITY, receive.size);
+    Atomics.store(this.header, H_TX_SLAB, send.slab);
+    Atomics.store(this.header, H_TX_OFFSET, send.offset);
+    Atomics.store(this.header, H_TX_CAPACITY, send.size);
+    return this.#headerPlace();
+  }
+
+  /** The receive ring's bytes, where the header says they are now. */
+  #receiveRing(): Uint8Array {
+    const offer = this.#receiveOffer;
+    if (offer && Atomics.load(this.header, H_RX_NEXT_CAPACITY) === 0) {
+      // The worker took the bigger ring (and is done with the old one, which was empty).
+      if (this.#receiveSlot) memory.free(this.#receiveSlot);
+      this.#receiveSlot = offer;
+      this.#receiveOffer = null;
+    }
+    return memory.bytes(this.#receiveSlot as Slot);
+  }
+
+  /**
+   * After the receive ring was found full and then emptied, offers the worker a ring
+   * twice as big; it moves there the next time it finds the ring empty.
+   */
+  #offerBiggerReceiveRing(capacity: number): void {
+    const header = this.header;
+    if (this.#receiveOffer || capacity >= MAX_RING_BYTES) return;
+    if (Atomics.load(header, H_RX_FILLED) !== 1) return;
+    const offer = this.#receiveOffer = memory.allocate(capacity * 2);
+    Atomics.store(header, H_RX_FILLED, 0);
+    Atomics.store(header, H_RX_NEXT_SLAB, offer.slab);
+    Atomics.store(header, H_RX_NEXT_OFFSET, offer.offset);
+    Atomics.store(header, H_RX_NEXT_CAPACITY, offer.size);
+  }
+
+  /** Gives the header and the rings back to the allocator: nobody uses them any more. */
+  #freeMemory(): void {
+    for (const slot of [this.#receiveSlot, this.#receiveOffer, this.#sendSlot]) {
+      if (slot) memory.free(slot);
+    }
+    this.#receiveSlot = this.#receiveOffer = this.#sendSlot = null;
+    memory.free(this.#headerSlot);
+  }
+
+  /**
+   * Frees the memory of closed sockets the worker is done with, oldest first (they are
+   * released about in the order they were closed).
+   */
+  static #freeReleasedMemory(): void {
+    while (releasing.length > 0 && Atomics.load(releasing[0].header, H_RELEASED) === 1) {
+      (releasing.shift() as Socket).#freeMemory();
+    }
   }
 
   #open(): void {
@@ -836,6 +888,36 @@ function wouldBlock(): WouldBlock {
   } finally {
     Error.stackTraceLimit = limit;
   }
+}
+
+let filesLimit: number | undefined;
+
+/**
+ * The process's limit on open files (the soft `ulimit -n`), read once from
+ * `/proc/self/limits` where it can be read without asking; otherwise no limit is
+ * assumed, and the operating system's own EMFILE is what the first call past it gets.
+ */
+function openFilesLimit(): number {
+  if (filesLimit !== undefined) return filesLimit;
+  filesLimit = Infinity;
+  try {
+    const path = "/proc/self/limits";
+    if (Deno.permissions.querySync({ name: "read", path }).state === "granted") {
+      const line = /^Max open files\s+(\d+)/m.exec(Deno.readTextFileSync(path));
+      if (line) filesLimit = Number(line[1]);
+    }
+  } catch {
+    // No such file here (not Linux): rely on the operating system's EMFILE.
+  }
+  return filesLimit;
+}
+
+/** Checks `recv`'s size argument as Python does: an integer, not negative. */
+function checkBufferSize(max: number): void {
+  if (typeof max !== "number" || !Number.isInteger(max)) {
+    throw new TypeError(`recv: the buffer size must be an integer, not ${String(max)}`);
+  }
+  if (max < 0) throw new RangeError("negative buffersize in recv");
 }
 
 function errorForErrno(errno: number): SocketError {
