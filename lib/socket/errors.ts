@@ -17,6 +17,8 @@ const ERRNO_TABLE: Record<string, [number, string]> = {
   EBADF: [9, "Bad file descriptor"],
   EWOULDBLOCK: [11, "Resource temporarily unavailable"],
   EACCES: [13, "Permission denied"],
+  ENFILE: [23, "Too many open files in system"],
+  EMFILE: [24, "Too many open files"],
   EINVAL: [22, "Invalid argument"],
   EPIPE: [32, "Broken pipe"],
   EADDRINUSE: [98, "Address already in use"],
@@ -171,6 +173,12 @@ export class PermissionDenied extends SocketError {
     super("EACCES", detail);
   }
 }
+/** EMFILE: the process has as many files open as its limit (`ulimit -n`) allows. */
+export class TooManyOpenFiles extends SocketError {
+  constructor(detail?: string) {
+    super("EMFILE", detail);
+  }
+}
 /** A host name that does not resolve (Python's `socket.gaierror`). */
 export class AddressLookupError extends SocketError {
   constructor(detail?: string) {
@@ -194,6 +202,7 @@ const ERROR_CLASSES: Record<string, SpecificError> = {
   ETIMEDOUT: TimedOut,
   EINVAL: InvalidArgument,
   EACCES: PermissionDenied,
+  EMFILE: TooManyOpenFiles,
   EAI_NONAME: AddressLookupError,
 };
 

@@ -38,6 +38,7 @@ import {
   H_ERRNO,
   H_LOCAL_HOST_LENGTH,
   H_LOCAL_PORT,
+  H_NO_DESCRIPTOR,
   H_PEER_HOST_LENGTH,
   H_PEER_PORT,
   H_PENDING,
@@ -399,14 +400,20 @@ async function acceptLoop(socket: KernelSocket, listener: Deno.Listener): Promis
     }
     let conn: Deno.Conn;
     try {
-      conn = await listener.accept();
+      conn = await withDescriptorsSettled(() => listener.accept());
     } catch (error) {
       if (socket.closing) return;
-      socket.fail(error);
+      const code = codeOfDenoError(error);
+      if (!OUT_OF_DESCRIPTORS.has(code)) {
+        socket.fail(error);
+        announce(socket);
+        return;
+      }
+      // No descriptor left: the connection waits in the kernel's queue, and `accept`
+      // fails with EMFILE until a socket closes and this loop tries again.
+      Atomics.store(socket.header, H_NO_DESCRIPTOR, new SocketError(code).errno);
+      outOfDescriptors.add(socket);
       announce(socket);
-      if (!OUT_OF_DESCRIPTORS.has(codeOfDenoError(error))) return;
-      // No descriptor left: the connection waits in the kernel's queue. `accept` reports
-      // the error once, as the operating system does; try again when a socket closes.
       await Promise.race([untilSomethingCloses(), delay(ACCEPT_RETRY_MS)]);
       continue;
     }
@@ -426,6 +433,8 @@ const OUT_OF_DESCRIPTORS = new Set(["EMFILE", "ENFILE"]);
 const ACCEPT_RETRY_MS = 100;
 /** Loops waiting for a descriptor to be freed. */
 let closeWaiters: Array<() => void> = [];
+/** Listeners whose last accept found no descriptor (`H_NO_DESCRIPTOR` set). */
+const outOfDescriptors = new Set<KernelSocket>();
 
 /** Settles when the main thread next closes a socket. */
 function untilSomethingCloses(): Promise<void> {
@@ -436,11 +445,37 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function bind(request: Extract<KernelRequest, { op: "bind" }>): void {
+/**
+ * Runs `attempt`, and again after a pause or two if it fails for want of descriptors
+ * while sockets were closed just before: a closed connection's descriptor is freed only
+ * once its pending reads have been cancelled, a moment later, where close(2) would
+ * have freed it at once.
+ */
+async function withDescriptorsSettled<T>(attempt: () => T | Promise<T>): Promise<T> {
+  for (let pause = 1;; pause *= 4) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const recentlyClosed = performance.now() - lastCloseAt < CLOSE_SETTLE_MS;
+      if (!OUT_OF_DESCRIPTORS.has(codeOfDenoError(error)) || !recentlyClosed || pause > 16) {
+        throw error;
+      }
+      await delay(pause);
+    }
+  }
+}
+
+/** How long after a close a lack of descriptors may be the close still settling, in ms. */
+const CLOSE_SETTLE_MS = 50;
+/** When the main thread last closed a socket (`performance.now()`). */
+let lastCloseAt = -Infinity;
+
+async function bind(request: Extract<KernelRequest, { op: "bind" }>): Promise<void> {
   const socket = new KernelSocket(request.id, request.header);
   sockets.set(request.id, socket);
   try {
-    const listener = Deno.listen({ hostname: request.host, port: request.port });
+    const where = { hostname: request.host, port: request.port };
+    const listener = await withDescriptorsSettled(() => Deno.listen(where));
     socket.listener = listener;
     socket.storeAddresses(localAddress(listener.addr));
     Atomics.store(socket.header, H_STATE, STATE_BOUND);
@@ -458,7 +493,8 @@ async function connect(request: Extract<KernelRequest, { op: "connect" }>): Prom
   try {
     // Nothing listens on port 0: the operating system refuses it, and Deno rejects it.
     if (request.port === 0) throw new SocketError("ECONNREFUSED");
-    conn = await Deno.connect({ hostname: request.host, port: request.port });
+    const where = { hostname: request.host, port: request.port };
+    conn = await withDescriptorsSettled(() => Deno.connect(where));
   } catch (error) {
     socket.fail(error);
     Atomics.store(socket.header, H_STATE, STATE_FAILED);
@@ -477,7 +513,8 @@ async function connect(request: Extract<KernelRequest, { op: "connect" }>): Prom
 function handle(request: KernelRequest): void {
   switch (request.op) {
     case "bind":
-      return bind(request);
+      bind(request);
+      return;
     case "connect":
       connect(request);
       return;
@@ -508,15 +545,24 @@ function handle(request: KernelRequest): void {
       return;
     }
     case "close": {
+      lastCloseAt = performance.now();
+      // A descriptor is about to be free: the next accept may well get it.
+      for (const listener of outOfDescriptors) Atomics.store(listener.header, H_NO_DESCRIPTOR, 0);
+      outOfDescriptors.clear();
       const waiting = closeWaiters;
       closeWaiters = [];
       for (const wake of waiting) wake();
       const socket = sockets.get(request.id);
       if (!socket) return;
       socket.closing = true;
-      if (socket.conn) {
+      const unsent =
+        Atomics.load(socket.header, H_TX_WRITE) !== Atomics.load(socket.header, H_TX_READ);
+      if (socket.conn && unsent && Atomics.load(socket.header, H_BROKEN) === 0) {
         // The send pump closes the connection once what was queued is written.
         wakePumps(socket);
+      } else if (socket.conn) {
+        // Nothing left to send: free the descriptor now, as close(2) does.
+        finish(socket);
       } else if (Atomics.load(socket.header, H_STATE) !== STATE_CONNECTING) {
         finish(socket);
       }

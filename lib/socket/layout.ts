@@ -73,6 +73,8 @@ export const H_PENDING = 4;
 export const H_QUEUED = 5;
 /** Index of the flag the worker sets once it is done with the socket and its memory. */
 export const H_RELEASED = 6;
+/** Index of the errno of a listener whose accept found no descriptor left (0: none). */
+export const H_NO_DESCRIPTOR = 7;
 /** Index of the receive ring's capacity. */
 export const H_RX_CAPACITY = 8;
 /** Index of the receive ring's read index (the main thread's). */

@@ -56,6 +56,7 @@ import {
   H_ERRNO,
   H_LOCAL_HOST_LENGTH,
   H_LOCAL_PORT,
+  H_NO_DESCRIPTOR,
   H_PEER_HOST_LENGTH,
   H_PEER_PORT,
   H_PENDING,
@@ -435,7 +436,7 @@ export class Socket implements HasFileno {
   /** The send ring's slot, once connected. */
   #sendSlot: Slot | null = null;
 
-  /** A new socket, with the lowest free descriptor; `TooManyOpenFiles` past the limit. */
+  /** A new socket, with the lowest free descriptor; `TooManyOpenFiles` (EMFILE) past the open-files limit. */
   constructor() {
     const fd = lowestFreeFd();
     if (fd >= openFilesLimit()) throw SocketError.fromCode("EMFILE");
@@ -515,7 +516,12 @@ export class Socket implements HasFileno {
     if (Atomics.load(this.header, H_STATE) !== STATE_LISTENING) throw new InvalidArgument();
     const error = this.getPendingError();
     if (error) throw error;
-    if (Atomics.load(this.header, H_PENDING) === 0) return AGAIN;
+    if (Atomics.load(this.header, H_PENDING) === 0) {
+      // A connection waits, but the process has no descriptor left for it.
+      const shortage = Atomics.load(this.header, H_NO_DESCRIPTOR);
+      if (shortage !== 0) throw errorForErrno(shortage);
+      return AGAIN;
+    }
     Atomics.sub(this.header, H_PENDING, 1);
     const connection = new Socket();
     connection.#adopted = true;
@@ -604,9 +610,9 @@ export class Socket implements HasFileno {
   }
 
   /** `recv`, waiting without blocking the thread. */
-  recvAsync(max: number): Promise<Uint8Array> {
+  async recvAsync(max: number): Promise<Uint8Array> {
     checkBufferSize(max);
-    return this.#runAsync(() => this.#tryRecv(max));
+    return await this.#runAsync(() => this.#tryRecv(max));
   }
 
   #tryRecv(max: number): Uint8Array | typeof AGAIN {
@@ -757,7 +763,9 @@ export class Socket implements HasFileno {
     const state = Atomics.load(header, H_STATE);
     const errorBit = Atomics.load(header, H_ERRNO) !== 0 ? POLLERR : 0;
     if (this.#role === "listener") {
-      return (Atomics.load(header, H_PENDING) > 0 ? POLLIN : 0) | errorBit;
+      const acceptable = Atomics.load(header, H_PENDING) > 0 ||
+        Atomics.load(header, H_NO_DESCRIPTOR) !== 0;
+      return (acceptable ? POLLIN : 0) | errorBit;
     }
     if (this.#role === "fresh") return POLLOUT | POLLHUP;
     if (state === STATE_CONNECTING) return 0;
@@ -894,8 +902,9 @@ let filesLimit: number | undefined;
 
 /**
  * The process's limit on open files (the soft `ulimit -n`), read once from
- * `/proc/self/limits` where it can be read without asking; otherwise no limit is
- * assumed, and the operating system's own EMFILE is what the first call past it gets.
+ * `/proc/self/limits` where Deno lets us read it (it asks for `-A`); otherwise no limit
+ * is assumed here, and the operating system's own EMFILE is what the first call past
+ * it gets (a connect, an accept, a bind).
  */
 function openFilesLimit(): number {
   if (filesLimit !== undefined) return filesLimit;

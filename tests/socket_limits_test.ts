@@ -1,0 +1,172 @@
+/**
+ * The socket layer at the operating system's limits, and its errors where Python's
+ * differ from what Deno would say: the open-files limit reached and recovered from
+ * (under a lowered `ulimit -n`, so that it is quick), no memory mapping per socket,
+ * and the argument and connect errors of Python's `socket`.
+ */
+import assert from "node:assert/strict";
+import { ROOT } from "../lib/process.ts";
+import {
+  AlreadyConnected,
+  ConnectionRefused,
+  Socket,
+  SocketError,
+  WouldBlock,
+} from "../lib/socket/mod.ts";
+
+const FIXTURE = "tests/fixtures/socket_limits.ts";
+
+/** Runs the fixture under `ulimit -n LIMIT`, within 30 s; returns its stdout lines. */
+async function underLimit(
+  limit: number,
+  permissions: string,
+  ...args: string[]
+): Promise<string[]> {
+  const command = `ulimit -n ${limit} && exec "$0" run ${permissions} ${FIXTURE} ${args.join(" ")}`;
+  const child = new Deno.Command("sh", {
+    args: ["-c", command, Deno.execPath()],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  try {
+    const output = await child.output();
+    const stderr = new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 0, `status ${output.code}, signal ${output.signal}: ${stderr}`);
+    assert.equal(stderr, "");
+    return new TextDecoder().decode(output.stdout).trimEnd().split("\n");
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("at the open-files limit: EMFILE from the call that hits it, no crash; then it recovers", async () => {
+  const lines = await underLimit(256, "-N -R");
+  const failure = /^failed at (\d+) pairs: (new Socket\(\)|connect|accept): (.*)$/.exec(lines[0]);
+  assert.ok(failure, lines.join("\n"));
+  // Two descriptors a pair, one listener, and Deno's own: near the limit, not far below.
+  assert.ok(Number(failure[1]) > 90 && Number(failure[1]) < 128, lines[0]);
+  assert.equal(failure[3], "[Errno 24] Too many open files");
+  assert.deepEqual(lines.slice(1), ["closed 10 pairs", "connected again: yes", "done"]);
+});
+
+Deno.test("new Socket() past the open-files limit fails with EMFILE, as socket.socket() does", async () => {
+  // Deno lets a program read its limit (/proc/self/limits) only with -A.
+  const lines = await underLimit(256, "-A", "fresh");
+  assert.deepEqual(lines, [
+    "fresh sockets: 253: TooManyOpenFiles: [Errno 24] Too many open files",
+    "after closing one: yes",
+  ]);
+});
+
+/** How many memory mappings the process has. */
+function mappings(): number {
+  return Deno.readTextFileSync("/proc/self/maps").split("\n").length;
+}
+
+Deno.test("sockets share a few slabs of memory: no memory mapping per socket", () => {
+  const listener = new Socket();
+  listener.bind(["127.0.0.1", 0]);
+  listener.listen(128);
+  const sockets: Socket[] = [];
+  const before = mappings();
+  try {
+    for (let i = 0; i < 500; i++) {
+      const client = new Socket();
+      client.connect(listener.getSockName());
+      sockets.push(client, listener.accept()[0]);
+    }
+    const added = mappings() - before;
+    assert.ok(added < 50, `${added} mappings for 1,000 sockets`);
+  } finally {
+    for (const socket of sockets) socket.close();
+    listener.close();
+  }
+});
+
+/** A port nothing listens on (just freed). */
+function closedPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  return port;
+}
+
+/** A connected pair whose client has `text` waiting to be read. */
+function pairWithBytes(text: string): { listener: Socket; client: Socket; server: Socket } {
+  const listener = new Socket();
+  listener.bind(["127.0.0.1", 0]);
+  listener.listen(1);
+  const client = new Socket();
+  client.connect(listener.getSockName());
+  const [server] = listener.accept();
+  server.sendAll(new TextEncoder().encode(text));
+  return { listener, client, server };
+}
+
+Deno.test("recv(-1) raises as Python's ValueError does; recv(1.5) and recv(NaN) as its TypeError", async () => {
+  const { listener, client, server } = pairWithBytes("waiting");
+  try {
+    for (const blocking of [true, false]) {
+      client.setBlocking(blocking);
+      assert.throws(() => client.recv(-1), {
+        name: "RangeError",
+        message: "negative buffersize in recv",
+      });
+      assert.throws(() => client.recv(1.5), TypeError);
+      assert.throws(() => client.recv(NaN), TypeError);
+      await assert.rejects(client.recvAsync(-1), RangeError);
+      await assert.rejects(client.recvAsync(NaN), TypeError);
+    }
+    // The bytes are still there, and recv(0) returns nothing without waiting.
+    client.setBlocking(true);
+    assert.equal(client.recv(0).length, 0);
+    assert.equal(new TextDecoder().decode(client.recv(64)), "waiting");
+    client.setBlocking(false);
+    assert.throws(() => client.recv(16), WouldBlock);
+  } finally {
+    for (const socket of [client, server, listener]) socket.close();
+  }
+});
+
+Deno.test("connect to port 0 is refused, [Errno 111], as on Linux", () => {
+  const socket = new Socket();
+  try {
+    assert.throws(() => socket.connect(["127.0.0.1", 0]), (error: unknown) => {
+      assert.ok(error instanceof ConnectionRefused);
+      assert.equal(error.message, "[Errno 111] Connection refused");
+      return true;
+    });
+  } finally {
+    socket.close();
+  }
+});
+
+Deno.test("a second connect after a refused one tries again: refused again, or connected", () => {
+  const socket = new Socket();
+  const listener = new Socket();
+  try {
+    const port = closedPort();
+    assert.throws(() => socket.connect(["127.0.0.1", port]), ConnectionRefused);
+    assert.throws(() => socket.connect(["127.0.0.1", port]), (error: unknown) => {
+      assert.ok(error instanceof SocketError);
+      assert.equal(error.message, "[Errno 111] Connection refused");
+      return true;
+    });
+    listener.bind(["127.0.0.1", 0]);
+    listener.listen(1);
+    socket.connect(listener.getSockName());
+    const [server] = listener.accept();
+    server.sendAll(new TextEncoder().encode("third time"));
+    assert.equal(new TextDecoder().decode(socket.recv(64)), "third time");
+    server.close();
+    // Once connected, a connect is refused as Python's is: already connected.
+    assert.throws(() => socket.connect(listener.getSockName()), AlreadyConnected);
+  } finally {
+    socket.close();
+    listener.close();
+  }
+});
