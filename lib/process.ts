@@ -86,6 +86,8 @@ export interface ScriptOptions {
   onLine?: (line: TimedLine) => void;
   /** Deno's permission flags for the script; `-N -R` when absent. */
   permissions?: string[];
+  /** A lower limit on open files (`ulimit -n`) for the script, set through `sh`. */
+  openFilesLimit?: number;
 }
 
 /** A `deno run` of one lesson script, whose stdout is read as it arrives. */
@@ -119,8 +121,14 @@ export class ScriptProcess {
   constructor(script: string, args: string[], options: ScriptOptions = {}) {
     this.startedAt = performance.now();
     this.#onLine = options.onLine;
-    this.#child = new Deno.Command(Deno.execPath(), {
-      args: ["run", ...(options.permissions ?? ["-N", "-R"]), script, ...args],
+    const denoArgs = ["run", ...(options.permissions ?? ["-N", "-R"]), script, ...args];
+    const limit = options.openFilesLimit;
+    // With a limit, `sh` lowers it, then becomes Deno: `$0` is Deno, `$@` its arguments.
+    const [program, programArgs] = limit === undefined
+      ? [Deno.execPath(), denoArgs]
+      : ["sh", ["-c", `ulimit -n ${limit} && exec "$0" "$@"`, Deno.execPath(), ...denoArgs]];
+    this.#child = new Deno.Command(program, {
+      args: programArgs,
       cwd: ROOT,
       stdin: "null",
       stdout: "piped",

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { ScriptProcess, startServers } from "../lib/process.ts";
 import { Socket } from "../lib/socket/mod.ts";
+import { concat } from "./helpers/bytes.ts";
 
 /** A port on 127.0.0.1 that nothing listens on (just freed). */
 function freePort(): number {
@@ -72,16 +73,9 @@ async function fetchPoem(port: number): Promise<Uint8Array> {
     const chunks: Uint8Array[] = [];
     for (;;) {
       const bytes = await socket.recvAsync(65536);
-      if (bytes.length === 0) break;
+      if (bytes.length === 0) return concat(chunks);
       chunks.push(bytes);
     }
-    const poem = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-    let offset = 0;
-    for (const chunk of chunks) {
-      poem.set(chunk, offset);
-      offset += chunk.length;
-    }
-    return poem;
   } finally {
     socket.close();
   }

@@ -5,7 +5,7 @@
  * and the argument and connect errors of Python's `socket`.
  */
 import assert from "node:assert/strict";
-import { ROOT } from "../lib/process.ts";
+import { ScriptProcess } from "../lib/process.ts";
 import {
   AlreadyConnected,
   ConnectionRefused,
@@ -22,29 +22,18 @@ async function underLimit(
   permissions: string,
   ...args: string[]
 ): Promise<string[]> {
-  const command = `ulimit -n ${limit} && exec "$0" run ${permissions} ${FIXTURE} ${args.join(" ")}`;
-  const child = new Deno.Command("sh", {
-    args: ["-c", command, Deno.execPath()],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  try {
-    const output = await child.output();
-    const stderr = new TextDecoder().decode(output.stderr);
-    assert.equal(output.code, 0, `status ${output.code}, signal ${output.signal}: ${stderr}`);
-    assert.equal(stderr, "");
-    return new TextDecoder().decode(output.stdout).trimEnd().split("\n");
-  } finally {
-    clearTimeout(timer);
-  }
+  const child = new ScriptProcess(FIXTURE, args, {
+    permissions: [permissions],
+    openFilesLimit: limit,
+  });
+  const outcome = await child.finished(30_000);
+  assert.equal(outcome.code, 0, `status ${outcome.code}: ${outcome.stderr}`);
+  assert.equal(outcome.stderr, "");
+  return outcome.lines.map((line) => line.text);
 }
 
 Deno.test("at the open-files limit: EMFILE from the call that hits it, no crash; then it recovers", async () => {
-  const lines = await underLimit(256, "-N -R");
+  const lines = await underLimit(256, "-NR");
   const failure = /^failed at (\d+) pairs: (new Socket\(\)|connect|accept): (.*)$/.exec(lines[0]);
   assert.ok(failure, lines.join("\n"));
   // Two descriptors a pair, one listener, and Deno's own: near the limit, not far below.
