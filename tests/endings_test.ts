@@ -107,3 +107,17 @@ Deno.test("the server outlives a poem that vanished: it says so, and serves the 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a worker that dies fails the calls that wait on it, blocking or not: no hang", async () => {
+  for (const mode of ["blocking", "async"]) {
+    const child = new ScriptProcess("tests/fixtures/socket_dead_kernel.ts", [mode]);
+    const outcome = await child.finished(15_000);
+    assert.equal(outcome.stderr, "", mode);
+    assert.equal(outcome.code, 0, mode);
+    assert.deepEqual(
+      outcome.lines.map((line) => line.text),
+      ["failed: [Errno 5] The sockets' I/O worker died"],
+      mode,
+    );
+  }
+});

@@ -209,7 +209,7 @@ function checkKernel(): void {
     CTL_DEATH_OFFSET,
     Atomics.load(control, CTL_DEATH_LENGTH),
   );
-  throw new SocketError("EIO", `The sockets' I/O worker died (${reason})`);
+  throw new SocketError("EIO", `The sockets' I/O worker died${reason ? ` (${reason})` : ""}`);
 }
 
 function post(request: KernelRequest): void {
@@ -491,6 +491,9 @@ export class Socket implements HasFileno {
 
   /** Starts accepting connections; at most `backlog` wait to be taken by `accept`. */
   listen(backlog = 128): void {
+    if (!Number.isInteger(backlog)) {
+      throw new TypeError(`listen: the backlog must be an integer, not ${String(backlog)}`);
+    }
     this.#open();
     if (this.#role !== "listener") throw new InvalidArgument();
     if (Atomics.load(this.header, H_STATE) === STATE_LISTENING) return;
