@@ -174,17 +174,17 @@ export function sectionOpening(title: string, moduleUrl: string): string[] {
 
 /**
  * One line saying whether a goal is met, in the form `bench/run.ts` collects into its
- * summary: `Goal: WHAT: FIGURE: **pass**` (or `**miss**`).
+ * summary: `Goal: WHAT → FIGURE: **pass**` (or `**miss**`). Neither part may hold `→`.
  *
  * @example
  * ```ts
  * import { goalLine } from "./lib.ts";
  * console.log(goalLine("a would-block recv within 2 µs", "3.40 µs", false));
- * // Goal: a would-block recv within 2 µs: 3.40 µs: **miss**
+ * // Goal: a would-block recv within 2 µs → 3.40 µs: **miss**
  * ```
  */
 export function goalLine(goal: string, figure: string, met: boolean): string {
-  return `Goal: ${goal}: ${figure}: **${met ? "pass" : "miss"}**`;
+  return `Goal: ${goal} → ${figure}: **${met ? "pass" : "miss"}**`;
 }
 
 /** Formats a number with a fixed count of decimals. */

@@ -5,7 +5,7 @@
  * one after another (never side by side, so they do not disturb each other's figures)
  * and puts the sections together.
  *
- * Sections print `Goal: WHAT: FIGURE: **pass**` (or `**miss**`) lines; this gathers them
+ * Sections print `Goal: WHAT → FIGURE: **pass**` (or `**miss**`) lines; this gathers them
  * into a table at the top. What follows a `<!-- kept by bench/run.ts -->` line in the old
  * RESULTS.md (a profile written by hand, say) is kept at the end.
  *
@@ -44,7 +44,7 @@ for (const script of scripts) {
 function goalSummary(texts: string[]): string {
   const rows: string[] = [];
   for (const line of texts.join("\n").split("\n")) {
-    const match = /^Goal: (.*): (.*): \*\*(pass|miss)\*\*$/.exec(line);
+    const match = /^Goal: (.*) → (.*): \*\*(pass|miss)\*\*$/.exec(line);
     if (match) rows.push(`| ${match[1]} | ${match[2]} | **${match[3]}** |`);
   }
   if (rows.length === 0) return "";

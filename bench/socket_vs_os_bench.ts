@@ -13,7 +13,7 @@
  *    limit (bench/fixtures/open-until-failure.ts, under a lowered `ulimit -n`).
  * 3. An idle reactor's CPU use (bench/fixtures/idle-reactor.ts).
  *
- * Every row ends with a goal line (`Goal: ...: **pass**` or `**miss**`) that
+ * Every row ends with a goal line (`Goal: ... → ...: **pass**` or `**miss**`) that
  * bench/run.ts gathers into its summary.
  *
  * Run: `deno run -A bench/socket_vs_os_bench.ts`
