@@ -291,7 +291,7 @@ function endText(code: number, timedOut: boolean, limit: number): string {
   return code > 128 ? `exit status ${code} (signal ${code - 128})` : `exit status ${code}`;
 }
 
-async function manySockets(limit: number): Promise<void> {
+async function manySockets(limit: number, python: boolean): Promise<void> {
   const target = Math.min(SCALE_TARGET, limit - SCALE_MARGIN);
   const timeLimit = 180;
   say(`### Scale: ${target.toLocaleString("en")} sockets open on the poll reactor`);
@@ -304,7 +304,10 @@ async function manySockets(limit: number): Promise<void> {
   say("registers every socket as a reader with a `PollReactor`; then 100 rounds in");
   say("which one peer sends a byte and the reactor calls the one reader that is ready.");
   say("One run. Peak RSS from GNU time; memory mappings from `/proc/self/maps`");
-  say("(`vm.max_map_count` caps them).");
+  say("(`vm.max_map_count` caps them). Python's rows: the same count of real sockets and");
+  say("the same rounds, with `select.poll()` (whose cost grows with the registered");
+  say("sockets) and with `select.epoll()` (whose cost grows with the ready ones)");
+  say(`(\`${PYTHON_FIXTURE} many-sockets\`; peak RSS of the whole run).`);
   say();
   const outcome = await measure(
     [Deno.execPath(), "run", "-A", "bench/fixtures/many-sockets.ts", String(target), "100"],
@@ -322,47 +325,66 @@ async function manySockets(limit: number): Promise<void> {
   } catch {
     // Not Linux.
   }
-  say(
-    "| sockets open | open s | register s | first round µs | round µs (median) | mappings | peak RSS MiB | how it ended |",
-  );
-  say("|---|---|---|---|---|---|---|---|");
+  let row: string;
+  let note = `\`vm.max_map_count\`: ${mapCount}.`;
+  let goal: string;
   if (outcome.code === 0 && result) {
     const sockets = Number(result.sockets);
-    say(
-      `| ${sockets.toLocaleString("en")} | ${fixed(Number(result.openSeconds), 2)} | ` +
-        `${fixed(Number(result.registerSeconds), 3)} | ${
-          fixed(Number(result.firstRoundMicros), 0)
-        } | ` +
-        `${fixed(Number(result.roundMicros), 0)} | ${result.mappings} | ` +
-        `${fixed(outcome.peakMiB, 0)} | ${
-          result.error ? `a call failed: ${result.error}` : "finished"
-        } |`,
-    );
-    say();
-    say(`\`vm.max_map_count\`: ${mapCount}.`);
-    say();
-    say(goalLine(
+    row = `| ours, \`PollReactor\` | ${sockets.toLocaleString("en")} | ` +
+      `${fixed(Number(result.openSeconds), 2)} | ${fixed(Number(result.registerSeconds), 3)} | ` +
+      `${fixed(Number(result.firstRoundMicros), 0)} | ${fixed(Number(result.roundMicros), 0)} | ` +
+      `${result.mappings} | ${fixed(outcome.peakMiB, 0)} | ` +
+      `${result.error ? `a call failed: ${result.error}` : "finished"} |`;
+    goal = goalLine(
       `${target.toLocaleString("en")} sockets open on the poll reactor`,
       `${sockets.toLocaleString("en")} opened`,
-      sockets >= target && !result.error,
-    ));
-  } else {
-    say(
-      `| ${reached.toLocaleString("en")} (last progress line) | - | - | - | - | - | ` +
-        `${fixed(outcome.peakMiB, 0)} | crashed: ${
-          endText(outcome.code, outcome.timedOut, timeLimit)
-        } |`,
+      sockets + 1 >= target && !result.error, // a listener and pairs: an odd count
     );
-    say();
-    say(`\`vm.max_map_count\`: ${mapCount}. What it said: \`${crashText(outcome.stderr)}\``);
-    say();
-    say(goalLine(
+  } else {
+    row = `| ours, \`PollReactor\` | ${reached.toLocaleString("en")} (last progress line) | ` +
+      `- | - | - | - | - | ${fixed(outcome.peakMiB, 0)} | ` +
+      `crashed: ${endText(outcome.code, outcome.timedOut, timeLimit)} |`;
+    note += ` What it said: \`${crashText(outcome.stderr)}\``;
+    goal = goalLine(
       `${target.toLocaleString("en")} sockets open on the poll reactor`,
       `crashed after about ${reached.toLocaleString("en")}`,
       false,
-    ));
+    );
   }
+  say(
+    "| side | sockets open | open s | register s | first round µs | round µs (median) | " +
+      "mappings | peak RSS MiB | how it ended |",
+  );
+  say("|---|---|---|---|---|---|---|---|---|");
+  say(row);
+  if (python) { for (const pythonRow of await pythonManySockets(target)) say(pythonRow); }
   say();
+  say(note);
+  say();
+  say(goal);
+  say();
+}
+
+/** Python's rows of the scale table: `select.poll()` and `select.epoll()`, the same count. */
+async function pythonManySockets(target: number): Promise<string[]> {
+  const outcome = await measure(
+    ["python3", PYTHON_FIXTURE, "many-sockets", String(target), "100"],
+    { timeoutSeconds: 120 },
+  );
+  const result = lastJson(outcome.lines);
+  if (outcome.code !== 0 || !result) {
+    return [
+      `| Python | - | - | - | - | - | - | ${fixed(outcome.peakMiB, 0)} | ` +
+      `failed: ${crashText(outcome.stderr)} |`,
+    ];
+  }
+  return ["poll", "epoll"].map((name) =>
+    `| Python, \`select.${name}()\` | ${Number(result.sockets).toLocaleString("en")} | ` +
+    `${fixed(Number(result.openSeconds), 2)} | ` +
+    `${fixed(Number(result[`${name}RegisterSeconds`]), 3)} | - | ` +
+    `${fixed(Number(result[`${name}RoundMicros`]), 0)} | - | ${fixed(outcome.peakMiB, 0)} | ` +
+    "finished |"
+  );
 }
 
 async function openFilesLimit(python: boolean): Promise<void> {
@@ -466,7 +488,7 @@ const SECTION_TITLE = "The socket layer against raw Deno and the operating syste
 lines.push(...sectionOpening(SECTION_TITLE, import.meta.url));
 const python = await hasPython();
 await latency(python);
-await manySockets(await openFileLimit());
+await manySockets(await openFileLimit(), python);
 await openFilesLimit(python);
 await idleCpu();
 console.log(lines.join("\n"));
