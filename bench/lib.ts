@@ -27,6 +27,20 @@ export interface Measured {
   seconds: number;
   /** Peak resident memory in MiB, from GNU time; NaN where it is missing. */
   peakMiB: number;
+  /** Its stderr (without GNU time's own line). */
+  stderr: string;
+  /** Whether it was killed for running longer than its time limit. */
+  timedOut: boolean;
+}
+
+/** How `measure` runs a command. */
+export interface MeasureOptions {
+  /** Where it runs: the repository root by default. */
+  cwd?: string;
+  /** Kill it (SIGKILL) after this many seconds; no limit by default. */
+  timeoutSeconds?: number;
+  /** Run it under this soft limit on open files (`ulimit -n`). */
+  openFiles?: number;
 }
 
 const hasGnuTime = (() => {
@@ -39,15 +53,32 @@ const hasGnuTime = (() => {
 
 /**
  * Runs a command to its end, measuring its wall time and, with GNU time, its peak RSS.
+ * `options` may be the directory to run it in, or say that too with a time limit and a
+ * limit on open files.
  *
  * @example
  * ```ts
  * import { measure } from "./lib.ts";
  * const { seconds } = await measure(["true"]);
+ * const limited = await measure(["sh", "-c", "ulimit -n"], { openFiles: 256, timeoutSeconds: 5 });
+ * console.log(seconds, limited.lines); // [ "256" ]
  * ```
  */
-export async function measure(command: string[], cwd = ROOT): Promise<Measured> {
-  const argv = hasGnuTime ? ["/usr/bin/time", "-f", "PEAK_KIB=%M", ...command] : command;
+export async function measure(
+  command: string[],
+  options: string | MeasureOptions = ROOT,
+): Promise<Measured> {
+  const { cwd = ROOT, timeoutSeconds, openFiles } = typeof options === "string"
+    ? { cwd: options }
+    : options;
+  let inner = command;
+  if (timeoutSeconds !== undefined) {
+    inner = ["timeout", "-s", "KILL", String(timeoutSeconds), ...inner];
+  }
+  if (openFiles !== undefined) {
+    inner = ["sh", "-c", `ulimit -n ${openFiles} && exec "$@"`, "sh", ...inner];
+  }
+  const argv = hasGnuTime ? ["/usr/bin/time", "-f", "PEAK_KIB=%M", ...inner] : inner;
   const started = performance.now();
   const output = await new Deno.Command(argv[0], {
     args: argv.slice(1),
@@ -63,6 +94,9 @@ export async function measure(command: string[], cwd = ROOT): Promise<Measured> 
     lines: new TextDecoder().decode(output.stdout).split("\n").filter((line) => line !== ""),
     seconds,
     peakMiB: peak ? Number(peak[1]) / 1024 : NaN,
+    stderr: stderr.replace(/^(Command (terminated|exited) .*\n)?PEAK_KIB=\d+\n?$/m, ""),
+    // timeout(1) exits with 137 when it had to kill the command with SIGKILL.
+    timedOut: timeoutSeconds !== undefined && output.code === 137,
   };
 }
 
@@ -136,6 +170,21 @@ export function sectionOpening(title: string, moduleUrl: string): string[] {
     `(run from ${ROOT === Deno.cwd() ? "the repository root" : ROOT}).`,
     "",
   ];
+}
+
+/**
+ * One line saying whether a goal is met, in the form `bench/run.ts` collects into its
+ * summary: `Goal: WHAT → FIGURE: **pass**` (or `**miss**`). Neither part may hold `→`.
+ *
+ * @example
+ * ```ts
+ * import { goalLine } from "./lib.ts";
+ * console.log(goalLine("a would-block recv within 2 µs", "3.40 µs", false));
+ * // Goal: a would-block recv within 2 µs → 3.40 µs: **miss**
+ * ```
+ */
+export function goalLine(goal: string, figure: string, met: boolean): string {
+  return `Goal: ${goal} → ${figure}: **${met ? "pass" : "miss"}**`;
 }
 
 /** Formats a number with a fixed count of decimals. */

@@ -5,6 +5,10 @@
  * one after another (never side by side, so they do not disturb each other's figures)
  * and puts the sections together.
  *
+ * Sections print `Goal: WHAT → FIGURE: **pass**` (or `**miss**`) lines; this gathers them
+ * into a table at the top. What follows a `<!-- kept by bench/run.ts -->` line in the old
+ * RESULTS.md (a profile written by hand, say) is kept at the end.
+ *
  * Run: `deno task bench` (or `deno task bench socket` for the files whose name has "socket").
  *
  * @module
@@ -36,6 +40,28 @@ for (const script of scripts) {
   console.log(text);
 }
 
+/** Every `Goal: ...` line of the sections, as a table: the goals at a glance. */
+function goalSummary(texts: string[]): string {
+  const rows: string[] = [];
+  for (const line of texts.join("\n").split("\n")) {
+    const match = /^Goal: (.*) → (.*): \*\*(pass|miss)\*\*$/.exec(line);
+    if (match) rows.push(`| ${match[1]} | ${match[2]} | **${match[3]}** |`);
+  }
+  if (rows.length === 0) return "";
+  return [
+    "## Goals at a glance",
+    "",
+    "Gathered from the `Goal:` lines of the sections below.",
+    "",
+    "| goal | figure | |",
+    "|---|---|---|",
+    ...rows,
+    "",
+  ].join("\n");
+}
+
+const summary = goalSummary(sections);
+if (summary) console.log(`\n${summary}`);
 const header = [
   "# Benchmark results",
   "",
@@ -43,6 +69,19 @@ const header = [
   `Last run: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC.`,
   "",
 ].join("\n");
+/** Sections written by hand (a profile, say): kept from the last RESULTS.md, at its end. */
+const KEPT_MARK = "<!-- kept by bench/run.ts -->";
+let kept = "";
+try {
+  const previous = await Deno.readTextFile(`${ROOT}/bench/RESULTS.md`);
+  const at = previous.indexOf(KEPT_MARK);
+  if (at >= 0) kept = `\n${previous.slice(at).trim()}\n`;
+} catch {
+  // No results yet.
+}
 if (!only) {
-  await Deno.writeTextFile(`${ROOT}/bench/RESULTS.md`, `${header}\n${sections.join("\n\n")}\n`);
+  await Deno.writeTextFile(
+    `${ROOT}/bench/RESULTS.md`,
+    `${header}\n${summary ? `${summary}\n` : ""}${sections.join("\n\n")}\n${kept}`,
+  );
 }

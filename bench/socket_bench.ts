@@ -16,6 +16,7 @@
 
 import {
   fixed,
+  goalLine,
   makeBigPoem,
   measure,
   median,
@@ -113,6 +114,15 @@ async function throughput(
     say(`| ${name} | ${fixed(median(seconds))} | ${runs} | ${ratio} | ${fixed(median(peak), 0)} |`);
   }
   say();
+  for (const [name, { seconds }] of [...results].slice(1)) {
+    const ratio = median(seconds) / limit;
+    say(goalLine(
+      `${POEM_MIB} MiB ${title}: ${name} within 1.1x of the plain loop`,
+      `${fixed(ratio, 2)}x`,
+      ratio <= 1.1,
+    ));
+    say();
+  }
 }
 
 // 2. Select and poll scaling -------------------------------------------------------------
