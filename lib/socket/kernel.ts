@@ -56,6 +56,7 @@ import {
   H_RX_WRITE,
   H_STATE,
   H_TX_CAPACITY,
+  H_TX_FILLED,
   H_TX_IDLE,
   H_TX_OFFSET,
   H_TX_READ,
@@ -373,8 +374,13 @@ async function pumpSend(socket: KernelSocket, conn: Deno.Conn): Promise<void> {
       Atomics.store(header, H_BROKEN, 1);
       // What was queued can never be delivered: drop it, and free the ring.
       Atomics.store(header, H_TX_READ, Atomics.load(header, H_TX_WRITE));
+      announce(socket);
+      continue;
     }
-    announce(socket);
+    // Room freed matters only to a sender that found the ring full: the main thread sets
+    // the flag whenever it fills the ring, before it waits for room. Telling the others
+    // would only wake a thread for nothing.
+    if (Atomics.load(header, H_TX_FILLED) === 1) announce(socket);
   }
   finish(socket);
 }
