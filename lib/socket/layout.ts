@@ -40,6 +40,8 @@ export const CTL_CHANGES_READ = 3;
 export const CTL_CHANGES_OVERFLOW = 4;
 /** Index of the length of the text saying why the worker died. */
 export const CTL_DEATH_LENGTH = 5;
+/** Index of the doorbell: bumped by the main thread whenever it gives the worker work. */
+export const CTL_DOORBELL = 6;
 /** Index of the change queue's first slot. */
 export const CTL_CHANGES_START = 8;
 /** Slots in the change queue (a power of two). */

@@ -48,6 +48,7 @@ import {
   CTL_BYTES,
   CTL_DEATH_LENGTH,
   CTL_DEATH_OFFSET,
+  CTL_DOORBELL,
   CTL_EVENTS,
   CTL_KERNEL,
   DEATH_BYTES,
@@ -215,6 +216,7 @@ function checkKernel(): void {
 function post(request: KernelRequest): void {
   requireKernel();
   kernel?.postMessage(request);
+  Atomics.add(control, CTL_DOORBELL, 1);
 }
 
 /**
@@ -722,6 +724,7 @@ export class Socket implements HasFileno {
     Atomics.store(header, H_TX_WRITE, (write + count) | 0);
     if (count === room) Atomics.store(header, H_TX_FILLED, 1);
     // The worker may be waiting for bytes to send: it has some now.
+    Atomics.add(control, CTL_DOORBELL, 1);
     if (Atomics.load(header, H_TX_IDLE) === 1) Atomics.notify(header, H_TX_WRITE);
     return count;
   }
