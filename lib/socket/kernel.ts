@@ -33,6 +33,10 @@ import {
   CTL_DOORBELL,
   CTL_EVENTS,
   CTL_KERNEL,
+  CTL_MAIN_WAITING,
+  CTL_SENDERS_READ,
+  CTL_SENDERS_START,
+  CTL_SENDERS_WRITE,
   DEATH_BYTES,
   H_BROKEN,
   H_EOF,
@@ -68,6 +72,9 @@ import {
   KERNEL_READY,
   LOCAL_HOST_OFFSET,
   PEER_HOST_OFFSET,
+  SENDER_BUSY,
+  SENDER_IDLE,
+  SENDER_QUEUE_SLOTS,
   STATE_BOUND,
   STATE_CLOSED,
   STATE_CONNECTED,
@@ -104,7 +111,8 @@ export type KernelRequest =
   | { op: "listen"; id: number; backlog: number }
   | { op: "connect"; id: number; header: HeaderPlace; host: string; port: number }
   | { op: "accept"; id: number; listenerId: number; header: HeaderPlace }
-  | { op: "close"; id: number };
+  | { op: "close"; id: number }
+  | { op: "wake-senders" };
 
 /** The slabs of shared memory the main thread has handed over, by number. */
 const slabs: SharedArrayBuffer[] = [];
@@ -182,10 +190,10 @@ function announce(socket: KernelSocket): void {
 /**
  * Waits (without blocking this thread) until a cell of a header no longer holds `seen`.
  * The main thread notifies the cell after changing it when the flag beside it says a
- * pump waits (`H_RX_STALLED`, `H_TX_IDLE`): the pump sets the flag before it waits, and
+ * pump waits (`H_RX_STALLED`): the pump sets the flag before it waits, and
  * `Atomics.waitAsync` looks at the cell before it sleeps, so no change is missed. A
- * notify is several times cheaper than a message, and this happens for every small
- * send to an idle connection.
+ * notify is several times cheaper than a message. (Send pumps wait differently: see
+ * `wakeQueuedSenders`.)
  */
 async function untilChanged(header: Int32Array, index: number, seen: number): Promise<void> {
   const waiting = Atomics.waitAsync(header, index, seen);
@@ -201,8 +209,12 @@ async function untilChanged(header: Int32Array, index: number, seen: number): Pr
  */
 const LINGER_MS = 0.03;
 
-/** Stays awake (briefly) until the main thread rings the doorbell, or the time is up. */
+/**
+ * Stays awake (briefly) until the main thread rings the doorbell, or the time is up; only
+ * if the main thread was waiting for news, and so is likely to answer it at once.
+ */
 function lingerForMain(): void {
+  if (Atomics.load(control, CTL_MAIN_WAITING) === 0) return;
   const rung = Atomics.load(control, CTL_DOORBELL);
   const until = performance.now() + LINGER_MS;
   do {
@@ -213,7 +225,27 @@ function lingerForMain(): void {
 /** Wakes both pumps of a socket, so they see it is closing. */
 function wakePumps(socket: KernelSocket): void {
   Atomics.notify(socket.header, H_RX_READ);
-  Atomics.notify(socket.header, H_TX_WRITE);
+  socket.wakeSender();
+}
+
+/**
+ * Wakes the send pumps the main thread has queued (it queues a socket when it puts
+ * bytes in a ring whose pump waits). One waiter on the queue for all sockets: an
+ * `Atomics.notify` has to look through every waiter of the process, so a waiter per
+ * idle socket would make each send cost more the more sockets are open.
+ */
+async function wakeQueuedSenders(): Promise<void> {
+  let read = Atomics.load(control, CTL_SENDERS_READ);
+  for (;;) {
+    const waiting = Atomics.waitAsync(control, CTL_SENDERS_WRITE, read);
+    if (waiting.async) await waiting.value;
+    const write = Atomics.load(control, CTL_SENDERS_WRITE);
+    for (; read !== write; read = (read + 1) | 0) {
+      const id = Atomics.load(control, CTL_SENDERS_START + (read & (SENDER_QUEUE_SLOTS - 1)));
+      sockets.get(id)?.wakeSender();
+    }
+    Atomics.store(control, CTL_SENDERS_READ, read);
+  }
 }
 
 /** A promise with its resolver, for a loop that waits to be woken. */
@@ -240,6 +272,20 @@ class KernelSocket {
   wakeAcceptor: (() => void) | null = null;
   /** Settles once the accept loop has ended, and with it the hold on the real socket. */
   acceptLoopEnded: Promise<void> = Promise.resolve();
+
+  #wakeSender: (() => void) | null = null;
+
+  /** Settles when `wakeSender` is next called. */
+  untilSenderWoken(): Promise<void> {
+    return new Promise((resolve) => this.#wakeSender = resolve);
+  }
+
+  /** Wakes the send pump, if it waits. */
+  wakeSender(): void {
+    const wake = this.#wakeSender;
+    this.#wakeSender = null;
+    wake?.();
+  }
 
   constructor(readonly id: number, place: HeaderPlace) {
     this.header = new Int32Array(slabs[place.slab], place.offset, HEADER_BYTES / 4);
@@ -371,9 +417,12 @@ async function pumpSend(socket: KernelSocket, conn: Deno.Conn): Promise<void> {
     const read = Atomics.load(header, H_TX_READ);
     if (write === read || Atomics.load(header, H_BROKEN) === 1) {
       if (socket.closing) break;
-      Atomics.store(header, H_TX_IDLE, 1);
-      await untilChanged(header, H_TX_WRITE, write);
-      Atomics.store(header, H_TX_IDLE, 0);
+      // Say that it waits, then look once more: either this sees the main thread's new
+      // bytes, or the main thread sees the flag and has the pump woken.
+      const woken = socket.untilSenderWoken();
+      Atomics.store(header, H_TX_IDLE, SENDER_IDLE);
+      if (Atomics.load(header, H_TX_WRITE) === write && !socket.closing) await woken;
+      Atomics.store(header, H_TX_IDLE, SENDER_BUSY);
       continue;
     }
     // The ring's place is read after the write index: the main thread moves the ring
@@ -556,6 +605,9 @@ function handle(request: KernelRequest): void {
     }
     case "slab":
       return addSlab(request.index, request.buffer);
+    case "wake-senders":
+      for (const socket of sockets.values()) socket.wakeSender();
+      return;
     case "accept": {
       const listener = sockets.get(request.listenerId);
       const socket = new KernelSocket(request.id, request.header);
@@ -633,5 +685,6 @@ parentPort?.on("message", (request: KernelRequest) => {
   // Requests come in runs (close, close, connect...): the next is often on its way.
   if (request.op === "close" || request.op === "accept") lingerForMain();
 });
+wakeQueuedSenders();
 Atomics.store(control, CTL_KERNEL, KERNEL_READY);
 Atomics.notify(control, CTL_KERNEL);

@@ -42,12 +42,25 @@ export const CTL_CHANGES_OVERFLOW = 4;
 export const CTL_DEATH_LENGTH = 5;
 /** Index of the doorbell: bumped by the main thread whenever it gives the worker work. */
 export const CTL_DOORBELL = 6;
+/** Index of the flag the main thread sets while it waits for the worker's news. */
+export const CTL_MAIN_WAITING = 7;
 /** Index of the change queue's first slot. */
 export const CTL_CHANGES_START = 8;
 /** Slots in the change queue (a power of two). */
 export const CHANGE_QUEUE_SLOTS = 4096;
+/** Index of the write index of the queue of sockets whose sender the worker should wake. */
+export const CTL_SENDERS_WRITE = CTL_CHANGES_START + CHANGE_QUEUE_SLOTS;
+/** Index of that queue's read index. */
+export const CTL_SENDERS_READ = CTL_SENDERS_WRITE + 1;
+/** Index of that queue's first slot. */
+export const CTL_SENDERS_START = CTL_SENDERS_WRITE + 4;
+/**
+ * Slots in that queue (a power of two). A socket is queued at most once at a time, so it
+ * holds as many sockets as a process is likely to have open; past that, a message.
+ */
+export const SENDER_QUEUE_SLOTS = 65536;
 /** Byte offset of the text saying why the worker died. */
-export const CTL_DEATH_OFFSET = (CTL_CHANGES_START + CHANGE_QUEUE_SLOTS) * 4;
+export const CTL_DEATH_OFFSET = (CTL_SENDERS_START + SENDER_QUEUE_SLOTS) * 4;
 /** Room for that text, in bytes. */
 export const DEATH_BYTES = 512;
 /** Size of the control block, in bytes. */
@@ -99,8 +112,17 @@ export const H_TX_CAPACITY = 16;
 export const H_TX_READ = 17;
 /** Index of the send ring's write index (the main thread's). */
 export const H_TX_WRITE = 18;
-/** Index of the flag: the worker waits for bytes to send. */
+/**
+ * Index of the send pump's state: `SENDER_BUSY`, `SENDER_IDLE` (it waits for bytes to
+ * send) or `SENDER_CALLED` (the main thread has queued it to be woken).
+ */
 export const H_TX_IDLE = 19;
+/** The send pump is at work. */
+export const SENDER_BUSY = 0;
+/** The send pump waits for bytes; whoever queues some must have it woken. */
+export const SENDER_IDLE = 1;
+/** The send pump is queued to be woken. */
+export const SENDER_CALLED = 2;
 /** Index of the flag: the send ring was full since it last grew. */
 export const H_TX_FILLED = 20;
 /** Index of the send ring's slab. */

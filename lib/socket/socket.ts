@@ -51,6 +51,10 @@ import {
   CTL_DOORBELL,
   CTL_EVENTS,
   CTL_KERNEL,
+  CTL_MAIN_WAITING,
+  CTL_SENDERS_READ,
+  CTL_SENDERS_START,
+  CTL_SENDERS_WRITE,
   DEATH_BYTES,
   H_BROKEN,
   H_EOF,
@@ -88,6 +92,9 @@ import {
   LOCAL_HOST_OFFSET,
   MAX_RING_BYTES,
   PEER_HOST_OFFSET,
+  SENDER_CALLED,
+  SENDER_IDLE,
+  SENDER_QUEUE_SLOTS,
   STATE_BINDING,
   STATE_BOUND,
   STATE_CLOSED,
@@ -219,6 +226,18 @@ function post(request: KernelRequest): void {
   Atomics.add(control, CTL_DOORBELL, 1);
 }
 
+/** Has the worker wake the send pump of socket `id` (see `wakeQueuedSenders` there). */
+function callSender(id: number): void {
+  const write = Atomics.load(control, CTL_SENDERS_WRITE);
+  if (((write - Atomics.load(control, CTL_SENDERS_READ)) | 0) >= SENDER_QUEUE_SLOTS) {
+    post({ op: "wake-senders" }); // a full queue: wake them all, the slow way
+    return;
+  }
+  Atomics.store(control, CTL_SENDERS_START + (write & (SENDER_QUEUE_SLOTS - 1)), id);
+  Atomics.store(control, CTL_SENDERS_WRITE, (write + 1) | 0);
+  Atomics.notify(control, CTL_SENDERS_WRITE);
+}
+
 /**
  * Asks for net access to `host:port` the way Deno would (a prompt when a terminal is
  * attached), in this thread, so that a missing `-N` fails here with a clear message
@@ -327,14 +346,19 @@ const SPIN_MS = 0.05;
 /** Blocks the thread until the event counter moves past `seen`, or the timeout passes. */
 export function waitForEvent(seen: number, timeoutMs?: number): void {
   checkKernel();
-  const spinUntil = performance.now() + Math.min(SPIN_MS, timeoutMs ?? SPIN_MS);
-  do {
-    for (let i = 0; i < 64; i++) {
-      if (Atomics.load(control, CTL_EVENTS) !== seen) return checkKernel();
-    }
-  } while (performance.now() < spinUntil);
-  const left = timeoutMs === undefined ? Infinity : timeoutMs - SPIN_MS;
-  if (left > 0) Atomics.wait(control, CTL_EVENTS, seen, left);
+  Atomics.store(control, CTL_MAIN_WAITING, 1);
+  try {
+    const spinUntil = performance.now() + Math.min(SPIN_MS, timeoutMs ?? SPIN_MS);
+    do {
+      for (let i = 0; i < 64; i++) {
+        if (Atomics.load(control, CTL_EVENTS) !== seen) return checkKernel();
+      }
+    } while (performance.now() < spinUntil);
+    const left = timeoutMs === undefined ? Infinity : timeoutMs - SPIN_MS;
+    if (left > 0) Atomics.wait(control, CTL_EVENTS, seen, left);
+  } finally {
+    Atomics.store(control, CTL_MAIN_WAITING, 0);
+  }
   checkKernel();
 }
 
@@ -352,6 +376,7 @@ export async function waitForEventAsync(seen: number, timeoutMs?: number): Promi
   checkKernel();
   const result = Atomics.waitAsync(control, CTL_EVENTS, seen);
   if (!result.async) return checkKernel();
+  Atomics.store(control, CTL_MAIN_WAITING, 1);
   const keepAlive = setTimeout(() => {}, 2 ** 31 - 1);
   const timer = timeoutMs === undefined
     ? undefined
@@ -361,6 +386,7 @@ export async function waitForEventAsync(seen: number, timeoutMs?: number): Promi
   } finally {
     clearTimeout(timer);
     clearTimeout(keepAlive);
+    Atomics.store(control, CTL_MAIN_WAITING, 0);
   }
   checkKernel();
 }
@@ -725,7 +751,9 @@ export class Socket implements HasFileno {
     if (count === room) Atomics.store(header, H_TX_FILLED, 1);
     // The worker may be waiting for bytes to send: it has some now.
     Atomics.add(control, CTL_DOORBELL, 1);
-    if (Atomics.load(header, H_TX_IDLE) === 1) Atomics.notify(header, H_TX_WRITE);
+    if (Atomics.compareExchange(header, H_TX_IDLE, SENDER_IDLE, SENDER_CALLED) === SENDER_IDLE) {
+      callSender(this.#id);
+    }
     return count;
   }
 
