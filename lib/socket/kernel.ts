@@ -274,6 +274,8 @@ class KernelSocket {
   acceptLoopEnded: Promise<void> = Promise.resolve();
 
   #wakeSender: (() => void) | null = null;
+  /** Whether bytes went out since bytes last came in: the connection talks both ways. */
+  sentSinceRead = false;
 
   /** Settles when `wakeSender` is next called. */
   untilSenderWoken(): Promise<void> {
@@ -405,7 +407,10 @@ async function pumpReceive(socket: KernelSocket, conn: Deno.Conn): Promise<void>
     }
     Atomics.store(header, H_RX_WRITE, (write + count) | 0);
     announce(socket);
-    if (used === 0) lingerForMain(); // fresh bytes, often a request: the answer may follow
+    // Fresh bytes on a connection that talks both ways: the answer may follow at once.
+    // (A download, which only reads, is not kept waiting.)
+    if (used === 0 && socket.sentSinceRead) lingerForMain();
+    socket.sentSinceRead = false;
   }
 }
 
@@ -438,6 +443,7 @@ async function pumpSend(socket: KernelSocket, conn: Deno.Conn): Promise<void> {
     try {
       const written = await conn.write(ring.subarray(position, position + count));
       Atomics.store(header, H_TX_READ, (read + written) | 0);
+      socket.sentSinceRead = true;
     } catch (error) {
       socket.fail(error);
       Atomics.store(header, H_BROKEN, 1);

@@ -673,6 +673,7 @@ export class Socket implements HasFileno {
       const ring = this.#receiveRing(); // read after the write index: see layout.ts
       const bytes = copyOutOfRing(ring, ring.length, read, count);
       Atomics.store(header, H_RX_READ, (read + count) | 0);
+      Atomics.add(control, CTL_DOORBELL, 1); // a worker lingering for this may go on
       if (count === available) this.#offerBiggerReceiveRing(ring.length);
       // The worker may have stopped reading for lack of room: now there is some.
       if (Atomics.load(header, H_RX_STALLED) === 1) Atomics.notify(header, H_RX_READ);
