@@ -589,7 +589,6 @@ async function connect(request: Extract<KernelRequest, { op: "connect" }>): Prom
     return;
   }
   startPumps(socket, conn);
-  lingerForMain(); // connected: the accept on the other side, or the first send, may follow
 }
 
 function handle(request: KernelRequest): void {
