@@ -11,6 +11,7 @@ import {
   ConnectionRefused,
   Socket,
   SocketError,
+  socketPair,
   WouldBlock,
 } from "../lib/socket/mod.ts";
 
@@ -85,19 +86,14 @@ function closedPort(): number {
 }
 
 /** A connected pair whose client has `text` waiting to be read. */
-function pairWithBytes(text: string): { listener: Socket; client: Socket; server: Socket } {
-  const listener = new Socket();
-  listener.bind(["127.0.0.1", 0]);
-  listener.listen(1);
-  const client = new Socket();
-  client.connect(listener.getSockName());
-  const [server] = listener.accept();
+function pairWithBytes(text: string): { client: Socket; server: Socket } {
+  const [client, server] = socketPair();
   server.sendAll(new TextEncoder().encode(text));
-  return { listener, client, server };
+  return { client, server };
 }
 
 Deno.test("recv(-1) raises as Python's ValueError does; recv(1.5) and recv(NaN) as its TypeError", async () => {
-  const { listener, client, server } = pairWithBytes("waiting");
+  const { client, server } = pairWithBytes("waiting");
   try {
     for (const blocking of [true, false]) {
       client.setBlocking(blocking);
@@ -117,7 +113,7 @@ Deno.test("recv(-1) raises as Python's ValueError does; recv(1.5) and recv(NaN) 
     client.setBlocking(false);
     assert.throws(() => client.recv(16), WouldBlock);
   } finally {
-    for (const socket of [client, server, listener]) socket.close();
+    for (const socket of [client, server]) socket.close();
   }
 });
 

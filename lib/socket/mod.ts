@@ -43,6 +43,7 @@ export {
   POLLPRI,
   sleep,
   Socket,
+  socketPair,
   wakeUp,
 } from "./socket.ts";
 export { NotRegistered, Poll, select, selectAsync, type SelectResult } from "./select.ts";

@@ -968,6 +968,40 @@ function wouldBlock(): WouldBlock {
   });
 }
 
+/**
+ * Two sockets connected to each other, as Python's `socket.socketpair()` gives them;
+ * here over TCP on 127.0.0.1, through a listener made for the purpose and closed after.
+ *
+ * @example
+ * ```ts
+ * import { socketPair } from "./socket.ts";
+ * const [a, b] = socketPair();
+ * a.sendAll(new TextEncoder().encode("ping"));
+ * console.log(new TextDecoder().decode(b.recv(16))); // ping
+ * a.close();
+ * b.close();
+ * ```
+ *
+ * @returns the two ends, both blocking
+ */
+export function socketPair(): [Socket, Socket] {
+  const listener = new Socket();
+  try {
+    listener.bind(["127.0.0.1", 0]);
+    listener.listen(1);
+    const client = new Socket();
+    try {
+      client.connect(listener.getSockName());
+      return [client, listener.accept()[0]];
+    } catch (error) {
+      client.close();
+      throw error;
+    }
+  } finally {
+    listener.close();
+  }
+}
+
 let filesLimit: number | undefined;
 
 /**
