@@ -202,7 +202,9 @@ async function untilChanged(header: Int32Array, index: number, seen: number): Pr
 
 /**
  * How long the worker stays awake for the main thread's next move, in ms, after news
- * that the main thread is likely to answer at once (bytes arrived; a request done).
+ * that the main thread is likely to answer at once (bytes arrived on a connection that
+ * talks both ways). Not after a request: the next request may already wait in the
+ * message queue, behind the linger, which would only hold it back.
  * Waking a sleeping thread costs some 20 us here, as much as the I/O itself; a thread
  * that is still awake when the main thread rings gets on at once. Bounded, and only
  * after activity: an idle worker sleeps.
@@ -687,9 +689,20 @@ parentPort?.on("message", (request: KernelRequest) => {
   } catch (error) {
     die(error);
   }
-  // Requests come in runs (close, close, connect...): the next is often on its way.
-  if (request.op === "close" || request.op === "accept") lingerForMain();
 });
+/**
+ * Stays waiting on the doorbell, so that the main thread's notify after a message wakes
+ * this thread at once; the message is then read by the event loop, woken.
+ */
+async function answerDoorbell(): Promise<void> {
+  for (;;) {
+    const waiting = Atomics.waitAsync(control, CTL_DOORBELL, Atomics.load(control, CTL_DOORBELL));
+    if (waiting.async) await waiting.value;
+    else await Promise.resolve();
+  }
+}
+
 wakeQueuedSenders();
+answerDoorbell();
 Atomics.store(control, CTL_KERNEL, KERNEL_READY);
 Atomics.notify(control, CTL_KERNEL);

@@ -223,7 +223,10 @@ function checkKernel(): void {
 function post(request: KernelRequest): void {
   requireKernel();
   kernel?.postMessage(request);
+  // A message alone reaches a sleeping worker late (some 80 us here); a notify wakes it
+  // sooner, and once awake it finds the message waiting.
   Atomics.add(control, CTL_DOORBELL, 1);
+  Atomics.notify(control, CTL_DOORBELL);
 }
 
 /** Has the worker wake the send pump of socket `id` (see `wakeQueuedSenders` there). */
