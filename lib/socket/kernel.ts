@@ -34,6 +34,9 @@ import {
   CTL_EVENTS,
   CTL_KERNEL,
   CTL_MAIN_WAITING,
+  CTL_REQUESTS_READ,
+  CTL_REQUESTS_START,
+  CTL_REQUESTS_WRITE,
   CTL_SENDERS_READ,
   CTL_SENDERS_START,
   CTL_SENDERS_WRITE,
@@ -70,8 +73,14 @@ import {
   HEADER_BYTES,
   KERNEL_DEAD,
   KERNEL_READY,
+  loadText,
   LOCAL_HOST_OFFSET,
   PEER_HOST_OFFSET,
+  REQUEST_ACCEPT,
+  REQUEST_CLOSE,
+  REQUEST_CONNECT,
+  REQUEST_INTS,
+  REQUEST_QUEUE_SLOTS,
   SENDER_BUSY,
   SENDER_IDLE,
   SENDER_QUEUE_SLOTS,
@@ -702,7 +711,48 @@ async function answerDoorbell(): Promise<void> {
   }
 }
 
+/**
+ * Takes the connects, accepts and closes the main thread queued (see `queueRequest`
+ * there), in order, and does them as if they had come as messages.
+ */
+async function serveQueuedRequests(): Promise<void> {
+  let read = Atomics.load(control, CTL_REQUESTS_READ);
+  for (;;) {
+    const waiting = Atomics.waitAsync(control, CTL_REQUESTS_WRITE, read);
+    if (waiting.async) await waiting.value;
+    const write = Atomics.load(control, CTL_REQUESTS_WRITE);
+    const wasFull = ((write - read) | 0) >= REQUEST_QUEUE_SLOTS;
+    for (; read !== write; read = (read + 1) | 0) {
+      const at = CTL_REQUESTS_START + (read & (REQUEST_QUEUE_SLOTS - 1)) * REQUEST_INTS;
+      const code = Atomics.load(control, at);
+      const id = Atomics.load(control, at + 1);
+      const header = { slab: Atomics.load(control, at + 2), offset: Atomics.load(control, at + 3) };
+      if (code !== REQUEST_CLOSE) await slabArrived(header.slab);
+      try {
+        if (code === REQUEST_CONNECT) {
+          const cells = new Int32Array(slabs[header.slab], header.offset, HEADER_BYTES / 4);
+          const bytes = new Uint8Array(slabs[header.slab], header.offset, HEADER_BYTES);
+          const host = loadText(bytes, PEER_HOST_OFFSET, Atomics.load(cells, H_PEER_HOST_LENGTH));
+          handle({ op: "connect", id, header, host, port: Atomics.load(cells, H_PEER_PORT) });
+        } else if (code === REQUEST_ACCEPT) {
+          handle({ op: "accept", id, header, listenerId: Atomics.load(control, at + 4) });
+        } else {
+          handle({ op: "close", id });
+        }
+      } catch (error) {
+        die(error);
+      }
+      Atomics.store(control, CTL_REQUESTS_READ, (read + 1) | 0);
+    }
+    if (wasFull) {
+      Atomics.add(control, CTL_EVENTS, 1);
+      Atomics.notify(control, CTL_EVENTS);
+    }
+  }
+}
+
 wakeQueuedSenders();
+serveQueuedRequests();
 answerDoorbell();
 Atomics.store(control, CTL_KERNEL, KERNEL_READY);
 Atomics.notify(control, CTL_KERNEL);

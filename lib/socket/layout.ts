@@ -59,8 +59,28 @@ export const CTL_SENDERS_START = CTL_SENDERS_WRITE + 4;
  * holds as many sockets as a process is likely to have open; past that, a message.
  */
 export const SENDER_QUEUE_SLOTS = 65536;
+/** Index of the write index of the queue of requests (connect, accept, close). */
+export const CTL_REQUESTS_WRITE = CTL_SENDERS_START + SENDER_QUEUE_SLOTS;
+/** Index of that queue's read index. */
+export const CTL_REQUESTS_READ = CTL_REQUESTS_WRITE + 1;
+/** Index of that queue's first slot. */
+export const CTL_REQUESTS_START = CTL_REQUESTS_WRITE + 4;
+/** Slots in the queue of requests (a power of two). */
+export const REQUEST_QUEUE_SLOTS = 8192;
+/**
+ * Integers in one request: what (`REQUEST_*`), the socket's id, its header's slab and
+ * offset, and for an accept the listener's id. A connect's host and port are in the
+ * header, where the peer's address goes.
+ */
+export const REQUEST_INTS = 5;
+/** A request to connect. */
+export const REQUEST_CONNECT = 1;
+/** A request to take an accepted connection. */
+export const REQUEST_ACCEPT = 2;
+/** A request to close. */
+export const REQUEST_CLOSE = 3;
 /** Byte offset of the text saying why the worker died. */
-export const CTL_DEATH_OFFSET = (CTL_SENDERS_START + SENDER_QUEUE_SLOTS) * 4;
+export const CTL_DEATH_OFFSET = (CTL_REQUESTS_START + REQUEST_QUEUE_SLOTS * REQUEST_INTS) * 4;
 /** Room for that text, in bytes. */
 export const DEATH_BYTES = 512;
 /** Size of the control block, in bytes. */

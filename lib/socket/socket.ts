@@ -52,6 +52,9 @@ import {
   CTL_EVENTS,
   CTL_KERNEL,
   CTL_MAIN_WAITING,
+  CTL_REQUESTS_READ,
+  CTL_REQUESTS_START,
+  CTL_REQUESTS_WRITE,
   CTL_SENDERS_READ,
   CTL_SENDERS_START,
   CTL_SENDERS_WRITE,
@@ -92,6 +95,11 @@ import {
   LOCAL_HOST_OFFSET,
   MAX_RING_BYTES,
   PEER_HOST_OFFSET,
+  REQUEST_ACCEPT,
+  REQUEST_CLOSE,
+  REQUEST_CONNECT,
+  REQUEST_INTS,
+  REQUEST_QUEUE_SLOTS,
   SENDER_CALLED,
   SENDER_IDLE,
   SENDER_QUEUE_SLOTS,
@@ -102,6 +110,7 @@ import {
   STATE_CONNECTING,
   STATE_FAILED,
   STATE_LISTENING,
+  storeHost,
   storeText,
 } from "./layout.ts";
 
@@ -222,11 +231,48 @@ function checkKernel(): void {
 
 function post(request: KernelRequest): void {
   requireKernel();
+  if (request.op === "connect" || request.op === "accept" || request.op === "close") {
+    return queueRequest(request);
+  }
   kernel?.postMessage(request);
   // A message alone reaches a sleeping worker late (some 80 us here); a notify wakes it
   // sooner, and once awake it finds the message waiting.
   Atomics.add(control, CTL_DOORBELL, 1);
   Atomics.notify(control, CTL_DOORBELL);
+}
+
+/**
+ * Hands the worker a connect, an accept or a close through the queue of requests in the
+ * control block: an `Atomics.notify` wakes a sleeping worker several times sooner than
+ * a message reaches it. (The rest, rarer, go as messages: ordered after them, a
+ * request never overtakes what it depends on, since the main thread waits for each.)
+ */
+function queueRequest(request: KernelRequest): void {
+  for (;;) {
+    const write = Atomics.load(control, CTL_REQUESTS_WRITE);
+    const read = Atomics.load(control, CTL_REQUESTS_READ);
+    if (((write - read) | 0) < REQUEST_QUEUE_SLOTS) {
+      const at = CTL_REQUESTS_START + (write & (REQUEST_QUEUE_SLOTS - 1)) * REQUEST_INTS;
+      const code = request.op === "connect"
+        ? REQUEST_CONNECT
+        : request.op === "accept"
+        ? REQUEST_ACCEPT
+        : REQUEST_CLOSE;
+      Atomics.store(control, at, code);
+      Atomics.store(control, at + 1, "id" in request ? request.id : 0);
+      if (request.op === "connect" || request.op === "accept") {
+        Atomics.store(control, at + 2, request.header.slab);
+        Atomics.store(control, at + 3, request.header.offset);
+      }
+      if (request.op === "accept") Atomics.store(control, at + 4, request.listenerId);
+      Atomics.store(control, CTL_REQUESTS_WRITE, (write + 1) | 0);
+      Atomics.notify(control, CTL_REQUESTS_WRITE);
+      Atomics.add(control, CTL_DOORBELL, 1);
+      return;
+    }
+    // Full: the worker is behind; it says when it takes requests out.
+    waitForEvent(currentEvent(), 1);
+  }
 }
 
 /** Has the worker wake the send pump of socket `id` (see `wakeQueuedSenders` there). */
@@ -638,6 +684,10 @@ export class Socket implements HasFileno {
     this.#role = "stream";
     this.#adopted = true;
     const header = this.#sendSlot ? this.#headerPlace() : this.#makeRings();
+    // Where to connect goes where the peer's address will be: the worker reads it there.
+    const length = storeHost(memory.bytes(this.#headerSlot), PEER_HOST_OFFSET, host);
+    Atomics.store(this.header, H_PEER_HOST_LENGTH, length);
+    Atomics.store(this.header, H_PEER_PORT, port);
     Atomics.store(this.header, H_ERRNO, 0);
     Atomics.store(this.header, H_STATE, STATE_CONNECTING);
     post({ op: "connect", id: this.#id, header, host, port });
