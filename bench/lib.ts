@@ -14,6 +14,7 @@
 import { parsePoemsLine } from "../lib/client_output.ts";
 import { ROOT } from "../lib/process.ts";
 import { Socket } from "../lib/socket/mod.ts";
+import type { IReadDescriptor } from "../lib/reactor/interfaces.ts";
 
 export { ROOT };
 
@@ -233,4 +234,35 @@ export function openConnectedPairs(count: number): Pairs {
       for (const socket of [...clients, ...servers, listener]) socket.close();
     },
   };
+}
+
+/**
+ * A reader that is never ready (its peer never sends), for measuring a reactor that
+ * watches many descriptors and has nothing to do.
+ *
+ * @example
+ * ```ts
+ * import { IdleReader } from "./lib.ts";
+ * import { socketPair } from "../lib/socket/mod.ts";
+ * const [quiet] = socketPair();
+ * const reader = new IdleReader(quiet); // reactor.addReader(reader)
+ * ```
+ */
+export class IdleReader implements IReadDescriptor {
+  /** @param socket the socket watched */
+  constructor(readonly socket: Socket) {}
+  /** @returns the socket's descriptor */
+  fileno(): number {
+    return this.socket.fileno();
+  }
+  /** Never expected: throws. */
+  doRead(): void {
+    throw new Error("an idle reader was called");
+  }
+  /** Nothing to clean up. */
+  connectionLost(): void {}
+  /** @returns "IdleReader" */
+  logPrefix(): string {
+    return "IdleReader";
+  }
 }

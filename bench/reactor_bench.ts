@@ -15,10 +15,17 @@
  * @module
  */
 
-import { fixed, goalLine, median, openConnectedPairs, percentile, sectionOpening } from "./lib.ts";
+import {
+  fixed,
+  goalLine,
+  IdleReader,
+  median,
+  openConnectedPairs,
+  percentile,
+  sectionOpening,
+} from "./lib.ts";
 import type { Socket } from "../lib/socket/mod.ts";
 import type { ReactorBase } from "../lib/reactor/base.ts";
-import type { IReadDescriptor } from "../lib/reactor/interfaces.ts";
 import { PollReactor } from "../lib/reactor/poll.ts";
 import { SelectReactor } from "../lib/reactor/select.ts";
 
@@ -183,21 +190,6 @@ async function timerLateness(): Promise<void> {
 }
 
 // 3. One idle turn with many readers --------------------------------------------------------
-
-/** A reader that is never ready: the other end never sends. */
-class IdleReader implements IReadDescriptor {
-  constructor(readonly socket: Socket) {}
-  fileno(): number {
-    return this.socket.fileno();
-  }
-  doRead(): void {
-    throw new Error("an idle reader was called");
-  }
-  connectionLost(): void {}
-  logPrefix(): string {
-    return "IdleReader";
-  }
-}
 
 /** Microseconds per turn of the loop: a call that reschedules itself at 0, for `turns` turns. */
 async function turnCost(
