@@ -28,8 +28,6 @@ import {
   CTL_CHANGES_READ,
   CTL_CHANGES_START,
   CTL_CHANGES_WRITE,
-  CTL_DEATH_LENGTH,
-  CTL_DEATH_OFFSET,
   CTL_DOORBELL,
   CTL_EVENTS,
   CTL_KERNEL,
@@ -40,7 +38,6 @@ import {
   CTL_SENDERS_READ,
   CTL_SENDERS_START,
   CTL_SENDERS_WRITE,
-  DEATH_BYTES,
   H_BROKEN,
   H_EOF,
   H_ERRNO,
@@ -71,11 +68,11 @@ import {
   H_TX_SLAB,
   H_TX_WRITE,
   HEADER_BYTES,
-  KERNEL_DEAD,
   KERNEL_READY,
   loadText,
   LOCAL_HOST_OFFSET,
   PEER_HOST_OFFSET,
+  recordDeath,
   REQUEST_ACCEPT,
   REQUEST_CLOSE,
   REQUEST_CONNECT,
@@ -92,7 +89,6 @@ import {
   STATE_FRESH,
   STATE_LISTENING,
   storeHost,
-  storeText,
 } from "./layout.ts";
 
 /** What the main thread hands the worker when it starts it. */
@@ -673,12 +669,7 @@ function handle(request: KernelRequest): void {
  * come. Whatever escapes a request or a pump ends up here.
  */
 function die(reason: unknown): void {
-  const text = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
-  const length = storeText(new Uint8Array(control.buffer), CTL_DEATH_OFFSET, text, DEATH_BYTES);
-  Atomics.store(control, CTL_DEATH_LENGTH, length);
-  Atomics.store(control, CTL_KERNEL, KERNEL_DEAD);
-  Atomics.add(control, CTL_EVENTS, 1);
-  Atomics.notify(control, CTL_EVENTS);
+  recordDeath(control, reason);
   for (const socket of sockets.values()) wakePumps(socket);
   parentPort?.close();
 }

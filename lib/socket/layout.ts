@@ -261,6 +261,28 @@ function freshBytes(count: number): Uint8Array {
   return piece;
 }
 
+/**
+ * Marks the worker dead in the control block, with why, and wakes every waiter: their
+ * calls then fail with that reason. The worker does it when something escapes it; the
+ * main thread when it learns of a worker that could not start or exited.
+ *
+ * @example
+ * ```ts
+ * import { CTL_BYTES, CTL_KERNEL, KERNEL_DEAD, recordDeath } from "./layout.ts";
+ * const control = new Int32Array(new SharedArrayBuffer(CTL_BYTES));
+ * recordDeath(control, new Error("boom"));
+ * console.log(Atomics.load(control, CTL_KERNEL) === KERNEL_DEAD); // true
+ * ```
+ */
+export function recordDeath(control: Int32Array, reason: unknown): void {
+  const text = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
+  const bytes = new Uint8Array(control.buffer);
+  Atomics.store(control, CTL_DEATH_LENGTH, storeText(bytes, CTL_DEATH_OFFSET, text, DEATH_BYTES));
+  Atomics.store(control, CTL_KERNEL, KERNEL_DEAD);
+  Atomics.add(control, CTL_EVENTS, 1);
+  Atomics.notify(control, CTL_EVENTS);
+}
+
 /** Writes a text into shared bytes, cut to `room` bytes; returns its length in bytes. */
 export function storeText(bytes: Uint8Array, offset: number, text: string, room: number): number {
   const encoded = new TextEncoder().encode(text).subarray(0, room);

@@ -58,7 +58,6 @@ import {
   CTL_SENDERS_READ,
   CTL_SENDERS_START,
   CTL_SENDERS_WRITE,
-  DEATH_BYTES,
   H_BROKEN,
   H_EOF,
   H_ERRNO,
@@ -95,6 +94,7 @@ import {
   LOCAL_HOST_OFFSET,
   MAX_RING_BYTES,
   PEER_HOST_OFFSET,
+  recordDeath,
   REQUEST_ACCEPT,
   REQUEST_CLOSE,
   REQUEST_CONNECT,
@@ -111,7 +111,6 @@ import {
   STATE_FAILED,
   STATE_LISTENING,
   storeHost,
-  storeText,
 } from "./layout.ts";
 
 /** An address, as Python writes one: `["127.0.0.1", 10000]`. */
@@ -209,13 +208,7 @@ function requireKernel(): void {
 
 /** Records that the worker is gone (if it did not say so itself) and wakes every waiter. */
 function markKernelDead(reason: unknown): void {
-  if (Atomics.load(control, CTL_KERNEL) === KERNEL_DEAD) return;
-  const text = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
-  const length = storeText(new Uint8Array(controlBuffer), CTL_DEATH_OFFSET, text, DEATH_BYTES);
-  Atomics.store(control, CTL_DEATH_LENGTH, length);
-  Atomics.store(control, CTL_KERNEL, KERNEL_DEAD);
-  Atomics.add(control, CTL_EVENTS, 1);
-  Atomics.notify(control, CTL_EVENTS);
+  if (Atomics.load(control, CTL_KERNEL) !== KERNEL_DEAD) recordDeath(control, reason);
 }
 
 /** Throws if the worker has died: nothing it was asked will ever be answered. */
