@@ -1055,6 +1055,56 @@ Deno.test("accept: WouldBlock when non-blocking with nobody waiting; [socket, [h
   }
 });
 
+Deno.test("accept hands out connections in the order they came, each with its own bytes", () => {
+  // More clients than the connection sockets a listener keeps ready ahead (two).
+  const listener = listenLocal(16);
+  const clients: Socket[] = [];
+  const accepted: Socket[] = [];
+  try {
+    for (let i = 0; i < 6; i++) {
+      const client = new Socket();
+      clients.push(client);
+      client.connect(listener.getSockName());
+      client.sendAll(encoder.encode(`client ${i}`));
+    }
+    for (let i = 0; i < clients.length; i++) {
+      const [server, address] = listener.accept();
+      accepted.push(server);
+      assert.deepEqual(address, clients[i].getSockName(), `accept ${i + 1}: the peer`);
+      assert.equal(decoder.decode(server.recv(64)), `client ${i}`);
+    }
+  } finally {
+    closeAll(...clients, ...accepted, listener);
+  }
+});
+
+Deno.test("closing a listener ends the connections it had not handed out", async () => {
+  const listener = listenLocal(8);
+  const clients: Socket[] = [];
+  try {
+    for (let i = 0; i < 4; i++) {
+      const client = new Socket();
+      clients.push(client);
+      client.connect(listener.getSockName());
+    }
+    await pause(100); // the worker has taken them all from the system's queue
+    assert.equal(Atomics.load(listener.header, H_PENDING), 4);
+    listener.close();
+    for (const [index, client] of clients.entries()) {
+      let ending: string;
+      try {
+        const bytes = await withDeadline(client.recvAsync(16), 5000, `client ${index + 1}`);
+        ending = bytes.length === 0 ? "end of stream" : `${bytes.length} bytes`;
+      } catch (error) {
+        ending = error instanceof ConnectionReset ? "end of stream" : String(error);
+      }
+      assert.equal(ending, "end of stream", `client ${index + 1}`);
+    }
+  } finally {
+    closeAll(...clients, listener);
+  }
+});
+
 // ---------------------------------------------------------------------------
 // Async twins.
 

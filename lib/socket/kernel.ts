@@ -31,6 +31,7 @@ import {
   CTL_DOORBELL,
   CTL_EVENTS,
   CTL_KERNEL,
+  CTL_MAIN_SEEN,
   CTL_MAIN_WAITING,
   CTL_REQUESTS_READ,
   CTL_REQUESTS_START,
@@ -270,8 +271,12 @@ class KernelSocket {
   readonly sendRing: RingView;
   listener?: Deno.Listener;
   conn?: Deno.Conn;
-  /** Connections accepted from the network, not yet taken by the main thread. */
+  /** Connections accepted from the network, waiting for a spare to start in. */
   readonly waiting: Deno.Conn[] = [];
+  /** A listener's spares: sockets the main thread made ahead, for the next connections. */
+  readonly spares: KernelSocket[] = [];
+  /** The listener this socket is a spare of, until a connection starts in it. */
+  spareOf: KernelSocket | null = null;
   backlog = 0;
   closing = false;
   released = false;
@@ -346,6 +351,7 @@ function finish(socket: KernelSocket): void {
   closeQuietly(socket.conn);
   closeQuietly(socket.listener);
   for (const conn of socket.waiting.splice(0)) closeQuietly(conn);
+  for (const spare of socket.spares.splice(0)) release(spare);
   wakePumps(socket);
   socket.wakeAcceptor?.();
   if (!socket.listener) return release(socket);
@@ -479,7 +485,7 @@ function startPumps(socket: KernelSocket, conn: Deno.Conn): void {
 /** Accepts connections while fewer than the backlog wait to be taken. */
 async function acceptLoop(socket: KernelSocket, listener: Deno.Listener): Promise<void> {
   while (!socket.closing) {
-    if (socket.waiting.length >= socket.backlog) {
+    if (Atomics.load(socket.header, H_PENDING) >= socket.backlog) {
       const wait = signal();
       socket.wakeAcceptor = wait.wake;
       await wait.promise;
@@ -509,7 +515,15 @@ async function acceptLoop(socket: KernelSocket, listener: Deno.Listener): Promis
       closeQuietly(conn);
       return;
     }
-    socket.waiting.push(conn);
+    // Started at once in the oldest spare, if the main thread gave one, so that its
+    // `accept` finds it ready; else it waits for the next spare.
+    const spare = socket.spares.shift();
+    if (spare) {
+      spare.spareOf = null;
+      startPumps(spare, conn);
+    } else {
+      socket.waiting.push(conn);
+    }
     Atomics.add(socket.header, H_PENDING, 1);
     announce(socket);
   }
@@ -596,6 +610,7 @@ async function connect(request: Extract<KernelRequest, { op: "connect" }>): Prom
     return;
   }
   startPumps(socket, conn);
+  lingerForRequests();
 }
 
 function handle(request: KernelRequest): void {
@@ -621,18 +636,17 @@ function handle(request: KernelRequest): void {
       for (const socket of sockets.values()) socket.wakeSender();
       return;
     case "accept": {
-      const listener = sockets.get(request.listenerId);
+      // A spare for the listener's next connection (see `Socket.accept` there). Each
+      // comes as the main thread takes a connection: room for one more in the backlog.
       const socket = new KernelSocket(request.id, request.header);
       sockets.set(request.id, socket);
-      const conn = listener?.waiting.shift();
-      listener?.wakeAcceptor?.();
-      if (!conn) {
-        socket.fail(new SocketError("ECONNABORTED"));
-        Atomics.store(socket.header, H_STATE, STATE_FAILED);
-        announce(socket);
-        return;
-      }
-      startPumps(socket, conn);
+      const listener = sockets.get(request.listenerId);
+      if (!listener || listener.closing) return release(socket);
+      listener.wakeAcceptor?.();
+      const conn = listener.waiting.shift();
+      if (conn) return startPumps(socket, conn);
+      socket.spareOf = listener;
+      listener.spares.push(socket);
       return;
     }
     case "close": {
@@ -646,6 +660,12 @@ function handle(request: KernelRequest): void {
       const socket = sockets.get(request.id);
       if (!socket) return;
       socket.closing = true;
+      if (socket.spareOf) {
+        // A spare no connection started in: nothing to close.
+        const spares = socket.spareOf.spares;
+        spares.splice(spares.indexOf(socket), 1);
+        return release(socket);
+      }
       const unsent =
         Atomics.load(socket.header, H_TX_WRITE) !== Atomics.load(socket.header, H_TX_READ);
       if (socket.conn && unsent && Atomics.load(socket.header, H_BROKEN) === 0) {
@@ -702,44 +722,90 @@ async function answerDoorbell(): Promise<void> {
   }
 }
 
+/** The requests queue's read index: the next request to take. */
+let requestsRead = 0;
+
 /**
  * Takes the connects, accepts and closes the main thread queued (see `queueRequest`
- * there), in order, and does them as if they had come as messages.
+ * there), in order, and does them as if they had come as messages. Stops early, with
+ * `false`, at a request whose slab has not arrived yet.
  */
-async function serveQueuedRequests(): Promise<void> {
-  let read = Atomics.load(control, CTL_REQUESTS_READ);
-  for (;;) {
-    const waiting = Atomics.waitAsync(control, CTL_REQUESTS_WRITE, read);
-    if (waiting.async) await waiting.value;
-    const write = Atomics.load(control, CTL_REQUESTS_WRITE);
-    const wasFull = ((write - read) | 0) >= REQUEST_QUEUE_SLOTS;
-    for (; read !== write; read = (read + 1) | 0) {
-      const at = CTL_REQUESTS_START + (read & (REQUEST_QUEUE_SLOTS - 1)) * REQUEST_INTS;
-      const code = Atomics.load(control, at);
-      const id = Atomics.load(control, at + 1);
-      const header = { slab: Atomics.load(control, at + 2), offset: Atomics.load(control, at + 3) };
-      if (code !== REQUEST_CLOSE) await slabArrived(header.slab);
-      try {
-        if (code === REQUEST_CONNECT) {
-          const cells = new Int32Array(slabs[header.slab], header.offset, HEADER_BYTES / 4);
-          const bytes = new Uint8Array(slabs[header.slab], header.offset, HEADER_BYTES);
-          const host = loadText(bytes, PEER_HOST_OFFSET, Atomics.load(cells, H_PEER_HOST_LENGTH));
-          handle({ op: "connect", id, header, host, port: Atomics.load(cells, H_PEER_PORT) });
-        } else if (code === REQUEST_ACCEPT) {
-          handle({ op: "accept", id, header, listenerId: Atomics.load(control, at + 4) });
-        } else {
-          handle({ op: "close", id });
-        }
-      } catch (error) {
-        die(error);
-      }
-      Atomics.store(control, CTL_REQUESTS_READ, (read + 1) | 0);
+function takeQueuedRequests(): boolean {
+  const write = Atomics.load(control, CTL_REQUESTS_WRITE);
+  const wasFull = ((write - requestsRead) | 0) >= REQUEST_QUEUE_SLOTS;
+  let complete = true;
+  for (; requestsRead !== write; requestsRead = (requestsRead + 1) | 0) {
+    const at = CTL_REQUESTS_START + (requestsRead & (REQUEST_QUEUE_SLOTS - 1)) * REQUEST_INTS;
+    const code = Atomics.load(control, at);
+    const id = Atomics.load(control, at + 1);
+    const header = { slab: Atomics.load(control, at + 2), offset: Atomics.load(control, at + 3) };
+    if (code !== REQUEST_CLOSE && slabs[header.slab] === undefined) {
+      complete = false;
+      break;
     }
-    if (wasFull) {
-      Atomics.add(control, CTL_EVENTS, 1);
-      Atomics.notify(control, CTL_EVENTS);
+    try {
+      if (code === REQUEST_CONNECT) {
+        const cells = new Int32Array(slabs[header.slab], header.offset, HEADER_BYTES / 4);
+        const bytes = new Uint8Array(slabs[header.slab], header.offset, HEADER_BYTES);
+        const host = loadText(bytes, PEER_HOST_OFFSET, Atomics.load(cells, H_PEER_HOST_LENGTH));
+        handle({ op: "connect", id, header, host, port: Atomics.load(cells, H_PEER_PORT) });
+      } else if (code === REQUEST_ACCEPT) {
+        handle({ op: "accept", id, header, listenerId: Atomics.load(control, at + 4) });
+      } else {
+        handle({ op: "close", id });
+      }
+    } catch (error) {
+      die(error);
+    }
+    Atomics.store(control, CTL_REQUESTS_READ, (requestsRead + 1) | 0);
+  }
+  if (wasFull) {
+    Atomics.add(control, CTL_EVENTS, 1);
+    Atomics.notify(control, CTL_EVENTS);
+  }
+  return complete;
+}
+
+/** Takes queued requests as they come, for good (see `takeQueuedRequests`). */
+async function serveQueuedRequests(): Promise<void> {
+  requestsRead = Atomics.load(control, CTL_REQUESTS_READ);
+  for (;;) {
+    const waiting = Atomics.waitAsync(control, CTL_REQUESTS_WRITE, requestsRead);
+    if (waiting.async) await waiting.value;
+    while (!takeQueuedRequests()) {
+      const at = CTL_REQUESTS_START + (requestsRead & (REQUEST_QUEUE_SLOTS - 1)) * REQUEST_INTS;
+      await slabArrived(Atomics.load(control, at + 2));
     }
   }
+}
+
+/**
+ * How long the worker stays awake after it answered a connect, in ms, for the main
+ * thread's next request: programs often connect several times in a row, and a request
+ * that finds the worker awake is taken at once, where waking it costs some 20 us.
+ */
+const REQUEST_LINGER_MS = 0.05;
+
+/**
+ * Stays awake (briefly) after answering a connect, taking the requests that come,
+ * until one of them needs the event loop (a connect), the main thread waits for news
+ * (which only the event loop can bring), or the time is up.
+ */
+function lingerForRequests(): void {
+  const until = performance.now() + REQUEST_LINGER_MS;
+  do {
+    for (let i = 0; i < 64; i++) {
+      if (Atomics.load(control, CTL_REQUESTS_WRITE) !== requestsRead) {
+        const at = CTL_REQUESTS_START + (requestsRead & (REQUEST_QUEUE_SLOTS - 1)) * REQUEST_INTS;
+        const needsEventLoop = Atomics.load(control, at) === REQUEST_CONNECT;
+        if (!takeQueuedRequests() || needsEventLoop) return;
+      }
+      if (
+        Atomics.load(control, CTL_MAIN_WAITING) === 1 &&
+        Atomics.load(control, CTL_MAIN_SEEN) === Atomics.load(control, CTL_EVENTS)
+      ) return;
+    }
+  } while (performance.now() < until);
 }
 
 wakeQueuedSenders();

@@ -44,8 +44,13 @@ export const CTL_DEATH_LENGTH = 5;
 export const CTL_DOORBELL = 6;
 /** Index of the flag the main thread sets while it waits for the worker's news. */
 export const CTL_MAIN_WAITING = 7;
+/**
+ * Index of the event count the main thread waits to see move, while it waits: if it is
+ * the current count, the main thread waits for news not given yet.
+ */
+export const CTL_MAIN_SEEN = 8;
 /** Index of the change queue's first slot. */
-export const CTL_CHANGES_START = 8;
+export const CTL_CHANGES_START = 12;
 /** Slots in the change queue (a power of two). */
 export const CHANGE_QUEUE_SLOTS = 4096;
 /** Index of the write index of the queue of sockets whose sender the worker should wake. */

@@ -51,6 +51,7 @@ import {
   CTL_DOORBELL,
   CTL_EVENTS,
   CTL_KERNEL,
+  CTL_MAIN_SEEN,
   CTL_MAIN_WAITING,
   CTL_REQUESTS_READ,
   CTL_REQUESTS_START,
@@ -67,6 +68,7 @@ import {
   H_PEER_HOST_LENGTH,
   H_PEER_PORT,
   H_PENDING,
+  H_QUEUED,
   H_RELEASED,
   H_RX_CAPACITY,
   H_RX_FILLED,
@@ -345,6 +347,19 @@ function lowestFreeFd(): number {
   return fd;
 }
 
+/** The lowest free descriptor; `TooManyOpenFiles` (EMFILE) past the open-files limit. */
+function freeFdWithinLimit(): number {
+  const fd = lowestFreeFd();
+  if (fd >= openFilesLimit()) throw SocketError.fromCode("EMFILE");
+  return fd;
+}
+
+/** Set while a listener makes a spare, which has no descriptor until it is accepted. */
+let makingSpare = false;
+
+/** How many connection sockets a listener keeps ahead with the worker (see `accept`). */
+const SPARE_CONNECTIONS = 2;
+
 /** Gives a descriptor back. */
 function freeFd(fd: number): void {
   socketsByFd.delete(fd);
@@ -398,6 +413,7 @@ const ANSWER_SPIN_MS = 0.25;
  */
 export function waitForEvent(seen: number, timeoutMs?: number, spinMs: number = SPIN_MS): void {
   checkKernel();
+  Atomics.store(control, CTL_MAIN_SEEN, seen);
   Atomics.store(control, CTL_MAIN_WAITING, 1);
   try {
     const spinUntil = performance.now() + Math.min(spinMs, timeoutMs ?? spinMs);
@@ -531,10 +547,15 @@ export class Socket implements HasFileno {
   /** The send ring's slot, once connected. */
   #sendSlot: Slot | null = null;
 
+  /**
+   * Connections made ahead for `accept` (a listener's only): the worker starts each
+   * connection it accepts in the oldest, so `accept` finds it ready, without a round trip.
+   */
+  #spares: Socket[] = [];
+
   /** A new socket, with the lowest free descriptor; `TooManyOpenFiles` (EMFILE) past the open-files limit. */
   constructor() {
-    const fd = lowestFreeFd();
-    if (fd >= openFilesLimit()) throw SocketError.fromCode("EMFILE");
+    const fd = makingSpare ? -1 : freeFdWithinLimit();
     this.#fd = fd;
     this.#id = nextId++;
     this.#headerSlot = memory.allocate(HEADER_BYTES);
@@ -544,6 +565,11 @@ export class Socket implements HasFileno {
       this.#headerSlot.offset,
       HEADER_BYTES / 4,
     );
+    if (fd >= 0) this.#register(fd);
+  }
+
+  #register(fd: number): void {
+    this.#fd = fd;
     socketsByFd.set(fd, this);
     socketsById.set(this.#id, this);
   }
@@ -594,6 +620,26 @@ export class Socket implements HasFileno {
     if (Atomics.load(this.header, H_STATE) === STATE_LISTENING) return;
     post({ op: "listen", id: this.#id, backlog });
     this.#waitWhile(() => Atomics.load(this.header, H_STATE) === STATE_BOUND);
+    while (this.#spares.length < SPARE_CONNECTIONS) this.#offerSpare();
+  }
+
+  /**
+   * Hands the worker a connection socket (its header and rings, no descriptor yet) to
+   * start the next connection it accepts in, as Windows' `AcceptEx` takes one.
+   */
+  #offerSpare(): void {
+    makingSpare = true;
+    let spare: Socket;
+    try {
+      spare = new Socket();
+    } finally {
+      makingSpare = false;
+    }
+    spare.#adopted = true;
+    spare.#role = "stream";
+    Atomics.store(spare.header, H_STATE, STATE_CONNECTING);
+    this.#spares.push(spare);
+    post({ op: "accept", id: spare.#id, listenerId: this.#id, header: spare.#makeRings() });
   }
 
   /**
@@ -620,19 +666,17 @@ export class Socket implements HasFileno {
       if (shortage !== 0) throw errorForErrno(shortage);
       return AGAIN;
     }
+    const fd = freeFdWithinLimit();
     Atomics.sub(this.header, H_PENDING, 1);
-    const connection = new Socket();
-    connection.#adopted = true;
-    connection.#role = "stream";
-    Atomics.store(connection.header, H_STATE, STATE_CONNECTING);
-    post({
-      op: "accept",
-      id: connection.#id,
-      listenerId: this.#id,
-      header: connection.#makeRings(),
-    });
-    // The worker already holds the connection: this wait is one short round trip.
+    // The worker pairs accepted connections with spares in order: this one has the
+    // oldest spare, started already or about to be. Another spare takes its place.
+    if (this.#spares.length === 0) this.#offerSpare();
+    const connection = this.#spares.shift() as Socket;
+    this.#offerSpare();
     connection.#waitWhile(() => Atomics.load(connection.header, H_STATE) === STATE_CONNECTING);
+    connection.#register(fd);
+    // Changes the worker queued before the socket had a descriptor were dropped.
+    Atomics.store(connection.header, H_QUEUED, 0);
     const failure = connection.getPendingError();
     if (failure) {
       connection.close();
@@ -826,6 +870,11 @@ export class Socket implements HasFileno {
     socketsById.delete(this.#id);
     this.#fd = -1;
     if (this.#adopted && Atomics.load(control, CTL_KERNEL) !== KERNEL_DEAD) {
+      // The spares go first: a connection started in one and not yet accepted is closed.
+      for (const spare of this.#spares.splice(0)) {
+        post({ op: "close", id: spare.#id });
+        releasing.push(spare);
+      }
       post({ op: "close", id: this.#id });
       // Its memory is reused once the worker is done with it (bytes still to send, say).
       releasing.push(this);
