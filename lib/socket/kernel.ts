@@ -39,6 +39,7 @@ import {
   CTL_SENDERS_READ,
   CTL_SENDERS_START,
   CTL_SENDERS_WRITE,
+  CTL_WORKER_WATCHING,
   H_BROKEN,
   H_EOF,
   H_ERRNO,
@@ -793,19 +794,29 @@ const REQUEST_LINGER_MS = 0.05;
  */
 function lingerForRequests(): void {
   const until = performance.now() + REQUEST_LINGER_MS;
-  do {
-    for (let i = 0; i < 64; i++) {
-      if (Atomics.load(control, CTL_REQUESTS_WRITE) !== requestsRead) {
-        const at = CTL_REQUESTS_START + (requestsRead & (REQUEST_QUEUE_SLOTS - 1)) * REQUEST_INTS;
-        const needsEventLoop = Atomics.load(control, at) === REQUEST_CONNECT;
-        if (!takeQueuedRequests() || needsEventLoop) return;
+  Atomics.store(control, CTL_WORKER_WATCHING, 1);
+  try {
+    do {
+      for (let i = 0; i < 64; i++) {
+        if (Atomics.load(control, CTL_REQUESTS_WRITE) !== requestsRead) {
+          const at = CTL_REQUESTS_START + (requestsRead & (REQUEST_QUEUE_SLOTS - 1)) * REQUEST_INTS;
+          const needsEventLoop = Atomics.load(control, at) === REQUEST_CONNECT;
+          if (!takeQueuedRequests() || needsEventLoop) return;
+        }
+        if (
+          Atomics.load(control, CTL_MAIN_WAITING) === 1 &&
+          Atomics.load(control, CTL_MAIN_SEEN) === Atomics.load(control, CTL_EVENTS)
+        ) return;
       }
-      if (
-        Atomics.load(control, CTL_MAIN_WAITING) === 1 &&
-        Atomics.load(control, CTL_MAIN_SEEN) === Atomics.load(control, CTL_EVENTS)
-      ) return;
+    } while (performance.now() < until);
+  } finally {
+    // A request queued while the flag was up came without a notify: take it now, or
+    // have `serveQueuedRequests` wake for it (when it waits for its slab).
+    Atomics.store(control, CTL_WORKER_WATCHING, 0);
+    if (Atomics.load(control, CTL_REQUESTS_WRITE) !== requestsRead && !takeQueuedRequests()) {
+      Atomics.notify(control, CTL_REQUESTS_WRITE);
     }
-  } while (performance.now() < until);
+  }
 }
 
 wakeQueuedSenders();

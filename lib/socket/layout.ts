@@ -49,6 +49,11 @@ export const CTL_MAIN_WAITING = 7;
  * the current count, the main thread waits for news not given yet.
  */
 export const CTL_MAIN_SEEN = 8;
+/**
+ * Index of the flag the worker sets while it stays awake watching the queue of requests:
+ * a request queued meanwhile needs no notify.
+ */
+export const CTL_WORKER_WATCHING = 9;
 /** Index of the change queue's first slot. */
 export const CTL_CHANGES_START = 12;
 /** Slots in the change queue (a power of two). */
