@@ -11,7 +11,8 @@
  * 2. Many downloads at once: N connections to one fast multi-client server
  *    (bench/fixtures/multi-server.ts, which holds the N connections until all have
  *    arrived, then sends the poem to all of them at once) through one reactor
- *    (bench/fixtures/many-downloads.ts, quiet PoetrySockets), every byte checked.
+ *    (bench/fixtures/many-downloads.ts, quiet PoetrySockets), every byte checked, beside
+ *    the same job in raw Deno (bench/fixtures/raw-many-downloads.ts).
  *
  * Run: `deno run -A bench/part4_bench.ts [MiB]`
  *
@@ -193,10 +194,12 @@ async function startMultiServer(batch: number): Promise<{ port: number; stop(): 
 async function manyDownloads(): Promise<void> {
   const limit = await openFileLimit();
   const poemBytes = (await Deno.stat(`${ROOT}/${SMALL_POEM}`)).size;
-  const plan: Array<[string, number]> = [["select", 1000], ["poll", 1000]];
+  const plan: Array<[string, number]> = [["select", 1000], ["poll", 1000], ["raw", 1000]];
   const big = 10_000;
   const bigAllowed = limit >= big + 1000; // the client's worker and the server each hold N
-  if (bigAllowed) plan.push(["poll", big], ["select", big]);
+  if (bigAllowed) plan.push(["poll", big], ["select", big], ["raw", big]);
+  /** The raw Deno baseline's total seconds, by N. */
+  const rawTotals = new Map<number, number>();
   const rows: string[] = [];
   const goals: string[] = [];
   for (const [reactor, count] of plan) {
@@ -207,16 +210,18 @@ async function manyDownloads(): Promise<void> {
     const peaks: number[] = [];
     try {
       for (let run = 0; run < RUNS; run++) {
+        const fixture = reactor === "raw"
+          ? ["bench/fixtures/raw-many-downloads.ts"]
+          : ["bench/fixtures/many-downloads.ts", reactor];
         const outcome = await measure([
           ...deno,
-          "bench/fixtures/many-downloads.ts",
-          reactor,
+          ...fixture,
           String(count),
           String(server.port),
           SMALL_POEM,
         ]);
         const match =
-          /^Got (\d+) poems, all correct \((\d+) bytes\) in ([\d.]+) s \(connect ([\d.]+) s, reactor ([\d.]+) s\)$/
+          /^Got (\d+) poems, all correct \((\d+) bytes\) in ([\d.]+) s \(connect ([\d.]+) s, (?:reactor|reading) ([\d.]+) s\)$/
             .exec(outcome.lines.at(-1) ?? "");
         if (outcome.code !== 0 || !match || Number(match[2]) !== count * poemBytes) {
           throw new Error(`many-downloads ${reactor} ${count}: ${outcome.lines.at(-1)}`);
@@ -229,15 +234,17 @@ async function manyDownloads(): Promise<void> {
     } finally {
       await server.stop();
     }
-    if (count === big) {
+    if (reactor === "raw") rawTotals.set(count, median(totals));
+    if (count === big && reactor !== "raw") {
       goals.push(goalLine(
         `${big.toLocaleString("en")} concurrent downloads under 1.2 s (${reactor} reactor)`,
         `${fixed(median(totals), 2)} s, of which connecting ${fixed(median(connects), 2)} s`,
         median(totals) < 1.2,
       ));
     }
+    const label = reactor === "raw" ? "raw Deno (baseline)" : reactor;
     rows.push(
-      `| ${count.toLocaleString("en")} | ${reactor} | ${fixed(median(totals))} | ` +
+      `| ${count.toLocaleString("en")} | ${label} | ${fixed(median(totals))} | ` +
         `${fixed(median(connects))} | ${fixed(median(reactorTimes))} | ` +
         `${reactorTimes.map((value) => fixed(value)).join(", ")} | ${fixed(median(peaks), 0)} |`,
     );
@@ -251,13 +258,24 @@ async function manyDownloads(): Promise<void> {
   say("blocking, then registers with the reactor), runs the reactor until the last one");
   say("has its poem, and checks every poem byte for byte. Seconds, median of");
   say(`${RUNS} runs: the whole, the connecting, and the reactor's part (all the reading).`);
+  say("The baseline, `bench/fixtures/raw-many-downloads.ts`, does the same job in raw Deno:");
+  say("`await Deno.connect` one at a time, as blocking connects go, then a read loop on");
+  say("each connection, all at once (its last columns: the reading).");
   say(`Open-file limit here (\`ulimit -n\`): ${limit}.`);
   say();
-  say("| N | reactor | total s | connect s | reactor s | reactor runs | peak RSS MiB |");
+  say("| N | client | total s | connect s | reactor (or reading) s | its runs | peak RSS MiB |");
   say("|---|---|---|---|---|---|---|");
   for (const row of rows) say(row);
   if (!bigAllowed) say(`\n${big.toLocaleString("en")} connections skipped: the limit is too low.`);
   say();
+  const rawBig = rawTotals.get(big);
+  if (rawBig !== undefined) {
+    say(
+      `Raw Deno itself takes ${fixed(rawBig, 2)} s for the ${big.toLocaleString("en")}: the goal ` +
+        `below is ${fixed(1.2 / rawBig, 2)}x of that.`,
+    );
+    say();
+  }
   for (const goal of goals) {
     say(goal);
     say();

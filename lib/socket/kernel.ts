@@ -207,30 +207,6 @@ async function untilChanged(header: Int32Array, index: number, seen: number): Pr
   if (waiting.async) await waiting.value;
 }
 
-/**
- * How long the worker stays awake for the main thread's next move, in ms, after news
- * that the main thread is likely to answer at once (bytes arrived on a connection that
- * talks both ways). Not after a request: the next request may already wait in the
- * message queue, behind the linger, which would only hold it back.
- * Waking a sleeping thread costs some 20 us here, as much as the I/O itself; a thread
- * that is still awake when the main thread rings gets on at once. Bounded, and only
- * after activity: an idle worker sleeps.
- */
-const LINGER_MS = 0.03;
-
-/**
- * Stays awake (briefly) until the main thread rings the doorbell, or the time is up; only
- * if the main thread was waiting for news, and so is likely to answer it at once.
- */
-function lingerForMain(): void {
-  if (Atomics.load(control, CTL_MAIN_WAITING) === 0) return;
-  const rung = Atomics.load(control, CTL_DOORBELL);
-  const until = performance.now() + LINGER_MS;
-  do {
-    for (let i = 0; i < 64; i++) if (Atomics.load(control, CTL_DOORBELL) !== rung) return;
-  } while (performance.now() < until);
-}
-
 /** Wakes both pumps of a socket, so they see it is closing. */
 function wakePumps(socket: KernelSocket): void {
   Atomics.notify(socket.header, H_RX_READ);
@@ -244,17 +220,25 @@ function wakePumps(socket: KernelSocket): void {
  * idle socket would make each send cost more the more sockets are open.
  */
 async function wakeQueuedSenders(): Promise<void> {
-  let read = Atomics.load(control, CTL_SENDERS_READ);
+  sendersRead = Atomics.load(control, CTL_SENDERS_READ);
   for (;;) {
-    const waiting = Atomics.waitAsync(control, CTL_SENDERS_WRITE, read);
+    const waiting = Atomics.waitAsync(control, CTL_SENDERS_WRITE, sendersRead);
     if (waiting.async) await waiting.value;
-    const write = Atomics.load(control, CTL_SENDERS_WRITE);
-    for (; read !== write; read = (read + 1) | 0) {
-      const id = Atomics.load(control, CTL_SENDERS_START + (read & (SENDER_QUEUE_SLOTS - 1)));
-      sockets.get(id)?.wakeSender();
-    }
-    Atomics.store(control, CTL_SENDERS_READ, read);
+    takeQueuedSenders();
   }
+}
+
+/** The read index of the queue of senders to wake. */
+let sendersRead = 0;
+
+/** Wakes the send pumps queued so far (see `wakeQueuedSenders`). */
+function takeQueuedSenders(): void {
+  const write = Atomics.load(control, CTL_SENDERS_WRITE);
+  for (; sendersRead !== write; sendersRead = (sendersRead + 1) | 0) {
+    const id = Atomics.load(control, CTL_SENDERS_START + (sendersRead & (SENDER_QUEUE_SLOTS - 1)));
+    sockets.get(id)?.wakeSender();
+  }
+  Atomics.store(control, CTL_SENDERS_READ, sendersRead);
 }
 
 /** A promise with its resolver, for a loop that waits to be woken. */
@@ -423,7 +407,9 @@ async function pumpReceive(socket: KernelSocket, conn: Deno.Conn): Promise<void>
     announce(socket);
     // Fresh bytes on a connection that talks both ways: the answer may follow at once.
     // (A download, which only reads, is not kept waiting.)
-    if (used === 0 && socket.sentSinceRead) lingerForMain();
+    if (used === 0 && socket.sentSinceRead && Atomics.load(control, CTL_MAIN_WAITING) === 1) {
+      stayAwake(AFTER_BYTES_MS);
+    }
     socket.sentSinceRead = false;
   }
 }
@@ -611,7 +597,7 @@ async function connect(request: Extract<KernelRequest, { op: "connect" }>): Prom
     return;
   }
   startPumps(socket, conn);
-  lingerForRequests();
+  stayAwake(AFTER_CONNECT_MS);
 }
 
 function handle(request: KernelRequest): void {
@@ -781,38 +767,48 @@ async function serveQueuedRequests(): Promise<void> {
 }
 
 /**
- * How long the worker stays awake after it answered a connect, in ms, for the main
- * thread's next request: programs often connect several times in a row, and a request
- * that finds the worker awake is taken at once, where waking it costs some 20 us.
+ * How long the worker stays awake for the main thread's next move, in ms, after news the
+ * main thread is likely to answer at once: bytes on a connection that talks both ways
+ * (the answer follows), a connect (programs often connect several times in a row).
+ * Waking a sleeping thread costs some 20 us here, as much as the I/O itself; a worker
+ * still awake when the main thread queues work takes it at once, and the main thread
+ * need not notify it. Bounded, and only after activity: an idle worker sleeps.
  */
-const REQUEST_LINGER_MS = 0.05;
+const AFTER_BYTES_MS = 0.03;
+const AFTER_CONNECT_MS = 0.05;
+
+/** Whether the main thread waits for news this thread has not given yet. */
+function mainWaitsForNews(): boolean {
+  return Atomics.load(control, CTL_MAIN_WAITING) === 1 &&
+    Atomics.load(control, CTL_MAIN_SEEN) === Atomics.load(control, CTL_EVENTS);
+}
 
 /**
- * Stays awake (briefly) after answering a connect, taking the requests that come,
- * until one of them needs the event loop (a connect), the main thread waits for news
- * (which only the event loop can bring), or the time is up.
+ * Stays awake up to `ms`, watching the queues of senders and requests, and takes what
+ * the main thread puts there; stops once it took something that needs the event loop (a
+ * send, a connect), when the main thread waits for news (only the event loop brings
+ * it), or when the time is up.
  */
-function lingerForRequests(): void {
-  const until = performance.now() + REQUEST_LINGER_MS;
+function stayAwake(ms: number): void {
+  const until = performance.now() + ms;
   Atomics.store(control, CTL_WORKER_WATCHING, 1);
   try {
     do {
       for (let i = 0; i < 64; i++) {
+        if (Atomics.load(control, CTL_SENDERS_WRITE) !== sendersRead) return;
         if (Atomics.load(control, CTL_REQUESTS_WRITE) !== requestsRead) {
           const at = CTL_REQUESTS_START + (requestsRead & (REQUEST_QUEUE_SLOTS - 1)) * REQUEST_INTS;
           const needsEventLoop = Atomics.load(control, at) === REQUEST_CONNECT;
           if (!takeQueuedRequests() || needsEventLoop) return;
         }
-        if (
-          Atomics.load(control, CTL_MAIN_WAITING) === 1 &&
-          Atomics.load(control, CTL_MAIN_SEEN) === Atomics.load(control, CTL_EVENTS)
-        ) return;
+        if (mainWaitsForNews()) return;
       }
     } while (performance.now() < until);
   } finally {
-    // A request queued while the flag was up came without a notify: take it now, or
-    // have `serveQueuedRequests` wake for it (when it waits for its slab).
+    // What was queued while the flag was up came without a notify: take it now (or
+    // have `serveQueuedRequests` wake for a request whose slab is still on its way).
     Atomics.store(control, CTL_WORKER_WATCHING, 0);
+    takeQueuedSenders();
     if (Atomics.load(control, CTL_REQUESTS_WRITE) !== requestsRead && !takeQueuedRequests()) {
       Atomics.notify(control, CTL_REQUESTS_WRITE);
     }

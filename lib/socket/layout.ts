@@ -40,7 +40,7 @@ export const CTL_CHANGES_READ = 3;
 export const CTL_CHANGES_OVERFLOW = 4;
 /** Index of the length of the text saying why the worker died. */
 export const CTL_DEATH_LENGTH = 5;
-/** Index of the doorbell: bumped by the main thread whenever it gives the worker work. */
+/** Index of the doorbell: rung (bumped, then notified) by the main thread after each message. */
 export const CTL_DOORBELL = 6;
 /** Index of the flag the main thread sets while it waits for the worker's news. */
 export const CTL_MAIN_WAITING = 7;

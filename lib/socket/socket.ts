@@ -266,7 +266,6 @@ function queueRequest(request: KernelRequest): void {
       if (Atomics.load(control, CTL_WORKER_WATCHING) === 0) {
         Atomics.notify(control, CTL_REQUESTS_WRITE);
       }
-      Atomics.add(control, CTL_DOORBELL, 1);
       return;
     }
     // Full: the worker is behind; it says when it takes requests out.
@@ -283,7 +282,8 @@ function callSender(id: number): void {
   }
   Atomics.store(control, CTL_SENDERS_START + (write & (SENDER_QUEUE_SLOTS - 1)), id);
   Atomics.store(control, CTL_SENDERS_WRITE, (write + 1) | 0);
-  Atomics.notify(control, CTL_SENDERS_WRITE);
+  // A worker watching the queue sees it without a notify.
+  if (Atomics.load(control, CTL_WORKER_WATCHING) === 0) Atomics.notify(control, CTL_SENDERS_WRITE);
 }
 
 /**
@@ -785,7 +785,6 @@ export class Socket implements HasFileno {
       const ring = this.#receiveRing(); // read after the write index: see layout.ts
       const bytes = copyOutOfRing(ring, ring.length, read, count);
       Atomics.store(header, H_RX_READ, (read + count) | 0);
-      Atomics.add(control, CTL_DOORBELL, 1); // a worker lingering for this may go on
       if (count === available) this.#offerBiggerReceiveRing(ring.length);
       // The worker may have stopped reading for lack of room: now there is some.
       if (Atomics.load(header, H_RX_STALLED) === 1) Atomics.notify(header, H_RX_READ);
@@ -862,8 +861,6 @@ export class Socket implements HasFileno {
     copyIntoRing(memory.bytes(slot), capacity, write, bytes.subarray(0, count));
     Atomics.store(header, H_TX_WRITE, (write + count) | 0);
     if (count === room) Atomics.store(header, H_TX_FILLED, 1);
-    // The worker may be waiting for bytes to send: it has some now.
-    Atomics.add(control, CTL_DOORBELL, 1);
     if (Atomics.compareExchange(header, H_TX_IDLE, SENDER_IDLE, SENDER_CALLED) === SENDER_IDLE) {
       callSender(this.#id);
     }
