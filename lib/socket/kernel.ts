@@ -111,6 +111,8 @@ export interface HeaderPlace {
  * What the main thread asks of the worker. Ids name sockets; they are never reused.
  * A `slab` request hands over a new slab of shared memory, before anything in it is
  * used; the rest name the socket's header, and the header says where its rings are.
+ * An `accept` hands over a spare: a socket for the listener's next connection to start
+ * in, ahead of the main thread's `accept` (see `Socket.accept` in socket.ts).
  */
 export type KernelRequest =
   | { op: "slab"; index: number; buffer: SharedArrayBuffer }
