@@ -9,10 +9,12 @@
  * thread blocked in `Atomics.wait` could not receive it.
  *
  * The main thread starts it (see `socket.ts`) as a `node:worker_threads` worker that does
- * not keep the process alive, handing it the control block as `workerData`, and tells it
- * what to do with messages of the `KernelRequest` type (bind, listen, connect, accept,
- * close). The frequent news, "room freed" in a receive ring and "bytes queued" in a send
- * ring, comes as an `Atomics.notify` on the ring's index instead, which is cheaper.
+ * not keep the process alive, handing it the control block as `workerData`. It asks for
+ * connects, closes and spares for `accept` through a queue of requests in the control
+ * block, and for the rest (bind, listen, a new slab of memory) with messages of the
+ * `KernelRequest` type. The frequent news, "room freed" in a receive ring and "bytes
+ * queued" in a send ring, comes through a notify on the ring's index and the queue of
+ * senders to wake, which are cheaper.
  *
  * It says in the control block when it is ready, and, should anything escape it, that
  * it died and why, so that no call of the main thread waits forever on a dead worker.
@@ -34,7 +36,6 @@ import {
   CTL_MAIN_SEEN,
   CTL_MAIN_WAITING,
   CTL_REQUESTS_READ,
-  CTL_REQUESTS_START,
   CTL_REQUESTS_WRITE,
   CTL_SENDERS_READ,
   CTL_SENDERS_START,
@@ -78,8 +79,8 @@ import {
   REQUEST_ACCEPT,
   REQUEST_CLOSE,
   REQUEST_CONNECT,
-  REQUEST_INTS,
   REQUEST_QUEUE_SLOTS,
+  requestAt,
   SENDER_BUSY,
   SENDER_IDLE,
   SENDER_QUEUE_SLOTS,
@@ -108,19 +109,15 @@ export interface HeaderPlace {
 }
 
 /**
- * What the main thread asks of the worker. Ids name sockets; they are never reused.
- * A `slab` request hands over a new slab of shared memory, before anything in it is
- * used; the rest name the socket's header, and the header says where its rings are.
- * An `accept` hands over a spare: a socket for the listener's next connection to start
- * in, ahead of the main thread's `accept` (see `Socket.accept` in socket.ts).
+ * What the main thread asks of the worker as messages. Ids name sockets; they are never
+ * reused. A `slab` request hands over a new slab of shared memory, before anything in it
+ * is used; a `bind` names the socket's header. (Connects, spares for `accept`, and
+ * closes, the frequent ones, go through the queue of requests in the control block.)
  */
 export type KernelRequest =
   | { op: "slab"; index: number; buffer: SharedArrayBuffer }
   | { op: "bind"; id: number; header: HeaderPlace; host: string; port: number }
   | { op: "listen"; id: number; backlog: number }
-  | { op: "connect"; id: number; header: HeaderPlace; host: string; port: number }
-  | { op: "accept"; id: number; listenerId: number; header: HeaderPlace }
-  | { op: "close"; id: number }
   | { op: "wake-senders" };
 
 /** The slabs of shared memory the main thread has handed over, by number. */
@@ -577,15 +574,22 @@ async function bind(request: Extract<KernelRequest, { op: "bind" }>): Promise<vo
   announce(socket);
 }
 
-async function connect(request: Extract<KernelRequest, { op: "connect" }>): Promise<void> {
-  const socket = new KernelSocket(request.id, request.header);
-  sockets.set(request.id, socket);
+/** Connects socket `id`, to the host and port its header holds where the peer's go. */
+async function connect(id: number, place: HeaderPlace): Promise<void> {
+  const socket = new KernelSocket(id, place);
+  sockets.set(id, socket);
+  const header = socket.header;
+  const host = loadText(
+    socket.headerBytes,
+    PEER_HOST_OFFSET,
+    Atomics.load(header, H_PEER_HOST_LENGTH),
+  );
+  const port = Atomics.load(header, H_PEER_PORT);
   let conn: Deno.Conn;
   try {
     // Nothing listens on port 0: the operating system refuses it, and Deno rejects it.
-    if (request.port === 0) throw new SocketError("ECONNREFUSED");
-    const where = { hostname: request.host, port: request.port };
-    conn = await withDescriptorsSettled(() => Deno.connect(where));
+    if (port === 0) throw new SocketError("ECONNREFUSED");
+    conn = await withDescriptorsSettled(() => Deno.connect({ hostname: host, port }));
   } catch (error) {
     socket.fail(error);
     Atomics.store(socket.header, H_STATE, STATE_FAILED);
@@ -607,9 +611,6 @@ function handle(request: KernelRequest): void {
     case "bind":
       bind(request);
       return;
-    case "connect":
-      connect(request);
-      return;
     case "listen": {
       const socket = sockets.get(request.id);
       if (!socket?.listener) return;
@@ -624,52 +625,54 @@ function handle(request: KernelRequest): void {
     case "wake-senders":
       for (const socket of sockets.values()) socket.wakeSender();
       return;
-    case "accept": {
-      // A spare for the listener's next connection (see `Socket.accept` there). Each
-      // comes as the main thread takes a connection: room for one more in the backlog.
-      const socket = new KernelSocket(request.id, request.header);
-      sockets.set(request.id, socket);
-      const listener = sockets.get(request.listenerId);
-      if (!listener || listener.closing) return release(socket);
-      listener.wakeAcceptor?.();
-      const conn = listener.waiting.shift();
-      if (conn) return startPumps(socket, conn);
-      socket.spareOf = listener;
-      listener.spares.push(socket);
-      return;
-    }
-    case "close": {
-      lastCloseAt = performance.now();
-      // A descriptor is about to be free: the next accept may well get it.
-      for (const listener of outOfDescriptors) Atomics.store(listener.header, H_NO_DESCRIPTOR, 0);
-      outOfDescriptors.clear();
-      const waiting = closeWaiters;
-      closeWaiters = [];
-      for (const wake of waiting) wake();
-      const socket = sockets.get(request.id);
-      if (!socket) return;
-      socket.closing = true;
-      if (socket.spareOf) {
-        // A spare no connection started in: nothing to close.
-        const spares = socket.spareOf.spares;
-        spares.splice(spares.indexOf(socket), 1);
-        return release(socket);
-      }
-      const unsent =
-        Atomics.load(socket.header, H_TX_WRITE) !== Atomics.load(socket.header, H_TX_READ);
-      if (socket.conn && unsent && Atomics.load(socket.header, H_BROKEN) === 0) {
-        // The send pump closes the connection once what was queued is written.
-        wakePumps(socket);
-      } else if (socket.conn) {
-        // Nothing left to send: free the descriptor now, as close(2) does.
-        finish(socket);
-      } else if (Atomics.load(socket.header, H_STATE) !== STATE_CONNECTING) {
-        finish(socket);
-      }
-      // Otherwise a connect is still under way, and finishes the socket when it ends.
-      return;
-    }
   }
+}
+
+/**
+ * Takes a spare for the listener's next connection (see `Socket.accept` in socket.ts).
+ * Each comes as the main thread takes a connection: room for one more in the backlog.
+ */
+function takeSpare(id: number, place: HeaderPlace, listenerId: number): void {
+  const socket = new KernelSocket(id, place);
+  sockets.set(id, socket);
+  const listener = sockets.get(listenerId);
+  if (!listener || listener.closing) return release(socket);
+  listener.wakeAcceptor?.();
+  const conn = listener.waiting.shift();
+  if (conn) return startPumps(socket, conn);
+  socket.spareOf = listener;
+  listener.spares.push(socket);
+}
+
+/** Closes socket `id` as close(2) would: bytes already queued still go out first. */
+function closeSocket(id: number): void {
+  lastCloseAt = performance.now();
+  // A descriptor is about to be free: the next accept may well get it.
+  for (const listener of outOfDescriptors) Atomics.store(listener.header, H_NO_DESCRIPTOR, 0);
+  outOfDescriptors.clear();
+  const waiting = closeWaiters;
+  closeWaiters = [];
+  for (const wake of waiting) wake();
+  const socket = sockets.get(id);
+  if (!socket) return;
+  socket.closing = true;
+  if (socket.spareOf) {
+    // A spare no connection started in: nothing to close.
+    const spares = socket.spareOf.spares;
+    spares.splice(spares.indexOf(socket), 1);
+    return release(socket);
+  }
+  const unsent = Atomics.load(socket.header, H_TX_WRITE) !== Atomics.load(socket.header, H_TX_READ);
+  if (socket.conn && unsent && Atomics.load(socket.header, H_BROKEN) === 0) {
+    // The send pump closes the connection once what was queued is written.
+    wakePumps(socket);
+  } else if (socket.conn) {
+    // Nothing left to send: free the descriptor now, as close(2) does.
+    finish(socket);
+  } else if (Atomics.load(socket.header, H_STATE) !== STATE_CONNECTING) {
+    finish(socket);
+  }
+  // Otherwise a connect is still under way, and finishes the socket when it ends.
 }
 
 /**
@@ -715,34 +718,27 @@ async function answerDoorbell(): Promise<void> {
 let requestsRead = 0;
 
 /**
- * Takes the connects, accepts and closes the main thread queued (see `queueRequest`
- * there), in order, and does them as if they had come as messages. Stops early, with
- * `false`, at a request whose slab has not arrived yet.
+ * Takes the connects, spares and closes the main thread queued (see `queueRequest`
+ * there), in order. Stops early, with `false`, at a request whose slab has not arrived
+ * yet.
  */
 function takeQueuedRequests(): boolean {
   const write = Atomics.load(control, CTL_REQUESTS_WRITE);
   const wasFull = ((write - requestsRead) | 0) >= REQUEST_QUEUE_SLOTS;
   let complete = true;
   for (; requestsRead !== write; requestsRead = (requestsRead + 1) | 0) {
-    const at = CTL_REQUESTS_START + (requestsRead & (REQUEST_QUEUE_SLOTS - 1)) * REQUEST_INTS;
+    const at = requestAt(requestsRead);
     const code = Atomics.load(control, at);
     const id = Atomics.load(control, at + 1);
-    const header = { slab: Atomics.load(control, at + 2), offset: Atomics.load(control, at + 3) };
-    if (code !== REQUEST_CLOSE && slabs[header.slab] === undefined) {
+    const place = { slab: Atomics.load(control, at + 2), offset: Atomics.load(control, at + 3) };
+    if (code !== REQUEST_CLOSE && slabs[place.slab] === undefined) {
       complete = false;
       break;
     }
     try {
-      if (code === REQUEST_CONNECT) {
-        const cells = new Int32Array(slabs[header.slab], header.offset, HEADER_BYTES / 4);
-        const bytes = new Uint8Array(slabs[header.slab], header.offset, HEADER_BYTES);
-        const host = loadText(bytes, PEER_HOST_OFFSET, Atomics.load(cells, H_PEER_HOST_LENGTH));
-        handle({ op: "connect", id, header, host, port: Atomics.load(cells, H_PEER_PORT) });
-      } else if (code === REQUEST_ACCEPT) {
-        handle({ op: "accept", id, header, listenerId: Atomics.load(control, at + 4) });
-      } else {
-        handle({ op: "close", id });
-      }
+      if (code === REQUEST_CONNECT) connect(id, place);
+      else if (code === REQUEST_ACCEPT) takeSpare(id, place, Atomics.load(control, at + 4));
+      else closeSocket(id);
     } catch (error) {
       die(error);
     }
@@ -762,8 +758,7 @@ async function serveQueuedRequests(): Promise<void> {
     const waiting = Atomics.waitAsync(control, CTL_REQUESTS_WRITE, requestsRead);
     if (waiting.async) await waiting.value;
     while (!takeQueuedRequests()) {
-      const at = CTL_REQUESTS_START + (requestsRead & (REQUEST_QUEUE_SLOTS - 1)) * REQUEST_INTS;
-      await slabArrived(Atomics.load(control, at + 2));
+      await slabArrived(Atomics.load(control, requestAt(requestsRead) + 2));
     }
   }
 }
@@ -799,8 +794,7 @@ function stayAwake(ms: number): void {
       for (let i = 0; i < 64; i++) {
         if (Atomics.load(control, CTL_SENDERS_WRITE) !== sendersRead) return;
         if (Atomics.load(control, CTL_REQUESTS_WRITE) !== requestsRead) {
-          const at = CTL_REQUESTS_START + (requestsRead & (REQUEST_QUEUE_SLOTS - 1)) * REQUEST_INTS;
-          const needsEventLoop = Atomics.load(control, at) === REQUEST_CONNECT;
+          const needsEventLoop = Atomics.load(control, requestAt(requestsRead)) === REQUEST_CONNECT;
           if (!takeQueuedRequests() || needsEventLoop) return;
         }
         if (mainWaitsForNews()) return;

@@ -50,8 +50,8 @@ export const CTL_MAIN_WAITING = 7;
  */
 export const CTL_MAIN_SEEN = 8;
 /**
- * Index of the flag the worker sets while it stays awake watching the queue of requests:
- * a request queued meanwhile needs no notify.
+ * Index of the flag the worker sets while it stays awake watching the queues of senders
+ * and of requests: what is queued meanwhile needs no notify.
  */
 export const CTL_WORKER_WATCHING = 9;
 /** Index of the change queue's first slot. */
@@ -85,10 +85,24 @@ export const REQUEST_QUEUE_SLOTS = 8192;
 export const REQUEST_INTS = 5;
 /** A request to connect. */
 export const REQUEST_CONNECT = 1;
-/** A request to take an accepted connection. */
+/** A spare: a socket for a listener's next connection to start in (`Socket.accept`). */
 export const REQUEST_ACCEPT = 2;
 /** A request to close. */
 export const REQUEST_CLOSE = 3;
+
+/**
+ * Index in the control block of the first integer of request number `index` (it counts
+ * requests since the start, and the queue wraps).
+ *
+ * @example
+ * ```ts
+ * import { CTL_REQUESTS_START, requestAt } from "./layout.ts";
+ * console.log(requestAt(0) === CTL_REQUESTS_START); // true
+ * ```
+ */
+export function requestAt(index: number): number {
+  return CTL_REQUESTS_START + (index & (REQUEST_QUEUE_SLOTS - 1)) * REQUEST_INTS;
+}
 /** Byte offset of the text saying why the worker died. */
 export const CTL_DEATH_OFFSET = (CTL_REQUESTS_START + REQUEST_QUEUE_SLOTS * REQUEST_INTS) * 4;
 /** Room for that text, in bytes. */

@@ -54,7 +54,6 @@ import {
   CTL_MAIN_SEEN,
   CTL_MAIN_WAITING,
   CTL_REQUESTS_READ,
-  CTL_REQUESTS_START,
   CTL_REQUESTS_WRITE,
   CTL_SENDERS_READ,
   CTL_SENDERS_START,
@@ -101,8 +100,8 @@ import {
   REQUEST_ACCEPT,
   REQUEST_CLOSE,
   REQUEST_CONNECT,
-  REQUEST_INTS,
   REQUEST_QUEUE_SLOTS,
+  requestAt,
   SENDER_CALLED,
   SENDER_IDLE,
   SENDER_QUEUE_SLOTS,
@@ -227,9 +226,6 @@ function checkKernel(): void {
 
 function post(request: KernelRequest): void {
   requireKernel();
-  if (request.op === "connect" || request.op === "accept" || request.op === "close") {
-    return queueRequest(request);
-  }
   kernel?.postMessage(request);
   // A message alone reaches a sleeping worker late (some 80 us here); a notify wakes it
   // sooner, and once awake it finds the message waiting.
@@ -238,29 +234,29 @@ function post(request: KernelRequest): void {
 }
 
 /**
- * Hands the worker a connect, an accept or a close through the queue of requests in the
- * control block: an `Atomics.notify` wakes a sleeping worker several times sooner than
- * a message reaches it. (The rest, rarer, go as messages: ordered after them, a
- * request never overtakes what it depends on, since the main thread waits for each.)
+ * Hands the worker a connect, a spare for a listener (`REQUEST_ACCEPT`) or a close
+ * through the queue of requests in the control block: an `Atomics.notify` wakes a
+ * sleeping worker several times sooner than a message reaches it. (The rest, rarer, go
+ * as messages: ordered after them, a request never overtakes what it depends on, since
+ * the main thread waits for each.) A connect's host and port are in its header.
  */
-function queueRequest(request: KernelRequest): void {
+function queueRequest(
+  code: number,
+  id: number,
+  header: HeaderPlace = { slab: 0, offset: 0 },
+  listenerId = 0,
+): void {
+  requireKernel();
   for (;;) {
     const write = Atomics.load(control, CTL_REQUESTS_WRITE);
     const read = Atomics.load(control, CTL_REQUESTS_READ);
     if (((write - read) | 0) < REQUEST_QUEUE_SLOTS) {
-      const at = CTL_REQUESTS_START + (write & (REQUEST_QUEUE_SLOTS - 1)) * REQUEST_INTS;
-      const code = request.op === "connect"
-        ? REQUEST_CONNECT
-        : request.op === "accept"
-        ? REQUEST_ACCEPT
-        : REQUEST_CLOSE;
+      const at = requestAt(write);
       Atomics.store(control, at, code);
-      Atomics.store(control, at + 1, "id" in request ? request.id : 0);
-      if (request.op === "connect" || request.op === "accept") {
-        Atomics.store(control, at + 2, request.header.slab);
-        Atomics.store(control, at + 3, request.header.offset);
-      }
-      if (request.op === "accept") Atomics.store(control, at + 4, request.listenerId);
+      Atomics.store(control, at + 1, id);
+      Atomics.store(control, at + 2, header.slab);
+      Atomics.store(control, at + 3, header.offset);
+      Atomics.store(control, at + 4, listenerId);
       Atomics.store(control, CTL_REQUESTS_WRITE, (write + 1) | 0);
       // A worker watching the queue sees it without a notify (a notify costs some 5 us).
       if (Atomics.load(control, CTL_WORKER_WATCHING) === 0) {
@@ -413,11 +409,20 @@ export function currentEvent(): number {
 const SPIN_MS = 0.05;
 
 /**
- * How long a wait for the worker's own answer (a bind, a connect on this machine, an
- * accepted connection's start) watches the counter before it sleeps, in ms: these answers
- * take the worker 50 to 200 us, and come almost always.
+ * How long a wait for the worker's own answer (a bind, a connect on this machine, a
+ * close of a listener) watches the counter before it sleeps, in ms: these answers take
+ * the worker 50 to 200 us, and come almost always.
  */
 const ANSWER_SPIN_MS = 0.25;
+
+/**
+ * Says in the control block that this thread waits for the event counter to move past
+ * `seen` (the worker stays awake for it only while it could answer at once).
+ */
+function markMainWaiting(seen: number): void {
+  Atomics.store(control, CTL_MAIN_SEEN, seen);
+  Atomics.store(control, CTL_MAIN_WAITING, 1);
+}
 
 /**
  * Blocks the thread until the event counter moves past `seen`, or the timeout passes,
@@ -425,8 +430,7 @@ const ANSWER_SPIN_MS = 0.25;
  */
 export function waitForEvent(seen: number, timeoutMs?: number, spinMs: number = SPIN_MS): void {
   checkKernel();
-  Atomics.store(control, CTL_MAIN_SEEN, seen);
-  Atomics.store(control, CTL_MAIN_WAITING, 1);
+  markMainWaiting(seen);
   try {
     const spinUntil = performance.now() + Math.min(spinMs, timeoutMs ?? spinMs);
     do {
@@ -456,7 +460,7 @@ export async function waitForEventAsync(seen: number, timeoutMs?: number): Promi
   checkKernel();
   const result = Atomics.waitAsync(control, CTL_EVENTS, seen);
   if (!result.async) return checkKernel();
-  Atomics.store(control, CTL_MAIN_WAITING, 1);
+  markMainWaiting(seen);
   const keepAlive = setTimeout(() => {}, 2 ** 31 - 1);
   const timer = timeoutMs === undefined
     ? undefined
@@ -651,7 +655,7 @@ export class Socket implements HasFileno {
     spare.#role = "stream";
     Atomics.store(spare.header, H_STATE, STATE_CONNECTING);
     this.#spares.push(spare);
-    post({ op: "accept", id: spare.#id, listenerId: this.#id, header: spare.#makeRings() });
+    queueRequest(REQUEST_ACCEPT, spare.#id, spare.#makeRings(), this.#id);
   }
 
   /**
@@ -682,7 +686,6 @@ export class Socket implements HasFileno {
     Atomics.sub(this.header, H_PENDING, 1);
     // The worker pairs accepted connections with spares in order: this one has the
     // oldest spare, started already or about to be. Another spare takes its place.
-    if (this.#spares.length === 0) this.#offerSpare();
     const connection = this.#spares.shift() as Socket;
     this.#offerSpare();
     connection.#waitWhile(() => Atomics.load(connection.header, H_STATE) === STATE_CONNECTING);
@@ -739,7 +742,7 @@ export class Socket implements HasFileno {
     Atomics.store(this.header, H_PEER_PORT, port);
     Atomics.store(this.header, H_ERRNO, 0);
     Atomics.store(this.header, H_STATE, STATE_CONNECTING);
-    post({ op: "connect", id: this.#id, header, host, port });
+    queueRequest(REQUEST_CONNECT, this.#id, header);
   }
 
   #connected(): void {
@@ -881,10 +884,10 @@ export class Socket implements HasFileno {
     if (this.#adopted && Atomics.load(control, CTL_KERNEL) !== KERNEL_DEAD) {
       // The spares go first: a connection started in one and not yet accepted is closed.
       for (const spare of this.#spares.splice(0)) {
-        post({ op: "close", id: spare.#id });
+        queueRequest(REQUEST_CLOSE, spare.#id);
         releasing.push(spare);
       }
-      post({ op: "close", id: this.#id });
+      queueRequest(REQUEST_CLOSE, this.#id);
       // Its memory is reused once the worker is done with it (bytes still to send, say).
       releasing.push(this);
       if (this.#role === "listener") {
