@@ -531,14 +531,14 @@ export function existingFile(path: string): string {
  *
  * @param text the number as typed
  * @param name what it is, for the error message (`--delay`)
- * @param rules `integer`: whole numbers only; `min`: the smallest allowed
+ * @param rules `integer`: whole numbers only; `min`, `max`: the smallest and largest allowed
  * @returns the number
  * @throws {UsageError} when `text` is not such a number
  */
 export function parseNumber(
   text: string,
   name: string,
-  rules: { integer?: boolean; min?: number } = {},
+  rules: { integer?: boolean; min?: number; max?: number } = {},
 ): number {
   const kind = rules.integer ? "an integer" : "a number";
   const pattern = rules.integer
@@ -550,6 +550,9 @@ export function parseNumber(
   }
   if (rules.min !== undefined && value < rules.min) {
     throw new UsageError(`${name} must be at least ${rules.min}, not ${text}.`);
+  }
+  if (rules.max !== undefined && value > rules.max) {
+    throw new UsageError(`${name} must be at most ${rules.max}, not ${text}.`);
   }
   return value;
 }

@@ -43,6 +43,24 @@ export function repoPath(relative: string): string {
 }
 
 /**
+ * A path as the repository's root sees it: relative when it lies inside, as it was
+ * otherwise ({@linkcode repoPath} the other way).
+ *
+ * @example
+ * ```ts
+ * import { fromRoot, repoPath } from "./process.ts";
+ * console.log(fromRoot(repoPath("poetry/science.txt"))); // poetry/science.txt
+ * console.log(fromRoot("/tmp/mine.ts")); // /tmp/mine.ts
+ * ```
+ *
+ * @param path an absolute path
+ * @returns the path from the root, or `path` itself
+ */
+export function fromRoot(path: string): string {
+  return path.startsWith(`${ROOT}/`) ? path.slice(ROOT.length + 1) : path;
+}
+
+/**
  * One line of a child's output and when it arrived.
  *
  * @example

@@ -7,8 +7,8 @@
  * @module
  */
 
-import { helpText, scriptName } from "../lib/cli.ts";
-import { ROOT } from "../lib/process.ts";
+import { fail, helpText } from "../lib/cli.ts";
+import { fromRoot } from "../lib/process.ts";
 import { type Exercise, EXERCISES } from "./exercise/catalogue.ts";
 import { killLearnerFiles, Report } from "./exercise/report.ts";
 
@@ -25,12 +25,6 @@ before the checker's own arguments. It prints what it checked, then "passed"
   deno task exercise 3.1
   deno task exercise 3.1 mine/countdowns.ts`,
 };
-
-/** Ends with `exercise.ts: error: MESSAGE` and exit status 2. */
-function usageError(message: string): never {
-  console.error(`${scriptName()}: error: ${message}`);
-  Deno.exit(2);
-}
 
 /** `text` after `label`, wrapped at 90 columns, later lines indented under the first. */
 function wrapped(label: string, text: string): string {
@@ -85,7 +79,7 @@ if (id === undefined) {
 const exercise = EXERCISES.find((candidate) => candidate.id === id);
 if (exercise === undefined) {
   const ids = EXERCISES.map((candidate) => candidate.id).join(", ");
-  usageError(`no exercise ${id}: choose one of ${ids}.`);
+  fail(`no exercise ${id}: choose one of ${ids}.`, 2);
 }
 if (file === undefined) {
   show(exercise);
@@ -94,12 +88,12 @@ if (file === undefined) {
 }
 if (exercise.check === undefined) {
   show(exercise);
-  usageError(`exercise ${exercise.id} has nothing to run: compare with ${exercise.ourAnswer}.`);
+  fail(`exercise ${exercise.id} has nothing to run: compare with ${exercise.ourAnswer}.`, 2);
 }
 
 for (const name of ["run", "net"] as const) {
   if (Deno.permissions.querySync({ name }).state !== "granted") {
-    usageError("it runs files and servers: start it with deno task exercise.");
+    fail("it runs files and servers: start it with deno task exercise.", 2);
   }
 }
 
@@ -110,11 +104,10 @@ try {
 } catch {
   // reported below
 }
-if (!isFile) usageError(`no such file: ${file}`);
+if (!isFile) fail(`no such file: ${file}`, 2);
 
 console.log(wrapped(`Exercise ${exercise.id}: `, exercise.task));
-const shown = path.startsWith(`${ROOT}/`) ? path.slice(ROOT.length + 1) : path;
-console.log(`Checking ${shown}:`);
+console.log(`Checking ${fromRoot(path)}:`);
 for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
   Deno.addSignalListener(signal, () => {
     killLearnerFiles(); // our own servers end with us

@@ -35,12 +35,16 @@ on port 10000 (deno task servers), watch the poem crawl down the screen:
   throw new UsageError("Provide a port, optionally after a host: [HOST] PORT.");
 });
 
+/** Why a network call failed, without Deno's `(os error N)` at the end. */
+function reason(error: unknown): unknown {
+  return error instanceof Error ? error.message.replace(/ \(os error \d+\)$/, "") : error;
+}
+
 let connection: Deno.TcpConn;
 try {
   connection = await Deno.connect({ hostname, port });
 } catch (error) {
-  const why = error instanceof Error ? error.message.replace(/ \(os error \d+\)$/, "") : error;
-  fail(`cannot connect to ${formatAddress([hostname, port])}: ${why}`, 1);
+  fail(`cannot connect to ${formatAddress([hostname, port])}: ${reason(error)}`, 1);
 }
 const buffer = new Uint8Array(65536);
 while (true) {
@@ -48,8 +52,7 @@ while (true) {
   try {
     count = await connection.read(buffer);
   } catch (error) {
-    const why = error instanceof Error ? error.message.replace(/ \(os error \d+\)$/, "") : error;
-    fail(`connection to ${formatAddress([hostname, port])} lost: ${why}`, 1);
+    fail(`connection to ${formatAddress([hostname, port])} lost: ${reason(error)}`, 1);
   }
   if (count === null) break; // the server closed the connection
   try {

@@ -40,31 +40,29 @@ port in front. Ctrl-C (or SIGTERM) stops all three. Then, in a second terminal:
 }, ({ values, positionals }) => {
   if (positionals.length > 0) throw new UsageError("No arguments expected, only options.");
   return {
-    basePort: parseNumber(values["base-port"], "--base-port", { integer: true, min: 1 }),
+    // The three servers take N, N+1 and N+2.
+    basePort: parseNumber(values["base-port"], "--base-port", {
+      integer: true,
+      min: 1,
+      max: 65533,
+    }),
     scale: speedScaleOf(values),
   };
 });
-if (settings.basePort + 2 > 65535) {
-  fail(`--base-port must be at most 65533, not ${settings.basePort}.`, 2);
-}
 
-let started = false;
-const heldBack = new Map<number, string[]>();
+let servers: RunningServer[] = [];
 /**
- * Shows a server's line; until all three have started, keeps it for later (a port taken
- * is then one line on stderr, alone).
+ * Shows a server's line once all three have started; the lines before are shown then,
+ * from what each server's process kept (a port taken is then one line on stderr, alone).
  */
 const show = (port: number) => (line: { text: string }): void => {
-  const text = `[${port}] ${line.text}`;
-  if (started) console.log(text);
-  else heldBack.set(port, [...heldBack.get(port) ?? [], text]);
+  if (servers.length > 0) console.log(`[${port}] ${line.text}`);
 };
 const specs = articleServers(settings).map((spec) => ({
   ...spec,
   onLine: show(spec.port ?? 0),
 }));
 
-let servers: RunningServer[] = [];
 let stopping = false;
 
 /** Stops every server, waits for them to exit, then exits with `code`. */
@@ -87,9 +85,8 @@ try {
 } catch (error) {
   fail((error as Error).message, 1);
 }
-started = true;
 for (const server of servers) {
-  for (const text of heldBack.get(server.port) ?? []) console.log(text);
+  for (const line of server.process.lines) console.log(`[${server.port}] ${line.text}`);
 }
 const ports = servers.map((server) => server.port).join(" ");
 console.log(

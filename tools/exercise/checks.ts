@@ -145,8 +145,7 @@ export async function checkCountdownLoopingCall(
   args: string[],
 ): Promise<void> {
   const source = sourceWithoutComments(file);
-  const usesLoopingCall = /\bLoopingCall\b/.test(source) &&
-    /\b(new\s+LoopingCall|extends\s+LoopingCall)\b/.test(source);
+  const usesLoopingCall = /\b(new\s+LoopingCall|extends\s+LoopingCall)\b/.test(source);
   if (
     !report.check(
       usesLoopingCall,
@@ -440,8 +439,8 @@ export async function checkAsyncGetPoetry(
         : "the downloads ran one after another: one connection only after the last ended",
       "Start every download before waiting for any: getPoetry must return at once.",
     );
-    const took = Math.max(...records.map((record) => record.sentAllAt ?? 0)) -
-      Math.min(...records.map((record) => record.acceptedAt));
+    const lastDone = Math.max(...records.map((record) => record.sentAllAt ?? 0));
+    const took = lastDone - Math.min(...records.map((record) => record.acceptedAt));
     const each = records.map((record) => (record.sentAllAt ?? 0) - record.acceptedAt);
     const sum = each.reduce((a, b) => a + b, 0);
     const longest = Math.max(...each);
@@ -456,11 +455,6 @@ export async function checkAsyncGetPoetry(
           })`),
       "Let the downloads overlap: read whatever has arrived on any socket.",
     );
-    checkEndsSoonAfter(
-      report,
-      run,
-      Math.max(...records.map((r) => r.sentAllAt ?? 0)),
-      "the last poem",
-    );
+    checkEndsSoonAfter(report, run, lastDone, "the last poem");
   });
 }

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { type Outcome, ROOT, ScriptProcess } from "../../lib/process.ts";
+import { fromRoot, type Outcome, ScriptProcess } from "../../lib/process.ts";
 
 /** Something that did not hold, and where to look. */
 interface Failure {
@@ -127,8 +127,6 @@ export class Report {
 export interface LearnerRun extends Outcome {
   /** Whether it was still running at the time limit, and was killed. */
   timedOut: boolean;
-  /** `performance.now()` when it was started. */
-  startedAt: number;
   /** `performance.now()` when it ended. */
   endedAt: number;
 }
@@ -223,16 +221,15 @@ export async function runLearnerFile(
   limitMs: number,
   options: { exitZero?: boolean } = {},
 ): Promise<LearnerRun> {
-  const shown = file.startsWith(`${ROOT}/`) ? file.slice(ROOT.length + 1) : file;
   report.note(
-    `ran: deno run -N -R ${[shown, ...args].join(" ")}  (time limit ${limitMs / 1000} s)`,
+    `ran: deno run -N -R ${[fromRoot(file), ...args].join(" ")}  (time limit ${limitMs / 1000} s)`,
   );
   const process = new ScriptProcess(file, args);
   running.add(process);
   const outcome = await process.finishedWithin(limitMs);
   running.delete(process);
   const endedAt = process.startedAt + outcome.elapsedMs;
-  const run = { ...outcome, startedAt: process.startedAt, endedAt };
+  const run = { ...outcome, endedAt };
   const output = outcome.lines.map((line) => line.text).join("\n");
   if (output !== "") report.note(["its output:", ...tail(output, 8)].join("\n"));
   if (outcome.stderr.trim() !== "") {
@@ -256,9 +253,10 @@ export async function runLearnerFile(
       "It should end normally, with exit status 0: see its stderr above.",
     );
   }
+  const stackTrace = hasStackTrace(outcome.stderr);
   report.check(
-    !hasStackTrace(outcome.stderr),
-    hasStackTrace(outcome.stderr) ? "a stack trace on stderr" : "no stack trace on stderr",
+    !stackTrace,
+    stackTrace ? "a stack trace on stderr" : "no stack trace on stderr",
     "An error was thrown and nobody caught it: see its stderr above for where.",
   );
   return run;
