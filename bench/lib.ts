@@ -53,9 +53,50 @@ const hasGnuTime = (() => {
 })();
 
 /**
- * Runs a command to its end, measuring its wall time and, with GNU time, its peak RSS.
- * `options` may be the directory to run it in, or say that too with a time limit and a
- * limit on open files.
+ * The soft limit on open files (`ulimit -n`) the benchmarks run under, or 0 if it cannot
+ * be read.
+ *
+ * @example
+ * ```ts
+ * import { openFileLimit } from "./lib.ts";
+ * console.log(await openFileLimit()); // 20000, say
+ * ```
+ */
+export async function openFileLimit(): Promise<number> {
+  try {
+    const output = await new Deno.Command("sh", { args: ["-c", "ulimit -n"], stdout: "piped" })
+      .output();
+    const text = new TextDecoder().decode(output.stdout).trim();
+    return text === "unlimited" ? Infinity : Number(text) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The last line of a child's output that parses as a JSON object, or null.
+ *
+ * @example
+ * ```ts
+ * import { lastJson } from "./lib.ts";
+ * console.log(lastJson(["opened 10", '{"sockets": 10}'])); // { sockets: 10 }
+ * ```
+ */
+export function lastJson(lines: string[]): Record<string, unknown> | null {
+  for (const line of [...lines].reverse()) {
+    if (!line.startsWith("{")) continue;
+    try {
+      return JSON.parse(line);
+    } catch {
+      // Not the JSON line: keep looking.
+    }
+  }
+  return null;
+}
+
+/**
+ * Runs a command to its end, measuring its wall time and, with GNU time, its peak RSS;
+ * `options` may set where it runs, a time limit and a limit on open files.
  *
  * @example
  * ```ts
@@ -67,11 +108,9 @@ const hasGnuTime = (() => {
  */
 export async function measure(
   command: string[],
-  options: string | MeasureOptions = ROOT,
+  options: MeasureOptions = {},
 ): Promise<Measured> {
-  const { cwd = ROOT, timeoutSeconds, openFiles } = typeof options === "string"
-    ? { cwd: options }
-    : options;
+  const { cwd = ROOT, timeoutSeconds, openFiles } = options;
   let inner = command;
   if (timeoutSeconds !== undefined) {
     inner = ["timeout", "-s", "KILL", String(timeoutSeconds), ...inner];

@@ -25,6 +25,7 @@ import {
   makeBigPoem,
   measure,
   median,
+  openFileLimit,
   reportedSeconds,
   ROOT,
   sectionOpening,
@@ -161,18 +162,6 @@ async function throughput(): Promise<void> {
 
 // 2. Many downloads at once -----------------------------------------------------------------
 
-/** The soft limit on open files, from the shell, or 0 if it cannot be read. */
-async function openFileLimit(): Promise<number> {
-  try {
-    const output = await new Deno.Command("sh", { args: ["-c", "ulimit -n"], stdout: "piped" })
-      .output();
-    const text = new TextDecoder().decode(output.stdout).trim();
-    return text === "unlimited" ? Infinity : Number(text) || 0;
-  } catch {
-    return 0;
-  }
-}
-
 /** Starts bench/fixtures/multi-server.ts sending to `batch` connections at a time. */
 async function startMultiServer(batch: number): Promise<{ port: number; stop(): Promise<void> }> {
   const server = new ScriptProcess("bench/fixtures/multi-server.ts", [
@@ -198,8 +187,8 @@ async function manyDownloads(): Promise<void> {
   const big = 10_000;
   const bigAllowed = limit >= big + 1000; // the client's worker and the server each hold N
   if (bigAllowed) plan.push(["poll", big], ["select", big], ["raw", big]);
-  /** The raw Deno baseline's total seconds, by N. */
-  const rawTotals = new Map<number, number>();
+  /** The raw Deno baseline's total seconds for the big N. */
+  let rawBig: number | undefined;
   const rows: string[] = [];
   const goals: string[] = [];
   for (const [reactor, count] of plan) {
@@ -234,7 +223,7 @@ async function manyDownloads(): Promise<void> {
     } finally {
       await server.stop();
     }
-    if (reactor === "raw") rawTotals.set(count, median(totals));
+    if (reactor === "raw" && count === big) rawBig = median(totals);
     if (count === big && reactor !== "raw") {
       goals.push(goalLine(
         `${big.toLocaleString("en")} concurrent downloads under 1.2 s (${reactor} reactor)`,
@@ -268,7 +257,6 @@ async function manyDownloads(): Promise<void> {
   for (const row of rows) say(row);
   if (!bigAllowed) say(`\n${big.toLocaleString("en")} connections skipped: the limit is too low.`);
   say();
-  const rawBig = rawTotals.get(big);
   if (rawBig !== undefined) {
     say(
       `Raw Deno itself takes ${fixed(rawBig, 2)} s for the ${big.toLocaleString("en")}: the goal ` +

@@ -21,7 +21,16 @@
  * @module
  */
 
-import { fixed, goalLine, measure, median, openConnectedPairs, sectionOpening } from "./lib.ts";
+import {
+  fixed,
+  goalLine,
+  lastJson,
+  measure,
+  median,
+  openConnectedPairs,
+  openFileLimit,
+  sectionOpening,
+} from "./lib.ts";
 import { select, Socket, WouldBlock } from "../lib/socket/mod.ts";
 
 /** Runs of each in-process measurement, interleaved: ours, raw Deno, Python, again. */
@@ -174,7 +183,7 @@ async function pythonOnce(): Promise<LatencyRun> {
   const outcome = await measure(["python3", PYTHON_FIXTURE, "latency", String(ROUNDS)], {
     timeoutSeconds: 60,
   });
-  const figures = JSON.parse(outcome.lines.at(-1) ?? "null");
+  const figures = lastJson(outcome.lines);
   if (outcome.code !== 0 || figures === null) {
     throw new Error(`${PYTHON_FIXTURE}: exit ${outcome.code}: ${outcome.stderr}`);
   }
@@ -255,26 +264,6 @@ async function latency(python: boolean): Promise<void> {
 }
 
 // The figures from child processes ---------------------------------------------------------
-
-/** The soft limit on open files, or 0 if it cannot be read. */
-async function openFileLimit(): Promise<number> {
-  const outcome = await measure(["sh", "-c", "ulimit -n"]);
-  const text = outcome.lines[0] ?? "";
-  return text === "unlimited" ? Infinity : Number(text) || 0;
-}
-
-/** The last line of a child's output that parses as a JSON object, or null. */
-function lastJson(lines: string[]): Record<string, unknown> | null {
-  for (const line of [...lines].reverse()) {
-    if (!line.startsWith("{")) continue;
-    try {
-      return JSON.parse(line);
-    } catch {
-      // Not the JSON line: keep looking.
-    }
-  }
-  return null;
-}
 
 /** The first lines of a child's stderr that say why it died, on one line. */
 function crashText(stderr: string): string {

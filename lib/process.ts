@@ -43,6 +43,25 @@ export function repoPath(relative: string): string {
 }
 
 /**
+ * A port on 127.0.0.1 where nothing listens (it was free a moment ago): connecting to
+ * it is refused.
+ *
+ * @example
+ * ```ts
+ * import { closedPort } from "./process.ts";
+ * const port = closedPort();
+ * ```
+ *
+ * @returns the port
+ */
+export function closedPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
+
+/**
  * A path as the repository's root sees it: relative when it lies inside, as it was
  * otherwise ({@linkcode repoPath} the other way).
  *

@@ -4,17 +4,9 @@
  * runs. One clear line and an exit, or, for the server, a line and the next client.
  */
 import assert from "node:assert/strict";
-import { ScriptProcess, startServers } from "../lib/process.ts";
+import { closedPort, ScriptProcess, startServers } from "../lib/process.ts";
 import { Socket } from "../lib/socket/mod.ts";
 import { concat } from "./helpers/bytes.ts";
-
-/** A port on 127.0.0.1 that nothing listens on (just freed). */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  return port;
-}
 
 const CLIENTS = [
   "blocking-client/get-poetry.ts",
@@ -45,7 +37,7 @@ async function failsForPermission(
 }
 
 Deno.test("a missing -N or -R: one line naming the flag, exit 1, no hang", async () => {
-  const port = String(freePort());
+  const port = String(closedPort());
   for (const script of CLIENTS) {
     await failsForPermission(script, [port], [], /--allow-(net|read) flag/);
     await failsForPermission(script, [port], ["-N"], /--allow-read flag \(-R\)/);

@@ -3,7 +3,7 @@
  * stack trace.
  */
 import assert from "node:assert/strict";
-import { type Outcome, runScript, startServers } from "../lib/process.ts";
+import { closedPort, type Outcome, runScript, startServers } from "../lib/process.ts";
 
 const SERVER = "blocking-server/slowpoetry.ts";
 const CLIENTS = ["blocking-client/get-poetry.ts", "async-client/get-poetry.ts"];
@@ -25,14 +25,6 @@ function assertFailed(
   const text = lines[0].slice(prefix.length);
   if (typeof message === "string") assert.equal(text, message);
   else assert.match(text, message);
-}
-
-/** A port on 127.0.0.1 that nothing listens on (just freed). */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  return port;
 }
 
 Deno.test("the server's usage errors exit 2", async () => {
@@ -97,7 +89,7 @@ Deno.test("the clients' usage errors exit 2", async () => {
 });
 
 Deno.test("the clients: a server that is not there is a one-line error, exit 1", async () => {
-  const port = freePort();
+  const port = closedPort();
   const message = `cannot get poetry from 127.0.0.1:${port}: [Errno 111] Connection refused`;
   const blocking = await runScript(CLIENTS[0], [String(port)]);
   assertFailed(blocking, "get-poetry.ts", message, 1);

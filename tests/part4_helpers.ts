@@ -222,24 +222,6 @@ export async function startResetServer(
   };
 }
 
-/**
- * A port on 127.0.0.1 where nothing listens (it was free a moment ago).
- *
- * @example
- * ```ts
- * import { closedPort } from "./part4_helpers.ts";
- * const port = closedPort(); // connecting to it is refused
- * ```
- *
- * @returns the port
- */
-export function closedPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
 /** A duration as Python prints a timedelta (`0:00:01.083567`), as a regular expression source. */
 export const DURATION = String.raw`\d+:\d\d:\d\d(?:\.\d{6})?`;
 

@@ -13,10 +13,9 @@
 
 import assert from "node:assert/strict";
 import { parseDuration } from "../lib/client_output.ts";
-import { repoPath, runScript, type ServerSpec } from "../lib/process.ts";
+import { closedPort, repoPath, runScript, type ServerSpec } from "../lib/process.ts";
 import {
   charactersOf,
-  closedPort,
   DURATION,
   HAS_PYTHON,
   lastSendAt,

@@ -13,6 +13,7 @@ import { CONNECTION_DONE, CONNECTION_LOST } from "../lib/reactor/main.ts";
 import { PollReactor } from "../lib/reactor/poll.ts";
 import { SelectReactor } from "../lib/reactor/select.ts";
 import { drain, Probe } from "./helpers/probe.ts";
+import { runAtMost } from "./helpers/deadline.ts";
 
 const REACTORS: Array<[string, new () => ReactorBase]> = [
   ["select", SelectReactor],
@@ -37,20 +38,6 @@ function closeAll(...sockets: Socket[]): void {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/**
- * Runs the reactor, stopping it after `seconds` if the test has not: a broken reactor
- * makes the test fail with that message instead of hanging.
- */
-async function runAtMost(reactor: ReactorBase, seconds = 3): Promise<void> {
-  let timedOut = false;
-  reactor.callLater(seconds, () => {
-    timedOut = true;
-    reactor.stop();
-  });
-  await reactor.run();
-  assert.equal(timedOut, false, `the reactor was still running after ${seconds} s`);
-}
 
 for (const [name, Reactor] of REACTORS) {
   const test = (title: string, fn: () => Promise<void>) =>

@@ -18,6 +18,7 @@ import { CONNECTION_DONE, CONNECTION_LOST } from "../lib/reactor/main.ts";
 import { select, Socket } from "../lib/socket/mod.ts";
 import { concat } from "./helpers/bytes.ts";
 import { drain, Probe } from "./helpers/probe.ts";
+import { runAtMost, runFor } from "./helpers/deadline.ts";
 
 type ReactorClass = new () => ReactorBase;
 
@@ -35,17 +36,6 @@ function quietReactor(Reactor: ReactorClass): { reactor: ReactorBase; reports: s
   const reports: string[] = [];
   reactor.writeErrorReport = (report) => reports.push(report);
   return { reactor, reports };
-}
-
-/** Runs the reactor; fails (instead of hanging) if the test has not stopped it within `seconds`. */
-async function runAtMost(reactor: ReactorBase, seconds = 3): Promise<void> {
-  let timedOut = false;
-  reactor.callLater(seconds, () => {
-    timedOut = true;
-    reactor.stop();
-  });
-  await reactor.run();
-  assert.equal(timedOut, false, `the reactor was still running after ${seconds} s`);
 }
 
 /** Two connected sockets of the layer: `near` is the one under test, `far` its peer. */
@@ -293,15 +283,6 @@ for (const [name, Reactor] of REACTORS) {
   });
 
   // -- fileno() -1 -------------------------------------------------------------
-
-  /**
-   * Runs the reactor for `seconds` (by a timer, not by the probes), so that what
-   * happened to descriptors that turned bad can be looked at afterwards.
-   */
-  const runFor = async (reactor: ReactorBase, seconds: number) => {
-    reactor.callLater(seconds, () => reactor.stop());
-    await runAtMost(reactor, seconds + 2);
-  };
 
   const assertLostUnread = (probe: Probe) => {
     assert.equal(probe.reads + probe.writes, 0, `${probe.name}: called after it went bad`);

@@ -7,8 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type Outcome, repoPath, ScriptProcess, startServers } from "../lib/process.ts";
-import { refusedPort } from "../tools/exercise/server.ts";
+import { closedPort, type Outcome, repoPath, ScriptProcess, startServers } from "../lib/process.ts";
 
 const PERMISSIONS = ["-R", "--allow-run"];
 
@@ -131,7 +130,7 @@ Deno.test("netcat prints the poem a server sends, byte for byte, and ends with i
 });
 
 Deno.test("netcat: a refused connection or a bad port is a one-line error", async () => {
-  const refused = await netcat(["127.0.0.1", String(refusedPort())]);
+  const refused = await netcat(["127.0.0.1", String(closedPort())]);
   assert.equal(refused.code, 1);
   assert.match(
     refused.stderr.trim(),

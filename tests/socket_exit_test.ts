@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { ScriptProcess } from "../lib/process.ts";
+import { withDeadline } from "./helpers/deadline.ts";
 
 const FIXTURE = "tests/fixtures/socket_exit.ts";
 
@@ -75,14 +76,9 @@ Deno.test("a program that ends without closing: its peer gets every byte, then t
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     })();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no end of stream; ${total} bytes`)), 15_000);
-    });
     try {
-      await Promise.race([reading, deadline]);
+      await withDeadline(reading, 15_000, () => `the end of stream (${total} bytes so far)`);
     } finally {
-      clearTimeout(timer);
       conn.close();
     }
     const outcome = await child.finished(15_000);

@@ -5,7 +5,7 @@
  * and the argument and connect errors of Python's `socket`.
  */
 import assert from "node:assert/strict";
-import { ScriptProcess } from "../lib/process.ts";
+import { closedPort, ScriptProcess } from "../lib/process.ts";
 import {
   AlreadyConnected,
   ConnectionRefused,
@@ -76,14 +76,6 @@ Deno.test("sockets share a few slabs of memory: no memory mapping per socket", (
     listener.close();
   }
 });
-
-/** A port nothing listens on (just freed). */
-function closedPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  return port;
-}
 
 /** A connected pair whose client has `text` waiting to be read. */
 function pairWithBytes(text: string): { client: Socket; server: Socket } {

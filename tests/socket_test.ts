@@ -37,7 +37,7 @@ import {
   WouldBlock,
 } from "../lib/socket/mod.ts";
 import { H_PENDING, H_TX_CAPACITY } from "../lib/socket/layout.ts";
-import { ScriptProcess } from "../lib/process.ts";
+import { closedPort, ScriptProcess } from "../lib/process.ts";
 import { concat } from "./helpers/bytes.ts";
 import { withDeadline } from "./helpers/deadline.ts";
 
@@ -74,14 +74,6 @@ function connectedPair(): { listener: Socket; client: Socket; server: Socket } {
 
 function closeAll(...sockets: Socket[]): void {
   for (const socket of sockets) socket.close();
-}
-
-/** A port nothing listens on (it was free a moment ago). */
-function closedPort(): number {
-  const listener = Deno.listen({ hostname: HOST, port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  return port;
 }
 
 /** `length` pseudo-random bytes (the same for the same seed), so misplaced blocks show. */

@@ -9,6 +9,7 @@
 
 import assert from "node:assert/strict";
 import {
+  closedPort,
   type Outcome,
   repoPath,
   runScript,
@@ -169,14 +170,6 @@ const POEMS: ServerSpec[] = [
 function sizes(file: string): { bytes: number; characters: number } {
   const bytes = Deno.readFileSync(repoPath(file));
   return { bytes: bytes.length, characters: [...new TextDecoder().decode(bytes)].length };
-}
-
-/** A port nobody listens on. */
-function closedPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 for (const variant of ["callback", "promise"]) {

@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { SelectReactor } from "../lib/reactor/select.ts";
 import { TimedPoetrySocket } from "../solutions/part-4/get-poetry-timeout.ts";
 import {
+  closedPort,
   type Outcome,
   repoPath,
   type RunningServer,
@@ -29,14 +30,6 @@ const texts = (outcome: Outcome): string[] => outcome.lines.map((line) => line.t
 
 function charactersOf(file: string): number {
   return [...new TextDecoder().decode(Deno.readFileSync(repoPath(file)))].length;
-}
-
-/** A port nobody listens on. */
-function closedPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 /** The lines after the per-chunk ones (`Task N: got ...`), which vary with timing. */

@@ -1,6 +1,7 @@
 /**
- * Deadlines for tests that wait: a test whose awaited work never settles fails with a
- * message saying what did not finish, instead of hanging the run.
+ * Deadlines for tests that wait: a test whose awaited work never settles, or whose
+ * reactor never stops, fails with a message saying what did not finish, instead of
+ * hanging the run.
  *
  * @example
  * ```ts
@@ -10,6 +11,9 @@
  *
  * @module
  */
+
+import assert from "node:assert/strict";
+import type { ReactorBase } from "../../lib/reactor/base.ts";
 
 /**
  * Waits for `work`, but at most `ms` milliseconds: then rejects with
@@ -52,4 +56,49 @@ export async function withDeadline<T>(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Runs the reactor; fails (instead of hanging) if the test has not stopped it within
+ * `seconds`.
+ *
+ * @example
+ * ```ts
+ * import { runAtMost } from "./deadline.ts";
+ * import { SelectReactor } from "../../lib/reactor/select.ts";
+ * const reactor = new SelectReactor();
+ * reactor.callLater(0.01, () => reactor.stop());
+ * await runAtMost(reactor);
+ * ```
+ *
+ * @param reactor the reactor to run
+ * @param seconds the time limit
+ */
+export async function runAtMost(reactor: ReactorBase, seconds = 3): Promise<void> {
+  let timedOut = false;
+  reactor.callLater(seconds, () => {
+    timedOut = true;
+    reactor.stop();
+  });
+  await reactor.run();
+  assert.equal(timedOut, false, `the reactor was still running after ${seconds} s`);
+}
+
+/**
+ * Runs the reactor for `seconds` (by a timer, not by what the test watches), so that what
+ * happened meanwhile can be looked at afterwards; fails if it runs 2 s longer.
+ *
+ * @example
+ * ```ts
+ * import { runFor } from "./deadline.ts";
+ * import { SelectReactor } from "../../lib/reactor/select.ts";
+ * await runFor(new SelectReactor(), 0.01);
+ * ```
+ *
+ * @param reactor the reactor to run
+ * @param seconds how long
+ */
+export async function runFor(reactor: ReactorBase, seconds: number): Promise<void> {
+  reactor.callLater(seconds, () => reactor.stop());
+  await runAtMost(reactor, seconds + 2);
 }

@@ -17,14 +17,10 @@
  * @module
  */
 
+import { closedPort } from "../../lib/process.ts";
 import { type Counter, findCounters } from "./counters.ts";
 import { type LearnerRun, type Report, runLearnerFile } from "./report.ts";
-import {
-  type ConnectionRecord,
-  refusedPort,
-  WatchedPoetryServer,
-  type WatchedServerSpec,
-} from "./server.ts";
+import { type ConnectionRecord, WatchedPoetryServer, type WatchedServerSpec } from "./server.ts";
 
 /**
  * A check of one exercise: it runs the learner's `file` (with `args` first, then the
@@ -273,7 +269,7 @@ export async function checkSurvivesRefusal(
     { poetryFile: "poetry/fascination.txt", delay: 0.01 },
   ];
   await withServers(report, specs, async ([first, second]) => {
-    const refused = refusedPort();
+    const refused = closedPort();
     report.note(`port ${refused}: nothing listens there, so connecting is refused`);
     const ports = [first.port, refused, second.port].map(String);
     const run = await runLearnerFile(report, file, [...args, ...ports], CLIENT_LIMIT_MS);

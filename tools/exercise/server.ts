@@ -250,21 +250,3 @@ export class WatchedPoetryServer {
     await Promise.allSettled(this.#handlers);
   }
 }
-
-/**
- * A port on 127.0.0.1 where nothing listens: connecting to it is refused.
- *
- * @example
- * ```ts
- * import { refusedPort } from "./server.ts";
- * const port = refusedPort();
- * ```
- *
- * @returns the port
- */
-export function refusedPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
-}
