@@ -10,12 +10,12 @@
 
 import {
   expectServerAddresses,
-  fail,
   formatAddress,
   formatDuration,
   startStopwatch,
 } from "../lib/cli.ts";
-import { type Address, select, Socket, SocketError, WouldBlock } from "../lib/socket/mod.ts";
+import { endIfUnreachable } from "../lib/poetry_client.ts";
+import { type Address, select, Socket, WouldBlock } from "../lib/socket/mod.ts";
 
 const addresses = expectServerAddresses(`
 Downloads a poem from each server given, from all of them at the same time,
@@ -41,10 +41,7 @@ function connect(address: Address): Socket {
   try {
     socket.connect(address); // blocks, but only until the server accepts
   } catch (error) {
-    if (error instanceof SocketError) {
-      fail(`cannot get poetry from ${formatAddress(address)}: ${error.message}`, 1);
-    }
-    throw error;
+    endIfUnreachable(address, error);
   }
   socket.setBlocking(false);
   return socket;
@@ -59,10 +56,7 @@ function readAvailable(task: Task): number {
       chunk = task.socket.recv(65536);
     } catch (error) {
       if (error instanceof WouldBlock) break; // nothing more for now
-      if (error instanceof SocketError) {
-        fail(`cannot get poetry from ${formatAddress(task.address)}: ${error.message}`, 1);
-      }
-      throw error;
+      endIfUnreachable(task.address, error);
     }
     if (chunk.length === 0) break; // the server closed
     task.chunks.push(chunk);

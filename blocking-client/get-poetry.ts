@@ -10,12 +10,12 @@
 
 import {
   expectServerAddresses,
-  fail,
   formatAddress,
   formatDuration,
   startStopwatch,
 } from "../lib/cli.ts";
-import { type Address, Socket, SocketError } from "../lib/socket/mod.ts";
+import { endIfUnreachable } from "../lib/poetry_client.ts";
+import { type Address, Socket } from "../lib/socket/mod.ts";
 
 const addresses = expectServerAddresses(`
 Downloads a poem from each server given, one server after another, and says
@@ -50,10 +50,7 @@ for (const [index, address] of addresses.entries()) {
   try {
     poem = getPoetry(address); // one synchronous task of Part 1's Figure 1
   } catch (error) {
-    if (error instanceof SocketError) {
-      fail(`cannot get poetry from ${formatAddress(address)}: ${error.message}`, 1);
-    }
-    throw error;
+    endIfUnreachable(address, error);
   }
   const seconds = elapsed();
   totalMicroseconds += Math.round(seconds * 1e6);

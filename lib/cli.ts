@@ -68,11 +68,12 @@ export class UsageError extends Error {
  * @throws {UsageError} when `text` is not an integer in range
  */
 export function parsePort(text: string): number {
-  const outOfRange = new UsageError(`Ports must be between 0 and 65535, not ${text}.`);
-  if (/^-[0-9]+$/.test(text)) throw outOfRange;
+  const outOfRange = () => new UsageError(`Ports must be between 0 and 65535, not ${text}.`);
+  if (/^-[0-9]+$/.test(text)) throw outOfRange();
   if (!/^[0-9]+$/.test(text)) throw new UsageError("Ports must be integers.");
-  if (Number(text) > 65535) throw outOfRange;
-  return Number(text);
+  const port = Number(text);
+  if (port > 65535) throw outOfRange();
+  return port;
 }
 
 /**

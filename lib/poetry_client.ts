@@ -192,6 +192,33 @@ export function parsePoetryArgs(
 }
 
 /**
+ * Ends the program the way every poetry client does when a server cannot be reached or
+ * the connection breaks (a `SocketError`): one line, `NAME: error: cannot get poetry
+ * from HOST:PORT: REASON`, and exit status 1. Anything else is thrown on.
+ *
+ * @example
+ * ```ts
+ * import { endIfUnreachable } from "./poetry_client.ts";
+ * import { Socket } from "./socket/mod.ts";
+ * const socket = new Socket();
+ * try {
+ *   socket.connect(["127.0.0.1", 10000]);
+ * } catch (error) {
+ *   endIfUnreachable(["127.0.0.1", 10000], error);
+ * }
+ * ```
+ *
+ * @param address the server
+ * @param error what was thrown
+ */
+export function endIfUnreachable(address: Address, error: unknown): never {
+  if (error instanceof SocketError) {
+    fail(`cannot get poetry from ${formatAddress(address)}: ${error.message}`, 1);
+  }
+  throw error;
+}
+
+/**
  * Starts one download per address, numbering the tasks from 1. A server that cannot be
  * reached (`start` throws a `SocketError`) ends the program with one line,
  * `NAME: error: cannot get poetry from HOST:PORT: REASON`, and exit status 1.
@@ -217,8 +244,7 @@ export function startDownloads<T>(
     try {
       return start(index + 1, address);
     } catch (error) {
-      if (!(error instanceof SocketError)) throw error;
-      fail(`cannot get poetry from ${formatAddress(address)}: ${error.message}`, 1);
+      endIfUnreachable(address, error);
     }
   });
 }

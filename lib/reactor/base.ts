@@ -536,18 +536,17 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
         if (result) reason = asError(result);
       }
     } catch (error) {
-      this.reportError(error, logPrefixOf(descriptor));
-      reason = asError(error);
+      return this.loseBrokenDescriptor(descriptor, error);
     }
     if (reason !== undefined) this.disconnect(descriptor, reason);
   }
 
   /**
-   * A descriptor's `fileno()` threw: report that, with its log prefix, and
-   * disconnect it with what was thrown as the reason.
+   * A descriptor threw (from `fileno()`, `doRead` or `doWrite`): report that, with its
+   * log prefix, and disconnect it with what was thrown as the reason.
    *
    * @param descriptor the descriptor
-   * @param error what its `fileno()` threw
+   * @param error what it threw
    */
   protected loseBrokenDescriptor(descriptor: IFileDescriptor, error: unknown): void {
     this.reportError(error, logPrefixOf(descriptor));

@@ -178,20 +178,12 @@ export class DelayedCall implements IDelayedCall {
   }
 
   /**
-   * What `console.log` and `Deno.inspect` print: {@linkcode toString}.
+   * What `console.log`, `Deno.inspect` and `node:util`'s `inspect` print:
+   * {@linkcode toString}.
    *
    * @returns the description
    */
   [Symbol.for("Deno.customInspect")](): string {
-    return this.toString();
-  }
-
-  /**
-   * What Node's `util.inspect` prints: {@linkcode toString}.
-   *
-   * @returns the description
-   */
-  [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this.toString();
   }
 
