@@ -1,6 +1,6 @@
 /**
  * One Ctrl-C ends a reactor client: `twisted-client/get-poetry.ts` and the Part 4
- * solutions built on it, each on the select and on the poll reactor, downloading from a
+ * solutions built on it (and, at the end, the Part 2 solutions on the reactor), each on the select and on the poll reactor, downloading from a
  * server that sends a first line and then nothing more, and from one that sends nothing
  * at all. After one SIGINT the client stops its
  * reactor, whose shutdown disconnects the two PoetrySockets still registered; they
@@ -62,6 +62,14 @@ class SilentServer {
       this.ended++;
     } catch {
       this.ended++; // reset: ended too
+    }
+  }
+
+  /** Waits (at most `timeoutMs`) until `count` clients have connected. */
+  async waitForConnections(count: number, timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.#connections.length < count && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
 
@@ -143,4 +151,42 @@ async function interruptOnce(script: string, options: string[]): Promise<void> {
     await client.finished(EXIT_WITHIN_MS).catch(() => {});
     await server.close();
   }
+}
+
+// The Part 2 solutions on the reactor: their downloads end in a callback or a promise,
+// each of which stops the reactor when the last download is done; after a Ctrl-C that
+// is the reactor's shutdown, which must not stop it a second time.
+for (const variant of ["callback", "promise"]) {
+  const script = `solutions/part-2/get-poetry-${variant}.ts`;
+  Deno.test(`${script}: one Ctrl-C ends it, each download failed, no trace`, async () => {
+    const server = new SilentServer();
+    const client = new ScriptProcess(script, [String(server.port), String(server.port)]);
+    try {
+      // Printed just before `reactor.run()`; a Ctrl-C is the reactor's to handle once
+      // it runs (before, it ends the program as Python's KeyboardInterrupt would), and
+      // these clients print nothing while it runs: give it a moment to start.
+      await client.waitForLine((text) => text.startsWith("Started 2 downloads"));
+      await server.waitForConnections(2, 5_000);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      client.kill("SIGINT");
+      const outcome = await client.finished(EXIT_WITHIN_MS);
+      const lines = outcome.lines.map((line) => line.text);
+      assert.equal(outcome.signal, null, "ended by itself, not killed by the signal");
+      assert.equal(outcome.code, 0, outcome.stderr);
+      assert.equal(outcome.stderr, "");
+      for (const task of [1, 2]) {
+        assert.ok(
+          lines.some((text) => text.startsWith(`Task ${task}: failed to get poetry from `)),
+          `task ${task} was not ended:\n${lines.join("\n")}`,
+        );
+      }
+      assert.match(lines.at(-1) ?? "", /^Got 0 poems in \d+:\d\d:\d\d(\.\d{6})?$/);
+      await server.waitForEnds(2, 2_000);
+      assert.equal(server.ended, 2, "the server saw both connections end");
+    } finally {
+      client.kill("SIGKILL");
+      await client.finished(EXIT_WITHIN_MS).catch(() => {});
+      await server.close();
+    }
+  });
 }

@@ -162,7 +162,8 @@ ports 10000, 10001 and 10002:
         received += 1;
       }
       waiting -= 1;
-      if (waiting === 0) reactor.stop();
+      // Not while it is stopping already (Ctrl-C): its shutdown ends the downloads too.
+      if (waiting === 0 && reactor.running) reactor.stop();
     });
   }
   console.log(`Started ${addresses.length} downloads; getPoetry has returned each time.`);

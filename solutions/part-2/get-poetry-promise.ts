@@ -26,6 +26,7 @@ import {
   formatDuration,
   startStopwatch,
 } from "../../lib/cli.ts";
+import { ConnectionLost } from "../../lib/reactor/error.ts";
 import { reactor } from "../../lib/reactor/mod.ts";
 import { type Address, SocketError } from "../../lib/socket/mod.ts";
 import type { PoemText } from "../../lib/poem.ts";
@@ -67,14 +68,15 @@ poetry servers of Part 2 on ports 10000, 10001 and 10002:
       console.log(`${task}: got ${describePoem(poem)} from ${formatAddress(address)}`);
       return true;
     } catch (error) {
-      if (!(error instanceof SocketError)) throw error; // a missing -N, say: not the server's fault
+      // A missing -N, say, is not the server's fault: only a broken connection is.
+      if (!(error instanceof SocketError || error instanceof ConnectionLost)) throw error;
       console.log(`${task}: failed to get poetry from ${formatAddress(address)}: ${error.message}`);
       return false;
     }
   });
   console.log(`Started ${addresses.length} downloads; getPoetry has returned each time.`);
   const allDone = Promise.all(downloads);
-  allDone.then(() => reactor.stop());
+  allDone.then(() => reactor.running && reactor.stop()); // not if Ctrl-C stopped it already
   await reactor.run();
   const seconds = elapsed();
   const received = (await allDone).filter(Boolean).length;
