@@ -66,19 +66,13 @@ class SilentServer {
   }
 
   /** Waits (at most `timeoutMs`) until `count` clients have connected. */
-  async waitForConnections(count: number, timeoutMs: number): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    while (this.#connections.length < count && performance.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+  waitForConnections(count: number, timeoutMs: number): Promise<void> {
+    return waitUntil(() => this.#connections.length >= count, timeoutMs);
   }
 
   /** Waits (at most `timeoutMs`) until `count` clients have closed their ends. */
-  async waitForEnds(count: number, timeoutMs: number): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    while (this.ended < count && performance.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+  waitForEnds(count: number, timeoutMs: number): Promise<void> {
+    return waitUntil(() => this.ended >= count, timeoutMs);
   }
 
   async close(): Promise<void> {
@@ -93,6 +87,31 @@ class SilentServer {
     await this.#accepting;
     await Promise.all(this.#watching);
   }
+}
+
+/** Waits (at most `timeoutMs`, looking every 20 ms) until `condition` holds. */
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition() && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Checks that each of the two tasks printed a line starting as `start(task)` says. */
+function assertEachTask(lines: string[], start: (task: number) => string, what: string): void {
+  for (const task of [1, 2]) {
+    assert.ok(
+      lines.some((text) => text.startsWith(start(task))),
+      `task ${task} was not ${what}:\n${lines.join("\n")}`,
+    );
+  }
+}
+
+/** Ends the client if it still runs, and the server. */
+async function cleanUp(client: ScriptProcess, server: SilentServer): Promise<void> {
+  client.kill("SIGKILL");
+  await client.finished(EXIT_WITHIN_MS).catch(() => {});
+  await server.close();
 }
 
 /** The clients, with the options each needs besides `--reactor` and the ports. */
@@ -138,18 +157,11 @@ async function interruptOnce(script: string, options: string[]): Promise<void> {
     assert.equal(lines[summaryAt + 1], "Task 2: 0 characters of poetry");
     assert.match(lines[summaryAt + 2], /^Got 2 (of 2 )?poems in \d+:\d\d:\d\d(\.\d{6})?$/);
     // Each PoetrySocket was told the connection was lost, and closed its socket.
-    for (const task of [1, 2]) {
-      assert.ok(
-        lines.some((text) => text.startsWith(`Task ${task}: lost after `)),
-        `task ${task} was not disconnected:\n${lines.join("\n")}`,
-      );
-    }
+    assertEachTask(lines, (task) => `Task ${task}: lost after `, "disconnected");
     await server.waitForEnds(2, 2_000);
     assert.equal(server.ended, 2, "the server saw both connections end");
   } finally {
-    client.kill("SIGKILL");
-    await client.finished(EXIT_WITHIN_MS).catch(() => {});
-    await server.close();
+    await cleanUp(client, server);
   }
 }
 
@@ -174,19 +186,12 @@ for (const variant of ["callback", "promise"]) {
       assert.equal(outcome.signal, null, "ended by itself, not killed by the signal");
       assert.equal(outcome.code, 0, outcome.stderr);
       assert.equal(outcome.stderr, "");
-      for (const task of [1, 2]) {
-        assert.ok(
-          lines.some((text) => text.startsWith(`Task ${task}: failed to get poetry from `)),
-          `task ${task} was not ended:\n${lines.join("\n")}`,
-        );
-      }
+      assertEachTask(lines, (task) => `Task ${task}: failed to get poetry from `, "ended");
       assert.match(lines.at(-1) ?? "", /^Got 0 poems in \d+:\d\d:\d\d(\.\d{6})?$/);
       await server.waitForEnds(2, 2_000);
       assert.equal(server.ended, 2, "the server saw both connections end");
     } finally {
-      client.kill("SIGKILL");
-      await client.finished(EXIT_WITHIN_MS).catch(() => {});
-      await server.close();
+      await cleanUp(client, server);
     }
   });
 }

@@ -72,6 +72,18 @@ function connectedPair(): { listener: Socket; client: Socket; server: Socket } {
   return { listener, client, server };
 }
 
+/**
+ * Connects `count` clients to `listener`, one after another (blocking), each added to
+ * `clients` before it connects, so that the test's cleanup closes it whatever happens.
+ */
+function connectClients(listener: Socket, count: number, clients: Socket[]): void {
+  for (let i = 0; i < count; i++) {
+    const client = new Socket();
+    clients.push(client);
+    client.connect(listener.getSockName());
+  }
+}
+
 function closeAll(...sockets: Socket[]): void {
   for (const socket of sockets) socket.close();
 }
@@ -1053,12 +1065,8 @@ Deno.test("accept hands out connections in the order they came, each with its ow
   const clients: Socket[] = [];
   const accepted: Socket[] = [];
   try {
-    for (let i = 0; i < 6; i++) {
-      const client = new Socket();
-      clients.push(client);
-      client.connect(listener.getSockName());
-      client.sendAll(encoder.encode(`client ${i}`));
-    }
+    connectClients(listener, 6, clients);
+    for (const [i, client] of clients.entries()) client.sendAll(encoder.encode(`client ${i}`));
     for (let i = 0; i < clients.length; i++) {
       const [server, address] = listener.accept();
       accepted.push(server);
@@ -1074,11 +1082,7 @@ Deno.test("closing a listener ends the connections it had not handed out", async
   const listener = listenLocal(8);
   const clients: Socket[] = [];
   try {
-    for (let i = 0; i < 4; i++) {
-      const client = new Socket();
-      clients.push(client);
-      client.connect(listener.getSockName());
-    }
+    connectClients(listener, 4, clients);
     await pause(100); // the worker has taken them all from the system's queue
     assert.equal(Atomics.load(listener.header, H_PENDING), 4);
     listener.close();
@@ -1179,13 +1183,8 @@ Deno.test("200 connections at once through one listener, each echoing its own me
       { length: count },
       (_, i) => encoder.encode(`message ${i}: ${"é".repeat(i % 17)}${"x".repeat(i)}|`),
     );
-    const clientByPort = new Map<number, number>();
-    for (let i = 0; i < count; i++) {
-      const client = new Socket();
-      client.connect(listener.getSockName());
-      clients.push(client);
-      clientByPort.set(client.getSockName()[1], i);
-    }
+    connectClients(listener, count, clients);
+    const clientByPort = new Map(clients.map((client, i) => [client.getSockName()[1], i]));
     for (let i = 0; i < count; i++) {
       const [server, [host, port]] = listener.accept();
       assert.equal(host, HOST);
@@ -1246,11 +1245,7 @@ Deno.test("a listener holds at most `backlog` connections waiting for accept", a
   const waiting = () => Atomics.load(listener.header, H_PENDING);
   try {
     // Five connect: the system's own queue takes them all, the layer at most two.
-    for (let i = 0; i < 5; i++) {
-      const client = new Socket();
-      clients.push(client);
-      client.connect(listener.getSockName());
-    }
+    connectClients(listener, 5, clients);
     await pause(300); // time enough for the I/O worker to take more than it should
     assert.equal(waiting(), backlog, "connections waiting for accept");
     // Each accept makes room for one more; all five come through, one at a time.
