@@ -24,6 +24,7 @@ import {
 } from "../../lib/cli.ts";
 import { parsePoemsLine } from "../../lib/client_output.ts";
 import {
+  ARTICLE_POEMS,
   repoPath,
   type RunningServer,
   ScriptProcess,
@@ -48,7 +49,11 @@ function poem(name: string, numBytes = SERVER_DEFAULTS.numBytes): Server {
 const PRESETS: Record<string, { about: string; servers: Server[] }> = {
   article: {
     about: "the article's three servers (about 10, 6.3 and 6.6 s at --scale 1)",
-    servers: [poem("ecstasy.txt", 30), poem("fascination.txt"), poem("science.txt")],
+    servers: ARTICLE_POEMS.map(({ poetryFile, numBytes }) => ({
+      poetryFile: repoPath(poetryFile),
+      numBytes,
+      delay: SERVER_DEFAULTS.delay,
+    })),
   },
   equal: {
     about: "three servers with the same poem",
