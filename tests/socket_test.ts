@@ -1078,6 +1078,33 @@ Deno.test("accept hands out connections in the order they came, each with its ow
   }
 });
 
+Deno.test("Poll sees bytes that came before accept, and the ones that come after", async () => {
+  const listener = listenLocal();
+  const client = new Socket();
+  let server: Socket | undefined;
+  const poller = new Poll();
+  try {
+    // As a reactor does: the listener is watched, and polled while the connection
+    // waits to be accepted, its bytes already in its buffer.
+    poller.register(listener, POLLIN);
+    client.connect(listener.getSockName());
+    client.sendAll(encoder.encode("early"));
+    await pause(50);
+    assert.deepEqual(poller.poll(1000), [[listener.fileno(), POLLIN]]);
+    [server] = listener.accept();
+    poller.unregister(listener);
+    poller.register(server, POLLIN);
+    assert.deepEqual(poller.poll(1000), [[server.fileno(), POLLIN]]);
+    assert.equal(decoder.decode(server.recv(64)), "early");
+    assert.deepEqual(poller.poll(0), []);
+    client.sendAll(encoder.encode("late"));
+    assert.deepEqual(poller.poll(1000), [[server.fileno(), POLLIN]]);
+    assert.equal(decoder.decode(server.recv(64)), "late");
+  } finally {
+    closeAll(client, listener, ...(server ? [server] : []));
+  }
+});
+
 Deno.test("closing a listener ends the connections it had not handed out", async () => {
   const listener = listenLocal(8);
   const clients: Socket[] = [];

@@ -68,7 +68,6 @@ import {
   H_PEER_HOST_LENGTH,
   H_PEER_PORT,
   H_PENDING,
-  H_QUEUED,
   H_RELEASED,
   H_RX_CAPACITY,
   H_RX_FILLED,
@@ -166,7 +165,10 @@ const releasing: Socket[] = [];
 
 /** Sockets by descriptor, as a kernel's descriptor table. */
 const socketsByFd = new Map<number, Socket>();
-/** Sockets by their worker id (ids are never reused, descriptors are). */
+/**
+ * Sockets by their worker id (ids are never reused, descriptors are), a listener's
+ * spares included: the worker's news names them by id before they have a descriptor.
+ */
 const socketsById = new Map<number, Socket>();
 let nextId = 1;
 
@@ -382,14 +384,14 @@ export function socketForFd(fd: number): Socket | undefined {
   return socketsByFd.get(fd);
 }
 
-/** The socket with this worker id, if it is still open. */
+/** The socket with this worker id, if it is still open (or a spare, without a descriptor). */
 export function socketForId(id: number): Socket | undefined {
   return socketsById.get(id);
 }
 
-/** All open sockets. */
+/** All open sockets, a listener's spares included. */
 export function openSockets(): IterableIterator<Socket> {
-  return socketsByFd.values();
+  return socketsById.values();
 }
 
 // ---------------------------------------------------------------------------
@@ -581,13 +583,13 @@ export class Socket implements HasFileno {
       this.#headerSlot.offset,
       HEADER_BYTES / 4,
     );
+    socketsById.set(this.#id, this);
     if (fd >= 0) this.#register(fd);
   }
 
   #register(fd: number): void {
     this.#fd = fd;
     socketsByFd.set(fd, this);
-    socketsById.set(this.#id, this);
   }
 
   /** The descriptor: the lowest free one when the socket was made; -1 once closed. */
@@ -690,8 +692,6 @@ export class Socket implements HasFileno {
     this.#offerSpare();
     connection.#waitWhile(() => Atomics.load(connection.header, H_STATE) === STATE_CONNECTING);
     connection.#register(fd);
-    // Changes the worker queued before the socket had a descriptor were dropped.
-    Atomics.store(connection.header, H_QUEUED, 0);
     const failure = connection.getPendingError();
     if (failure) {
       connection.close();
@@ -879,11 +879,12 @@ export class Socket implements HasFileno {
     const fd = this.#fd;
     if (fd < 0) return;
     freeFd(fd);
-    socketsById.delete(this.#id);
     this.#fd = -1;
+    const spares = this.#spares.splice(0);
+    for (const socket of [this, ...spares]) socketsById.delete(socket.#id);
     if (this.#adopted && Atomics.load(control, CTL_KERNEL) !== KERNEL_DEAD) {
       // The spares go first: a connection started in one and not yet accepted is closed.
-      for (const spare of this.#spares.splice(0)) {
+      for (const spare of spares) {
         queueRequest(REQUEST_CLOSE, spare.#id);
         releasing.push(spare);
       }
