@@ -7,8 +7,11 @@
 import assert from "node:assert/strict";
 import { closedPort, ScriptProcess } from "../lib/process.ts";
 import {
+  AddressLookupError,
   AlreadyConnected,
   ConnectionRefused,
+  InProgress,
+  select,
   Socket,
   SocketError,
   socketPair,
@@ -41,6 +44,20 @@ Deno.test("at the open-files limit: EMFILE from the call that hits it, no crash;
   assert.ok(Number(failure[1]) > 90 && Number(failure[1]) < 128, lines[0]);
   assert.equal(failure[3], "[Errno 24] Too many open files");
   assert.deepEqual(lines.slice(1), ["closed 10 pairs", "connected again: yes", "done"]);
+});
+
+Deno.test("at a limit of thousands: closing half the pairs, then 100 new pairs all connect while the closes settle", async () => {
+  // Deno frees a closed connection's descriptor only once its cancelled read settles,
+  // which takes hundreds of milliseconds for thousands of closes: new connects and
+  // accepts meanwhile must wait for those closes, not fail with EMFILE.
+  const lines = await underLimit(4096, "-NR", "half", "100");
+  const failure = /^failed at (\d+) pairs: (connect|accept): (.*)$/.exec(lines[0]);
+  assert.ok(failure && Number(failure[1]) > 1900, lines.join("\n"));
+  assert.deepEqual(lines.slice(1), [
+    "closed half the pairs",
+    "connected again: 100 of 100",
+    "done",
+  ]);
 });
 
 Deno.test("new Socket() past the open-files limit fails with EMFILE, as socket.socket() does", async () => {
@@ -145,5 +162,64 @@ Deno.test("a second connect after a refused one tries again: refused again, or c
   } finally {
     socket.close();
     listener.close();
+  }
+});
+
+/** A dotted-decimal form of 127.0.0.2 padded with zeros to `length` bytes: it resolves. */
+function paddedLoopback(length: number): string {
+  return "127.0.0." + "0".repeat(length - 9) + "2";
+}
+
+Deno.test("a host name of 253 bytes is looked up whole; 254 bytes is a clear error", () => {
+  // Cut short, this name would read 127.0.0.0, where nothing listens.
+  const listener = new Socket();
+  const client = new Socket();
+  const tooLong = new Socket();
+  try {
+    listener.bind(["127.0.0.2", 0]);
+    listener.listen(1);
+    const port = listener.getSockName()[1];
+    client.connect([paddedLoopback(253), port]);
+    const [server] = listener.accept();
+    assert.deepEqual(client.getPeerName(), ["127.0.0.2", port]);
+    server.close();
+    assert.throws(() => tooLong.connect([paddedLoopback(254), port]), {
+      name: "RangeError",
+      message: "host name too long: 254 bytes, at most 253",
+    });
+  } finally {
+    for (const socket of [listener, client, tooLong]) socket.close();
+  }
+});
+
+Deno.test("a failed lookup is Python's gaierror: [Errno -2] Name or service not known, naming the host", () => {
+  for (const host of ["no such host", "nosuchhost.invalid", ":"]) {
+    const socket = new Socket();
+    try {
+      assert.throws(() => socket.connect([host, 80]), (error: unknown) => {
+        assert.ok(error instanceof AddressLookupError);
+        assert.equal(error.errno, -2);
+        assert.equal(error.message, "[Errno -2] Name or service not known");
+        assert.equal(error.host, host);
+        return true;
+      });
+    } finally {
+      socket.close();
+    }
+  }
+  // The same from bind, and from a non-blocking connect's pending error.
+  const bound = new Socket();
+  const nonBlocking = new Socket();
+  try {
+    assert.throws(() => bound.bind(["no such host", 0]), AddressLookupError);
+    nonBlocking.setBlocking(false);
+    assert.throws(() => nonBlocking.connect(["no such host", 80]), InProgress);
+    select([], [nonBlocking], [], 5);
+    const error = nonBlocking.getPendingError();
+    assert.ok(error instanceof AddressLookupError, String(error));
+    assert.equal(error.host, "no such host");
+  } finally {
+    bound.close();
+    nonBlocking.close();
   }
 });

@@ -179,8 +179,26 @@ export class TooManyOpenFiles extends SocketError {
     super("EMFILE", detail);
   }
 }
-/** A host name that does not resolve (Python's `socket.gaierror`). */
+/**
+ * A host name that does not resolve: Python's `socket.gaierror`, with its errno (-2,
+ * `EAI_NONAME`) and its message, `[Errno -2] Name or service not known`. The host it
+ * was looking up is in `host`.
+ *
+ * @example
+ * ```ts ignore
+ * import { AddressLookupError, Socket } from "./mod.ts";
+ * try {
+ *   new Socket().connect(["no such host", 80]);
+ * } catch (error) {
+ *   if (error instanceof AddressLookupError) console.log(error.host, error.message);
+ *   // no such host [Errno -2] Name or service not known
+ * }
+ * ```
+ */
 export class AddressLookupError extends SocketError {
+  /** The host name that did not resolve ("" when not known). */
+  host = "";
+
   constructor(detail?: string) {
     super("EAI_NONAME", detail);
   }
@@ -235,6 +253,8 @@ export function codeOfDenoError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const osError = /os error (-?\d+)/.exec(message);
   if (osError) return errnoName(Number(osError[1]));
-  if (/lookup|resolve|not known/i.test(message)) return "EAI_NONAME";
+  // A name Deno's resolver cannot look up, or will not (a space in it, a label too
+  // long, a ":"): getaddrinfo's EAI_NONAME.
+  if (/lookup|resolve|not known|invalid host|FQDN/i.test(message)) return "EAI_NONAME";
   return "EIO";
 }

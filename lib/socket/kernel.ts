@@ -263,7 +263,11 @@ class KernelSocket {
   spareOf: KernelSocket | null = null;
   backlog = 0;
   closing = false;
+  /** Set once `finish` has closed the real socket. */
+  finished = false;
   released = false;
+  /** Settles once the receive pump has ended, and with it its hold on the descriptor. */
+  receiving: Promise<void> | null = null;
   /** Wakes the accept loop after the main thread took a waiting connection. */
   wakeAcceptor: (() => void) | null = null;
   /** Settles once the accept loop has ended, and with it the hold on the real socket. */
@@ -330,8 +334,15 @@ function closeQuietly(closable: { close(): void } | undefined): void {
   }
 }
 
-/** Closes the real socket behind a closed one and forgets it. */
+/**
+ * Closes the real socket behind a closed one and forgets it: once, whoever comes last
+ * (the close request, the send pump done draining, a connect that ended).
+ */
 function finish(socket: KernelSocket): void {
+  if (socket.finished) return;
+  socket.finished = true;
+  if (socket.conn && socket.receiving) settleLater(socket.receiving);
+  if (socket.listener) settleLater(socket.acceptLoopEnded);
   closeQuietly(socket.conn);
   closeQuietly(socket.listener);
   for (const conn of socket.waiting.splice(0)) closeQuietly(conn);
@@ -464,7 +475,7 @@ function startPumps(socket: KernelSocket, conn: Deno.Conn): void {
   socket.storeAddresses(localAddress(conn.localAddr), localAddress(conn.remoteAddr));
   Atomics.store(socket.header, H_STATE, STATE_CONNECTED);
   announce(socket);
-  pumpReceive(socket, conn);
+  socket.receiving = pumpReceive(socket, conn);
   pumpSend(socket, conn);
 }
 
@@ -534,29 +545,66 @@ function delay(ms: number): Promise<void> {
 }
 
 /**
- * Runs `attempt`, and again after a pause or two if it fails for want of descriptors
- * while sockets were closed just before: a closed connection's descriptor is freed only
- * once its pending reads have been cancelled, a moment later, where close(2) would
- * have freed it at once.
+ * Closed sockets whose descriptor Deno has not freed yet. A closed connection's
+ * descriptor is freed only once its cancelled read has settled, and a listener's once
+ * its pending accept has: a moment after close(), where close(2) frees it at once.
+ * Thousands of closes take hundreds of milliseconds to settle.
+ */
+let closesSettling = 0;
+/** How many closes have settled so far. */
+let closesSettled = 0;
+/** Waiters for the next close to settle. */
+let settleWaiters: Array<() => void> = [];
+
+/** Counts a close as settling until `ended` settles. */
+function settleLater(ended: Promise<void>): void {
+  closesSettling++;
+  ended.then(() => {
+    closesSettling--;
+    closesSettled++;
+    const waiting = settleWaiters;
+    settleWaiters = [];
+    for (const wake of waiting) wake();
+  });
+}
+
+/** Settles when a close next settles, or after `ms`, whichever comes first. */
+function untilACloseSettles(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    settleWaiters.push(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** How long a call short of descriptors may wait for closes to settle, in ms. */
+const SETTLE_DEADLINE_MS = 5000;
+
+/**
+ * Runs `attempt`, and again each time a close settles, for as long as it fails for
+ * want of descriptors while closes are still settling (see `closesSettling`), up to
+ * {@linkcode SETTLE_DEADLINE_MS}. With no close settling, a lack of descriptors is
+ * real, and the error goes to the caller at once.
  */
 async function withDescriptorsSettled<T>(attempt: () => T | Promise<T>): Promise<T> {
-  for (let pause = 1;; pause *= 4) {
+  const deadline = performance.now() + SETTLE_DEADLINE_MS;
+  for (;;) {
+    const settledBefore = closesSettled;
     try {
       return await attempt();
     } catch (error) {
-      const recentlyClosed = performance.now() - lastCloseAt < CLOSE_SETTLE_MS;
-      if (!OUT_OF_DESCRIPTORS.has(codeOfDenoError(error)) || !recentlyClosed || pause > 16) {
-        throw error;
-      }
-      await delay(pause);
+      if (!OUT_OF_DESCRIPTORS.has(codeOfDenoError(error))) throw error;
+      const left = deadline - performance.now();
+      if (left <= 0) throw error;
+      // A close that settled while the attempt ran may have freed a descriptor already.
+      if (closesSettled !== settledBefore) continue;
+      if (closesSettling === 0) throw error;
+      await untilACloseSettles(left);
     }
   }
 }
-
-/** How long after a close a lack of descriptors may be the close still settling, in ms. */
-const CLOSE_SETTLE_MS = 50;
-/** When the main thread last closed a socket (`performance.now()`). */
-let lastCloseAt = -Infinity;
 
 async function bind(request: Extract<KernelRequest, { op: "bind" }>): Promise<void> {
   const socket = new KernelSocket(request.id, request.header);
@@ -646,7 +694,6 @@ function takeSpare(id: number, place: HeaderPlace, listenerId: number): void {
 
 /** Closes socket `id` as close(2) would: bytes already queued still go out first. */
 function closeSocket(id: number): void {
-  lastCloseAt = performance.now();
   // A descriptor is about to be free: the next accept may well get it.
   for (const listener of outOfDescriptors) Atomics.store(listener.header, H_NO_DESCRIPTOR, 0);
   outOfDescriptors.clear();

@@ -185,14 +185,18 @@ export const H_PEER_HOST_LENGTH = 27;
 export const H_RX_NEXT_SLAB = 28;
 /** Index of the byte offset of the bigger receive ring offered to the worker. */
 export const H_RX_NEXT_OFFSET = 29;
-/** Byte offset of the local host text. */
+/** Byte offset of the local host text (an address, as Deno gives it). */
 export const LOCAL_HOST_OFFSET = 128;
-/** Byte offset of the peer's host text. */
-export const PEER_HOST_OFFSET = 192;
-/** Room for each host text, in bytes. */
-export const HOST_BYTES = 64;
+/** Room for the local host text, in bytes: an IPv6 address takes at most 45. */
+export const LOCAL_HOST_BYTES = 128;
+/** Byte offset of the peer's host text: the name to connect to, then the peer's address. */
+export const PEER_HOST_OFFSET = 256;
+/** The longest host name, in bytes, as DNS allows it. */
+export const MAX_HOST_BYTES = 253;
+/** Room for the peer's host text, in bytes: the longest host name fits whole. */
+export const PEER_HOST_BYTES = 256;
 /** Size of a socket's header, in bytes. */
-export const HEADER_BYTES = 256;
+export const HEADER_BYTES = 512;
 
 /** A socket nobody has bound or connected yet. */
 export const STATE_FRESH = 0;
@@ -314,9 +318,16 @@ export function storeText(bytes: Uint8Array, offset: number, text: string, room:
   return encoded.length;
 }
 
-/** Writes a host text into a header's bytes. */
+/**
+ * Writes a host text into a header's bytes, whole; returns its length in bytes. The
+ * main thread refuses a name longer than {@linkcode MAX_HOST_BYTES} before it gets here.
+ */
 export function storeHost(headerBytes: Uint8Array, offset: number, host: string): number {
-  return storeText(headerBytes, offset, host, HOST_BYTES);
+  const room = offset === PEER_HOST_OFFSET ? PEER_HOST_BYTES : LOCAL_HOST_BYTES;
+  const encoded = new TextEncoder().encode(host);
+  if (encoded.length > room) throw new RangeError(`host text too long for its room: ${host}`);
+  headerBytes.set(encoded, offset);
+  return encoded.length;
 }
 
 /** Reads a text out of shared bytes (a host, or why the worker died). */

@@ -31,6 +31,7 @@
 
 import { Worker } from "node:worker_threads";
 import {
+  AddressLookupError,
   BadDescriptor,
   BrokenPipe,
   errnoName,
@@ -93,6 +94,7 @@ import {
   KERNEL_STARTING,
   loadText,
   LOCAL_HOST_OFFSET,
+  MAX_HOST_BYTES,
   MAX_RING_BYTES,
   PEER_HOST_OFFSET,
   recordDeath,
@@ -564,6 +566,8 @@ export class Socket implements HasFileno {
   #receiveOffer: Slot | null = null;
   /** The send ring's slot, once connected. */
   #sendSlot: Slot | null = null;
+  /** The host last given to `bind` or `connect`: the one a failed lookup names. */
+  #lookedUpHost = "";
 
   /**
    * Connections made ahead for `accept` (a listener's only): the worker starts each
@@ -620,6 +624,7 @@ export class Socket implements HasFileno {
     requireNetAccess(host, port);
     requireKernel();
     this.#adopted = true;
+    this.#lookedUpHost = host;
     Atomics.store(this.header, H_STATE, STATE_BINDING);
     post({ op: "bind", id: this.#id, header: this.#headerPlace(), host, port });
     this.#waitWhile(() => Atomics.load(this.header, H_STATE) === STATE_BINDING);
@@ -735,6 +740,7 @@ export class Socket implements HasFileno {
     requireKernel();
     this.#role = "stream";
     this.#adopted = true;
+    this.#lookedUpHost = host;
     const header = this.#sendSlot ? this.#headerPlace() : this.#makeRings();
     // Where to connect goes where the peer's address will be: the worker reads it there.
     const length = storeHost(memory.bytes(this.#headerSlot), PEER_HOST_OFFSET, host);
@@ -757,7 +763,10 @@ export class Socket implements HasFileno {
   getPendingError(): SocketError | null {
     this.#open();
     const errno = Atomics.exchange(this.header, H_ERRNO, 0);
-    return errno === 0 ? null : errorForErrno(errno);
+    if (errno === 0) return null;
+    const error = errorForErrno(errno);
+    if (error instanceof AddressLookupError) error.host = this.#lookedUpHost;
+    return error;
   }
 
   /**
@@ -1149,6 +1158,10 @@ function checkAddress(address: Address): Address {
   const [host, port] = address;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RangeError(`port must be 0-65535, not ${port}`);
+  }
+  const bytes = new TextEncoder().encode(host).length;
+  if (bytes > MAX_HOST_BYTES) {
+    throw new RangeError(`host name too long: ${bytes} bytes, at most ${MAX_HOST_BYTES}`);
   }
   return [host === "" ? "0.0.0.0" : host, port];
 }
