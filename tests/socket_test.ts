@@ -36,7 +36,8 @@ import {
   SocketError,
   WouldBlock,
 } from "../lib/socket/mod.ts";
-import { H_PENDING, H_TX_CAPACITY } from "../lib/socket/layout.ts";
+import { HEADER } from "../lib/socket/header.ts";
+import { TX } from "../lib/socket/ring.ts";
 import { closedPort, ScriptProcess } from "../lib/process.ts";
 import { concat } from "./helpers/bytes.ts";
 import { withDeadline } from "./helpers/deadline.ts";
@@ -936,7 +937,7 @@ Deno.test("backpressure: a reader that stops stalls a non-blocking sender; drain
     }
     assert.deepEqual(select([], [connection], [], 0.1), [[], [], []]);
     assertSocketError(() => connection.send(data.subarray(sent, sent + 1)), ...WOULD_BLOCK);
-    assert.ok(Atomics.load(connection.header, H_TX_CAPACITY) <= DEFAULT_BUFFER_BYTES);
+    assert.ok(Atomics.load(connection.header, TX.CAPACITY) <= DEFAULT_BUFFER_BYTES);
 
     // Let the reader go: sending resumes, and everything arrives, in order.
     await peer.signal();
@@ -1111,7 +1112,7 @@ Deno.test("closing a listener ends the connections it had not handed out", async
   try {
     connectClients(listener, 4, clients);
     await pause(100); // the worker has taken them all from the system's queue
-    assert.equal(Atomics.load(listener.header, H_PENDING), 4);
+    assert.equal(Atomics.load(listener.header, HEADER.PENDING), 4);
     listener.close();
     for (const [index, client] of clients.entries()) {
       let ending: string;
@@ -1269,7 +1270,7 @@ Deno.test("a listener holds at most `backlog` connections waiting for accept", a
   const listener = listenLocal(backlog);
   const clients: Socket[] = [];
   const accepted: Socket[] = [];
-  const waiting = () => Atomics.load(listener.header, H_PENDING);
+  const waiting = () => Atomics.load(listener.header, HEADER.PENDING);
   try {
     // Five connect: the system's own queue takes them all, the layer at most two.
     connectClients(listener, 5, clients);

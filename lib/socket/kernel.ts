@@ -8,117 +8,26 @@
  * counter and notifies after each change, and never posts a message back, because a main
  * thread blocked in `Atomics.wait` could not receive it.
  *
- * The main thread starts it (see `socket.ts`) as a `node:worker_threads` worker that does
- * not keep the process alive, handing it the control block as `workerData`. It asks for
- * connects, closes and spares for `accept` through a queue of requests in the control
- * block, and for the rest (bind, listen, a new slab of memory) with messages of the
- * `KernelRequest` type. The frequent news, "room freed" in a receive ring and "bytes
- * queued" in a send ring, comes through a notify on the ring's index and the queue of
- * senders to wake, which are cheaper.
- *
- * It says in the control block when it is ready, and, should anything escape it, that
- * it died and why, so that no call of the main thread waits forever on a dead worker.
+ * This module is the Deno side only. The main thread starts it (`link.ts`), hands it the
+ * control block as `workerData`, and asks for things as typed requests (`requests.ts`),
+ * handled here through one table. The frequent news, "room freed" in a receive ring and
+ * "bytes queued" in a send ring, comes through a notify on the ring's index (`ring.ts`)
+ * and the queue of senders to wake, which are cheaper.
  *
  * @module
  */
 
 import { parentPort, workerData } from "node:worker_threads";
+import { attachControl, control } from "./control.ts";
 import { codeOfDenoError, SocketError } from "./errors.ts";
-import {
-  CHANGE_QUEUE_SLOTS,
-  CTL_CHANGES_OVERFLOW,
-  CTL_CHANGES_READ,
-  CTL_CHANGES_START,
-  CTL_CHANGES_WRITE,
-  CTL_DOORBELL,
-  CTL_EVENTS,
-  CTL_KERNEL,
-  CTL_MAIN_SEEN,
-  CTL_MAIN_WAITING,
-  CTL_REQUESTS_READ,
-  CTL_REQUESTS_WRITE,
-  CTL_SENDERS_READ,
-  CTL_SENDERS_START,
-  CTL_SENDERS_WRITE,
-  CTL_WORKER_WATCHING,
-  H_BROKEN,
-  H_EOF,
-  H_ERRNO,
-  H_LOCAL_HOST_LENGTH,
-  H_LOCAL_PORT,
-  H_NO_DESCRIPTOR,
-  H_PEER_HOST_LENGTH,
-  H_PEER_PORT,
-  H_PENDING,
-  H_QUEUED,
-  H_RELEASED,
-  H_RX_CAPACITY,
-  H_RX_FILLED,
-  H_RX_NEXT_CAPACITY,
-  H_RX_NEXT_OFFSET,
-  H_RX_NEXT_SLAB,
-  H_RX_OFFSET,
-  H_RX_READ,
-  H_RX_SLAB,
-  H_RX_STALLED,
-  H_RX_WRITE,
-  H_STATE,
-  H_TX_CAPACITY,
-  H_TX_FILLED,
-  H_TX_IDLE,
-  H_TX_OFFSET,
-  H_TX_READ,
-  H_TX_SLAB,
-  H_TX_WRITE,
-  HEADER_BYTES,
-  KERNEL_READY,
-  loadText,
-  LOCAL_HOST_OFFSET,
-  PEER_HOST_OFFSET,
-  recordDeath,
-  REQUEST_ACCEPT,
-  REQUEST_CLOSE,
-  REQUEST_CONNECT,
-  REQUEST_QUEUE_SLOTS,
-  requestAt,
-  SENDER_BUSY,
-  SENDER_IDLE,
-  SENDER_QUEUE_SLOTS,
-  STATE_BOUND,
-  STATE_CLOSED,
-  STATE_CONNECTED,
-  STATE_CONNECTING,
-  STATE_FAILED,
-  STATE_FRESH,
-  STATE_LISTENING,
-  storeHost,
-} from "./layout.ts";
+import { HEADER, HEADER_BYTES, type HeaderPlace, loadHost, STATE, storeHost } from "./header.ts";
+import { type KernelData, kernelReady, recordDeath } from "./link.ts";
+import { CHANGES, REQUESTS, SharedQueue } from "./queue.ts";
+import { type Request, RequestServer, type RequestTable } from "./requests.ts";
+import { moveToOfferedRing, RingView, RX, SEND_PUMP, TX } from "./ring.ts";
+import { announceEvent, mainWaiting, stayAwake as watchQueues } from "./waits.ts";
 
-/** What the main thread hands the worker when it starts it. */
-export interface KernelData {
-  /** The control block (`layout.ts`). */
-  control: SharedArrayBuffer;
-}
-
-/** Where a socket's header is: a slab's number and a byte offset in it (`memory.ts`). */
-export interface HeaderPlace {
-  /** The slab's number. */
-  slab: number;
-  /** The header's first byte in the slab. */
-  offset: number;
-}
-
-/**
- * What the main thread asks of the worker as messages. Ids name sockets; they are never
- * reused. A `slab` request hands over a new slab of shared memory, before anything in it
- * is used; a `bind` names the socket's header. (Connects, spares for `accept`, and
- * closes, the frequent ones, go through the queue of requests in the control block.)
- */
-export type KernelRequest =
-  | { op: "slab"; index: number; buffer: SharedArrayBuffer }
-  | { op: "bind"; id: number; header: HeaderPlace; host: string; port: number }
-  | { op: "listen"; id: number; backlog: number }
-  | { op: "wake-senders" };
+attachControl((workerData as KernelData).control);
 
 /** The slabs of shared memory the main thread has handed over, by number. */
 const slabs: SharedArrayBuffer[] = [];
@@ -141,62 +50,21 @@ function addSlab(index: number, buffer: SharedArrayBuffer): void {
   slabWaiters.delete(index);
 }
 
-/** A ring's bytes, as the header places it: cached until the ring moves. */
-class RingView {
-  #slab = -1;
-  #offset = -1;
-  #bytes: Uint8Array = new Uint8Array(0);
-
-  constructor(
-    readonly header: Int32Array,
-    readonly slabIndex: number,
-    readonly offsetIndex: number,
-    readonly capacityIndex: number,
-  ) {}
-
-  /** The ring's bytes now, or null while its slab is on its way. */
-  bytes(): Uint8Array | null {
-    const slab = Atomics.load(this.header, this.slabIndex);
-    const offset = Atomics.load(this.header, this.offsetIndex);
-    const capacity = Atomics.load(this.header, this.capacityIndex);
-    if (slab !== this.#slab || offset !== this.#offset || capacity !== this.#bytes.length) {
-      const buffer = slabs[slab];
-      if (buffer === undefined) return null;
-      this.#bytes = new Uint8Array(buffer, offset, capacity);
-      this.#slab = slab;
-      this.#offset = offset;
-    }
-    return this.#bytes;
-  }
-
-  /** The ring's slab number, for waiting on it. */
-  slab(): number {
-    return Atomics.load(this.header, this.slabIndex);
-  }
-}
-
-const control = new Int32Array((workerData as KernelData).control);
+/** The queue of changed sockets, for `Poll` (`queue.ts`). */
+const changes = new SharedQueue(control, CHANGES);
 
 /** Tells every waiter that something changed, and queues the socket for `Poll`. */
 function announce(socket: KernelSocket): void {
-  if (Atomics.compareExchange(socket.header, H_QUEUED, 0, 1) === 0) {
-    const write = Atomics.load(control, CTL_CHANGES_WRITE);
-    const read = Atomics.load(control, CTL_CHANGES_READ);
-    if (((write - read) | 0) >= CHANGE_QUEUE_SLOTS) {
-      Atomics.store(control, CTL_CHANGES_OVERFLOW, 1);
-    } else {
-      Atomics.store(control, CTL_CHANGES_START + (write & (CHANGE_QUEUE_SLOTS - 1)), socket.id);
-      Atomics.store(control, CTL_CHANGES_WRITE, (write + 1) | 0);
-    }
+  if (Atomics.compareExchange(socket.header, HEADER.QUEUED, 0, 1) === 0) {
+    if (!changes.push(socket.id)) Atomics.store(control, CHANGES.overflow, 1);
   }
-  Atomics.add(control, CTL_EVENTS, 1);
-  Atomics.notify(control, CTL_EVENTS);
+  announceEvent();
 }
 
 /**
  * Waits (without blocking this thread) until a cell of a header no longer holds `seen`.
  * The main thread notifies the cell after changing it when the flag beside it says a
- * pump waits (`H_RX_STALLED`): the pump sets the flag before it waits, and
+ * pump waits (`RX.STALLED`): the pump sets the flag before it waits, and
  * `Atomics.waitAsync` looks at the cell before it sleeps, so no change is missed. A
  * notify is several times cheaper than a message. (Send pumps wait differently: see
  * `wakeQueuedSenders`.)
@@ -208,36 +76,8 @@ async function untilChanged(header: Int32Array, index: number, seen: number): Pr
 
 /** Wakes both pumps of a socket, so they see it is closing. */
 function wakePumps(socket: KernelSocket): void {
-  Atomics.notify(socket.header, H_RX_READ);
+  Atomics.notify(socket.header, RX.READ);
   socket.wakeSender();
-}
-
-/**
- * Wakes the send pumps the main thread has queued (it queues a socket when it puts
- * bytes in a ring whose pump waits). One waiter on the queue for all sockets: an
- * `Atomics.notify` has to look through every waiter of the process, so a waiter per
- * idle socket would make each send cost more the more sockets are open.
- */
-async function wakeQueuedSenders(): Promise<void> {
-  sendersRead = Atomics.load(control, CTL_SENDERS_READ);
-  for (;;) {
-    const waiting = Atomics.waitAsync(control, CTL_SENDERS_WRITE, sendersRead);
-    if (waiting.async) await waiting.value;
-    takeQueuedSenders();
-  }
-}
-
-/** The read index of the queue of senders to wake. */
-let sendersRead = 0;
-
-/** Wakes the send pumps queued so far (see `wakeQueuedSenders`). */
-function takeQueuedSenders(): void {
-  const write = Atomics.load(control, CTL_SENDERS_WRITE);
-  for (; sendersRead !== write; sendersRead = (sendersRead + 1) | 0) {
-    const id = Atomics.load(control, CTL_SENDERS_START + (sendersRead & (SENDER_QUEUE_SLOTS - 1)));
-    sockets.get(id)?.wakeSender();
-  }
-  Atomics.store(control, CTL_SENDERS_READ, sendersRead);
 }
 
 /** A promise with its resolver, for a loop that waits to be woken. */
@@ -250,7 +90,6 @@ function signal(): { promise: Promise<void>; wake: () => void } {
 /** One socket as the worker sees it. */
 class KernelSocket {
   readonly header: Int32Array;
-  readonly headerBytes: Uint8Array;
   readonly receiveRing: RingView;
   readonly sendRing: RingView;
   listener?: Deno.Listener;
@@ -291,24 +130,21 @@ class KernelSocket {
 
   constructor(readonly id: number, place: HeaderPlace) {
     this.header = new Int32Array(slabs[place.slab], place.offset, HEADER_BYTES / 4);
-    this.headerBytes = new Uint8Array(slabs[place.slab], place.offset, HEADER_BYTES);
-    this.receiveRing = new RingView(this.header, H_RX_SLAB, H_RX_OFFSET, H_RX_CAPACITY);
-    this.sendRing = new RingView(this.header, H_TX_SLAB, H_TX_OFFSET, H_TX_CAPACITY);
+    this.receiveRing = new RingView(this.header, RX, slabs);
+    this.sendRing = new RingView(this.header, TX, slabs);
   }
 
   fail(error: unknown): void {
     const code = error instanceof SocketError ? error.code : codeOfDenoError(error);
-    Atomics.store(this.header, H_ERRNO, new SocketError(code).errno);
+    Atomics.store(this.header, HEADER.ERRNO, new SocketError(code).errno);
   }
 
   storeAddresses(local: Deno.NetAddr, peer?: Deno.NetAddr): void {
-    Atomics.store(this.header, H_LOCAL_PORT, local.port);
-    const localLength = storeHost(this.headerBytes, LOCAL_HOST_OFFSET, local.hostname);
-    Atomics.store(this.header, H_LOCAL_HOST_LENGTH, localLength);
+    Atomics.store(this.header, HEADER.LOCAL_PORT, local.port);
+    storeHost(this.header, "local", local.hostname);
     if (peer) {
-      Atomics.store(this.header, H_PEER_PORT, peer.port);
-      const peerLength = storeHost(this.headerBytes, PEER_HOST_OFFSET, peer.hostname);
-      Atomics.store(this.header, H_PEER_HOST_LENGTH, peerLength);
+      Atomics.store(this.header, HEADER.PEER_PORT, peer.port);
+      storeHost(this.header, "peer", peer.hostname);
     }
   }
 }
@@ -323,7 +159,7 @@ function release(socket: KernelSocket): void {
   if (socket.released) return;
   socket.released = true;
   if (sockets.get(socket.id) === socket) sockets.delete(socket.id);
-  Atomics.store(socket.header, H_RELEASED, 1);
+  Atomics.store(socket.header, HEADER.RELEASED, 1);
 }
 
 function closeQuietly(closable: { close(): void } | undefined): void {
@@ -353,7 +189,7 @@ function finish(socket: KernelSocket): void {
   // A pending accept holds the listening socket open until it fails: only then is the
   // port free, and only then does the main thread's close() return.
   socket.acceptLoopEnded.then(() => {
-    Atomics.store(socket.header, H_STATE, STATE_CLOSED);
+    Atomics.store(socket.header, HEADER.STATE, STATE.CLOSED);
     announce(socket);
     release(socket);
   });
@@ -367,29 +203,22 @@ function localAddress(addr: Deno.Addr): Deno.NetAddr {
 async function pumpReceive(socket: KernelSocket, conn: Deno.Conn): Promise<void> {
   const header = socket.header;
   while (!socket.closing) {
-    let capacity = Atomics.load(header, H_RX_CAPACITY);
-    const write = Atomics.load(header, H_RX_WRITE);
-    const read = Atomics.load(header, H_RX_READ);
+    let capacity = Atomics.load(header, RX.CAPACITY);
+    const write = Atomics.load(header, RX.WRITE);
+    const read = Atomics.load(header, RX.READ);
     const used = (write - read) | 0;
     if (used === capacity) {
       // Full: stop reading until the main thread frees room. Say so first (the flag
       // tells it to notify), then wait on the index, so room freed meanwhile is not missed.
-      Atomics.store(header, H_RX_FILLED, 1);
-      Atomics.store(header, H_RX_STALLED, 1);
-      await untilChanged(header, H_RX_READ, read);
-      Atomics.store(header, H_RX_STALLED, 0);
+      Atomics.store(header, RX.FILLED, 1);
+      Atomics.store(header, RX.STALLED, 1);
+      await untilChanged(header, RX.READ, read);
+      Atomics.store(header, RX.STALLED, 0);
       continue;
     }
-    const offered = Atomics.load(header, H_RX_NEXT_CAPACITY);
-    if (used === 0 && offered > 0 && slabs[Atomics.load(header, H_RX_NEXT_SLAB)]) {
-      // Traffic filled the ring, and the main thread offers a bigger one: move to it while
-      // this one is empty, as kernels tune their buffers. Its place first, then its size.
-      Atomics.store(header, H_RX_SLAB, Atomics.load(header, H_RX_NEXT_SLAB));
-      Atomics.store(header, H_RX_OFFSET, Atomics.load(header, H_RX_NEXT_OFFSET));
-      Atomics.store(header, H_RX_CAPACITY, offered);
-      Atomics.store(header, H_RX_NEXT_CAPACITY, 0);
-      capacity = offered;
-    }
+    // Traffic filled the ring, and the main thread may offer a bigger one: move to it
+    // while this one is empty, as kernels tune their buffers.
+    capacity = moveToOfferedRing(header, used, capacity, hasSlab);
     const ring = socket.receiveRing.bytes();
     if (ring === null) {
       await slabArrived(socket.receiveRing.slab());
@@ -403,21 +232,21 @@ async function pumpReceive(socket: KernelSocket, conn: Deno.Conn): Promise<void>
     } catch (error) {
       if (!socket.closing) {
         socket.fail(error);
-        Atomics.store(header, H_BROKEN, 1);
+        Atomics.store(header, HEADER.BROKEN, 1);
         announce(socket);
       }
       return;
     }
     if (count === null) {
-      Atomics.store(header, H_EOF, 1);
+      Atomics.store(header, HEADER.EOF, 1);
       announce(socket);
       return;
     }
-    Atomics.store(header, H_RX_WRITE, (write + count) | 0);
+    Atomics.store(header, RX.WRITE, (write + count) | 0);
     announce(socket);
     // Fresh bytes on a connection that talks both ways: the answer may follow at once.
     // (A download, which only reads, is not kept waiting.)
-    if (used === 0 && socket.sentSinceRead && Atomics.load(control, CTL_MAIN_WAITING) === 1) {
+    if (used === 0 && socket.sentSinceRead && mainWaiting()) {
       stayAwake(AFTER_BYTES_MS);
     }
     socket.sentSinceRead = false;
@@ -428,16 +257,16 @@ async function pumpReceive(socket: KernelSocket, conn: Deno.Conn): Promise<void>
 async function pumpSend(socket: KernelSocket, conn: Deno.Conn): Promise<void> {
   const header = socket.header;
   for (;;) {
-    const write = Atomics.load(header, H_TX_WRITE);
-    const read = Atomics.load(header, H_TX_READ);
-    if (write === read || Atomics.load(header, H_BROKEN) === 1) {
+    const write = Atomics.load(header, TX.WRITE);
+    const read = Atomics.load(header, TX.READ);
+    if (write === read || Atomics.load(header, HEADER.BROKEN) === 1) {
       if (socket.closing) break;
       // Say that it waits, then look once more: either this sees the main thread's new
       // bytes, or the main thread sees the flag and has the pump woken.
       const woken = socket.untilSenderWoken();
-      Atomics.store(header, H_TX_IDLE, SENDER_IDLE);
-      if (Atomics.load(header, H_TX_WRITE) === write && !socket.closing) await woken;
-      Atomics.store(header, H_TX_IDLE, SENDER_BUSY);
+      Atomics.store(header, TX.PUMP, SEND_PUMP.WAITING);
+      if (Atomics.load(header, TX.WRITE) === write && !socket.closing) await woken;
+      Atomics.store(header, TX.PUMP, SEND_PUMP.AT_WORK);
       continue;
     }
     // The ring's place is read after the write index: the main thread moves the ring
@@ -452,20 +281,20 @@ async function pumpSend(socket: KernelSocket, conn: Deno.Conn): Promise<void> {
     const count = Math.min((write - read) | 0, capacity - position);
     try {
       const written = await conn.write(ring.subarray(position, position + count));
-      Atomics.store(header, H_TX_READ, (read + written) | 0);
+      Atomics.store(header, TX.READ, (read + written) | 0);
       socket.sentSinceRead = true;
     } catch (error) {
       socket.fail(error);
-      Atomics.store(header, H_BROKEN, 1);
+      Atomics.store(header, HEADER.BROKEN, 1);
       // What was queued can never be delivered: drop it, and free the ring.
-      Atomics.store(header, H_TX_READ, Atomics.load(header, H_TX_WRITE));
+      Atomics.store(header, TX.READ, Atomics.load(header, TX.WRITE));
       announce(socket);
       continue;
     }
     // Room freed matters only to a sender that found the ring full: the main thread sets
     // the flag whenever it fills the ring, before it waits for room. Telling the others
     // would only wake a thread for nothing.
-    if (Atomics.load(header, H_TX_FILLED) === 1) announce(socket);
+    if (Atomics.load(header, TX.FILLED) === 1) announce(socket);
   }
   finish(socket);
 }
@@ -473,7 +302,7 @@ async function pumpSend(socket: KernelSocket, conn: Deno.Conn): Promise<void> {
 function startPumps(socket: KernelSocket, conn: Deno.Conn): void {
   socket.conn = conn;
   socket.storeAddresses(localAddress(conn.localAddr), localAddress(conn.remoteAddr));
-  Atomics.store(socket.header, H_STATE, STATE_CONNECTED);
+  Atomics.store(socket.header, HEADER.STATE, STATE.CONNECTED);
   announce(socket);
   socket.receiving = pumpReceive(socket, conn);
   pumpSend(socket, conn);
@@ -482,7 +311,7 @@ function startPumps(socket: KernelSocket, conn: Deno.Conn): void {
 /** Accepts connections while fewer than the backlog wait to be taken. */
 async function acceptLoop(socket: KernelSocket, listener: Deno.Listener): Promise<void> {
   while (!socket.closing) {
-    if (Atomics.load(socket.header, H_PENDING) >= socket.backlog) {
+    if (Atomics.load(socket.header, HEADER.PENDING) >= socket.backlog) {
       const wait = signal();
       socket.wakeAcceptor = wait.wake;
       await wait.promise;
@@ -502,7 +331,7 @@ async function acceptLoop(socket: KernelSocket, listener: Deno.Listener): Promis
       }
       // No descriptor left: the connection waits in the kernel's queue, and `accept`
       // fails with EMFILE until a socket closes and this loop tries again.
-      Atomics.store(socket.header, H_NO_DESCRIPTOR, new SocketError(code).errno);
+      Atomics.store(socket.header, HEADER.NO_DESCRIPTOR, new SocketError(code).errno);
       outOfDescriptors.add(socket);
       announce(socket);
       await Promise.race([untilSomethingCloses(), delay(ACCEPT_RETRY_MS)]);
@@ -521,7 +350,7 @@ async function acceptLoop(socket: KernelSocket, listener: Deno.Listener): Promis
     } else {
       socket.waiting.push(conn);
     }
-    Atomics.add(socket.header, H_PENDING, 1);
+    Atomics.add(socket.header, HEADER.PENDING, 1);
     announce(socket);
   }
 }
@@ -532,7 +361,7 @@ const OUT_OF_DESCRIPTORS = new Set(["EMFILE", "ENFILE"]);
 const ACCEPT_RETRY_MS = 100;
 /** Loops waiting for a descriptor to be freed. */
 let closeWaiters: Array<() => void> = [];
-/** Listeners whose last accept found no descriptor (`H_NO_DESCRIPTOR` set). */
+/** Listeners whose last accept found no descriptor (`HEADER.NO_DESCRIPTOR` set). */
 const outOfDescriptors = new Set<KernelSocket>();
 
 /** Settles when the main thread next closes a socket. */
@@ -606,7 +435,10 @@ async function withDescriptorsSettled<T>(attempt: () => T | Promise<T>): Promise
   }
 }
 
-async function bind(request: Extract<KernelRequest, { op: "bind" }>): Promise<void> {
+/** A request of one kind. */
+type RequestOf<Op extends Request["op"]> = Extract<Request, { op: Op }>;
+
+async function bind(request: RequestOf<"bind">): Promise<void> {
   const socket = new KernelSocket(request.id, request.header);
   sockets.set(request.id, socket);
   try {
@@ -614,25 +446,20 @@ async function bind(request: Extract<KernelRequest, { op: "bind" }>): Promise<vo
     const listener = await withDescriptorsSettled(() => Deno.listen(where));
     socket.listener = listener;
     socket.storeAddresses(localAddress(listener.addr));
-    Atomics.store(socket.header, H_STATE, STATE_BOUND);
+    Atomics.store(socket.header, HEADER.STATE, STATE.BOUND);
   } catch (error) {
     socket.fail(error);
-    Atomics.store(socket.header, H_STATE, STATE_FRESH);
+    Atomics.store(socket.header, HEADER.STATE, STATE.FRESH);
   }
   announce(socket);
 }
 
 /** Connects socket `id`, to the host and port its header holds where the peer's go. */
-async function connect(id: number, place: HeaderPlace): Promise<void> {
+async function connect({ id, header: place }: RequestOf<"connect">): Promise<void> {
   const socket = new KernelSocket(id, place);
   sockets.set(id, socket);
-  const header = socket.header;
-  const host = loadText(
-    socket.headerBytes,
-    PEER_HOST_OFFSET,
-    Atomics.load(header, H_PEER_HOST_LENGTH),
-  );
-  const port = Atomics.load(header, H_PEER_PORT);
+  const host = loadHost(socket.header, "peer");
+  const port = Atomics.load(socket.header, HEADER.PEER_PORT);
   let conn: Deno.Conn;
   try {
     // Nothing listens on port 0: the operating system refuses it, and Deno rejects it.
@@ -640,7 +467,7 @@ async function connect(id: number, place: HeaderPlace): Promise<void> {
     conn = await withDescriptorsSettled(() => Deno.connect({ hostname: host, port }));
   } catch (error) {
     socket.fail(error);
-    Atomics.store(socket.header, H_STATE, STATE_FAILED);
+    Atomics.store(socket.header, HEADER.STATE, STATE.FAILED);
     announce(socket);
     if (socket.closing) finish(socket);
     return;
@@ -654,33 +481,21 @@ async function connect(id: number, place: HeaderPlace): Promise<void> {
   stayAwake(AFTER_CONNECT_MS);
 }
 
-function handle(request: KernelRequest): void {
-  switch (request.op) {
-    case "bind":
-      bind(request);
-      return;
-    case "listen": {
-      const socket = sockets.get(request.id);
-      if (!socket?.listener) return;
-      socket.backlog = Math.max(1, request.backlog);
-      Atomics.store(socket.header, H_STATE, STATE_LISTENING);
-      announce(socket);
-      socket.acceptLoopEnded = acceptLoop(socket, socket.listener);
-      return;
-    }
-    case "slab":
-      return addSlab(request.index, request.buffer);
-    case "wake-senders":
-      for (const socket of sockets.values()) socket.wakeSender();
-      return;
-  }
+/** Starts accepting on a bound socket. */
+function listen(request: RequestOf<"listen">): void {
+  const socket = sockets.get(request.id);
+  if (!socket?.listener) return;
+  socket.backlog = Math.max(1, request.backlog);
+  Atomics.store(socket.header, HEADER.STATE, STATE.LISTENING);
+  announce(socket);
+  socket.acceptLoopEnded = acceptLoop(socket, socket.listener);
 }
 
 /**
  * Takes a spare for the listener's next connection (see `Socket.accept` in socket.ts).
  * Each comes as the main thread takes a connection: room for one more in the backlog.
  */
-function takeSpare(id: number, place: HeaderPlace, listenerId: number): void {
+function takeSpare({ id, header: place, listenerId }: RequestOf<"spare">): void {
   const socket = new KernelSocket(id, place);
   sockets.set(id, socket);
   const listener = sockets.get(listenerId);
@@ -693,9 +508,9 @@ function takeSpare(id: number, place: HeaderPlace, listenerId: number): void {
 }
 
 /** Closes socket `id` as close(2) would: bytes already queued still go out first. */
-function closeSocket(id: number): void {
+function closeSocket({ id }: RequestOf<"close">): void {
   // A descriptor is about to be free: the next accept may well get it.
-  for (const listener of outOfDescriptors) Atomics.store(listener.header, H_NO_DESCRIPTOR, 0);
+  for (const listener of outOfDescriptors) Atomics.store(listener.header, HEADER.NO_DESCRIPTOR, 0);
   outOfDescriptors.clear();
   const waiting = closeWaiters;
   closeWaiters = [];
@@ -709,14 +524,14 @@ function closeSocket(id: number): void {
     spares.splice(spares.indexOf(socket), 1);
     return release(socket);
   }
-  const unsent = Atomics.load(socket.header, H_TX_WRITE) !== Atomics.load(socket.header, H_TX_READ);
-  if (socket.conn && unsent && Atomics.load(socket.header, H_BROKEN) === 0) {
+  const unsent = Atomics.load(socket.header, TX.WRITE) !== Atomics.load(socket.header, TX.READ);
+  if (socket.conn && unsent && Atomics.load(socket.header, HEADER.BROKEN) === 0) {
     // The send pump closes the connection once what was queued is written.
     wakePumps(socket);
   } else if (socket.conn) {
     // Nothing left to send: free the descriptor now, as close(2) does.
     finish(socket);
-  } else if (Atomics.load(socket.header, H_STATE) !== STATE_CONNECTING) {
+  } else if (Atomics.load(socket.header, HEADER.STATE) !== STATE.CONNECTING) {
     finish(socket);
   }
   // Otherwise a connect is still under way, and finishes the socket when it ends.
@@ -728,7 +543,7 @@ function closeSocket(id: number): void {
  * come. Whatever escapes a request or a pump ends up here.
  */
 function die(reason: unknown): void {
-  recordDeath(control, reason);
+  recordDeath(reason);
   for (const socket of sockets.values()) wakePumps(socket);
   parentPort?.close();
 }
@@ -742,124 +557,60 @@ addEventListener("unhandledrejection", (event) => {
   die(event.reason);
 });
 
-parentPort?.on("message", (request: KernelRequest) => {
-  try {
-    handle(request);
-  } catch (error) {
-    die(error);
-  }
-});
-/**
- * Stays waiting on the doorbell, so that the main thread's notify after a message wakes
- * this thread at once; the message is then read by the event loop, woken.
- */
-async function answerDoorbell(): Promise<void> {
-  for (;;) {
-    const waiting = Atomics.waitAsync(control, CTL_DOORBELL, Atomics.load(control, CTL_DOORBELL));
-    if (waiting.async) await waiting.value;
-    else await Promise.resolve();
-  }
+/** The handler of each kind of request. */
+const table: RequestTable = {
+  connect: (request) => void connect(request),
+  spare: takeSpare,
+  close: closeSocket,
+  bind: (request) => void bind(request),
+  listen,
+  slab: (request) => addSlab(request.index, request.buffer),
+  "wake-senders": () => {
+    for (const socket of sockets.values()) socket.wakeSender();
+  },
+};
+
+function hasSlab(slab: number): boolean {
+  return slabs[slab] !== undefined;
 }
 
-/** The requests queue's read index: the next request to take. */
-let requestsRead = 0;
-
-/**
- * Takes the connects, spares and closes the main thread queued (see `queueRequest`
- * there), in order. Stops early, with `false`, at a request whose slab has not arrived
- * yet.
- */
-function takeQueuedRequests(): boolean {
-  const write = Atomics.load(control, CTL_REQUESTS_WRITE);
-  const wasFull = ((write - requestsRead) | 0) >= REQUEST_QUEUE_SLOTS;
-  let complete = true;
-  for (; requestsRead !== write; requestsRead = (requestsRead + 1) | 0) {
-    const at = requestAt(requestsRead);
-    const code = Atomics.load(control, at);
-    const id = Atomics.load(control, at + 1);
-    const place = { slab: Atomics.load(control, at + 2), offset: Atomics.load(control, at + 3) };
-    if (code !== REQUEST_CLOSE && slabs[place.slab] === undefined) {
-      complete = false;
-      break;
-    }
-    try {
-      if (code === REQUEST_CONNECT) connect(id, place);
-      else if (code === REQUEST_ACCEPT) takeSpare(id, place, Atomics.load(control, at + 4));
-      else closeSocket(id);
-    } catch (error) {
-      die(error);
-    }
-    Atomics.store(control, CTL_REQUESTS_READ, (requestsRead + 1) | 0);
-  }
-  if (wasFull) {
-    Atomics.add(control, CTL_EVENTS, 1);
-    Atomics.notify(control, CTL_EVENTS);
-  }
-  return complete;
-}
-
-/** Takes queued requests as they come, for good (see `takeQueuedRequests`). */
-async function serveQueuedRequests(): Promise<void> {
-  requestsRead = Atomics.load(control, CTL_REQUESTS_READ);
-  for (;;) {
-    const waiting = Atomics.waitAsync(control, CTL_REQUESTS_WRITE, requestsRead);
-    if (waiting.async) await waiting.value;
-    while (!takeQueuedRequests()) {
-      await slabArrived(Atomics.load(control, requestAt(requestsRead) + 2));
-    }
-  }
-}
+const server = new RequestServer(
+  table,
+  (id) => sockets.get(id)?.wakeSender(),
+  slabArrived,
+  hasSlab,
+);
 
 /**
  * How long the worker stays awake for the main thread's next move, in ms, after news the
  * main thread is likely to answer at once: bytes on a connection that talks both ways
  * (the answer follows), a connect (programs often connect several times in a row).
- * Waking a sleeping thread costs some 20 us here, as much as the I/O itself; a worker
+ * Waking a sleeping thread costs as much as the I/O itself (bench/RESULTS.md); a worker
  * still awake when the main thread queues work takes it at once, and the main thread
  * need not notify it. Bounded, and only after activity: an idle worker sleeps.
  */
 const AFTER_BYTES_MS = 0.03;
 const AFTER_CONNECT_MS = 0.05;
 
-/** Whether the main thread waits for news this thread has not given yet. */
-function mainWaitsForNews(): boolean {
-  return Atomics.load(control, CTL_MAIN_WAITING) === 1 &&
-    Atomics.load(control, CTL_MAIN_SEEN) === Atomics.load(control, CTL_EVENTS);
-}
-
 /**
- * Stays awake up to `ms`, watching the queues of senders and requests, and takes what
- * the main thread puts there; stops once it took something that needs the event loop (a
- * send, a connect), when the main thread waits for news (only the event loop brings
- * it), or when the time is up.
+ * Stays awake up to `ms` (see `watchQueues` in waits.ts), taking what the main thread
+ * queues; stops once it took something that needs the event loop (a send, a connect).
  */
 function stayAwake(ms: number): void {
-  const until = performance.now() + ms;
-  Atomics.store(control, CTL_WORKER_WATCHING, 1);
-  try {
-    do {
-      for (let i = 0; i < 64; i++) {
-        if (Atomics.load(control, CTL_SENDERS_WRITE) !== sendersRead) return;
-        if (Atomics.load(control, CTL_REQUESTS_WRITE) !== requestsRead) {
-          const needsEventLoop = Atomics.load(control, requestAt(requestsRead)) === REQUEST_CONNECT;
-          if (!takeQueuedRequests() || needsEventLoop) return;
-        }
-        if (mainWaitsForNews()) return;
-      }
-    } while (performance.now() < until);
-  } finally {
+  watchQueues(ms, () => {
+    if (server.sendersQueued()) return true;
+    if (!server.requestsQueued()) return false;
+    const needsEventLoop = server.nextIsConnect();
+    return !server.takeRequests(die) || needsEventLoop;
+  }, () => {
     // What was queued while the flag was up came without a notify: take it now (or
-    // have `serveQueuedRequests` wake for a request whose slab is still on its way).
-    Atomics.store(control, CTL_WORKER_WATCHING, 0);
-    takeQueuedSenders();
-    if (Atomics.load(control, CTL_REQUESTS_WRITE) !== requestsRead && !takeQueuedRequests()) {
-      Atomics.notify(control, CTL_REQUESTS_WRITE);
+    // have the request loop wake for a request whose slab is still on its way).
+    server.takeSenders();
+    if (server.requestsQueued() && !server.takeRequests(die)) {
+      Atomics.notify(control, REQUESTS.write);
     }
-  }
+  });
 }
 
-wakeQueuedSenders();
-serveQueuedRequests();
-answerDoorbell();
-Atomics.store(control, CTL_KERNEL, KERNEL_READY);
-Atomics.notify(control, CTL_KERNEL);
+server.start(die);
+kernelReady();

@@ -23,21 +23,13 @@
  * @module
  */
 
+import { control } from "./control.ts";
+import { localChangeListeners, openSockets, socketForFd, socketForId } from "./descriptors.ts";
 import { BadDescriptor, SocketError } from "./errors.ts";
+import { HEADER } from "./header.ts";
+import { CHANGES, SharedQueue } from "./queue.ts";
 import {
-  CHANGE_QUEUE_SLOTS,
-  CTL_CHANGES_OVERFLOW,
-  CTL_CHANGES_READ,
-  CTL_CHANGES_START,
-  CTL_CHANGES_WRITE,
-  H_QUEUED,
-} from "./layout.ts";
-import {
-  control,
-  currentEvent,
   type HasFileno,
-  localChangeListeners,
-  openSockets,
   POLLERR,
   POLLHUP,
   POLLIN,
@@ -45,12 +37,8 @@ import {
   POLLOUT,
   POLLPRI,
   type Socket,
-  socketForFd,
-  socketForId,
-  waitForEvent,
-  waitForEventAsync,
-  wakeUpCount,
 } from "./socket.ts";
+import { currentEvent, waitForEvent, waitForEventAsync, wakeUpCount } from "./waits.ts";
 
 /** The ready subsets of `select`'s three lists. */
 export type SelectResult<T> = [readable: T[], writable: T[], exceptional: T[]];
@@ -188,22 +176,22 @@ export function selectAsync<T extends HasFileno>(
 /** Polls that have something registered, to be told which sockets changed. */
 const activePolls = new Set<Poll>();
 
+/** The queue of sockets the worker changed (`queue.ts`); made with the first poll. */
+let changes: SharedQueue | null = null;
+
 /** Hands the sockets the worker changed since last time to the polls that watch them. */
 function drainChanges(): void {
-  let read = Atomics.load(control, CTL_CHANGES_READ);
-  const write = Atomics.load(control, CTL_CHANGES_WRITE);
-  for (; read !== write; read = (read + 1) | 0) {
-    const id = Atomics.load(control, CTL_CHANGES_START + (read & (CHANGE_QUEUE_SLOTS - 1)));
-    const socket = socketForId(id);
-    if (!socket) continue;
+  changes ??= new SharedQueue(control, CHANGES);
+  changes.consume((at) => {
+    const socket = socketForId(Atomics.load(control, at));
+    if (!socket) return;
     // Clear the mark before looking at the socket, so a later change queues it again.
-    Atomics.store(socket.header, H_QUEUED, 0);
+    Atomics.store(socket.header, HEADER.QUEUED, 0);
     for (const poll of activePolls) poll.noteChanged(socket.fileno());
-  }
-  Atomics.store(control, CTL_CHANGES_READ, write);
-  if (Atomics.exchange(control, CTL_CHANGES_OVERFLOW, 0) === 1) {
+  });
+  if (Atomics.exchange(control, CHANGES.overflow, 0) === 1) {
     // Too many changes to queue: every socket may have changed.
-    for (const socket of openSockets()) Atomics.store(socket.header, H_QUEUED, 0);
+    for (const socket of openSockets()) Atomics.store(socket.header, HEADER.QUEUED, 0);
     for (const poll of activePolls) poll.noteEverythingChanged();
   }
 }
