@@ -39,6 +39,7 @@ import {
   type Socket,
 } from "./socket.ts";
 import { currentEvent, waitForEvent, waitForEventAsync, wakeUpCount } from "./waits.ts";
+import { traceBegin, traceEnd, tracing } from "../trace/mod.ts";
 
 /** The ready subsets of `select`'s three lists. */
 export type SelectResult<T> = [readable: T[], writable: T[], exceptional: T[]];
@@ -83,24 +84,56 @@ function deadlineOf(timeoutSeconds?: number): number {
   return performance.now() + timeoutSeconds * 1000;
 }
 
+/** How a blocking wait is told in the trace: its name, and the descriptors concerned. */
+interface TracedWait<R> {
+  /** `select` or `poll`. */
+  name: string;
+  /** The descriptors watched for reading and for writing. */
+  watched(): { readers: number[]; writers: number[] };
+  /** The descriptors found ready for reading and for writing. */
+  found(result: R): { readable: number[]; writable: number[] };
+}
+
 /**
  * Looks with `look` until `ready` says yes, or the timeout passes, blocking the thread
  * on the event counter in between: the loop of `select` and `poll`. The counter is read
- * before looking, so a change made while looking is not slept through.
+ * before looking, so a change made while looking is not slept through. A wait that
+ * really waits is recorded in the trace, as `traced` says.
  */
 function waitUntilReady<R>(
   look: () => R,
   ready: (result: R) => boolean,
-  timeoutSeconds?: number,
+  timeoutSeconds: number | undefined,
+  traced: TracedWait<R>,
 ): R {
   const deadline = deadlineOf(timeoutSeconds);
-  for (;;) {
-    const seen = currentEvent();
-    const result = look();
-    const remaining = deadline - performance.now();
-    if (ready(result) || remaining <= 0) return result;
-    waitForEvent(seen, remaining);
+  let began = false;
+  try {
+    for (;;) {
+      const seen = currentEvent();
+      const result = look();
+      const remaining = deadline - performance.now();
+      if (ready(result) || remaining <= 0) {
+        if (began) traceEnd(traced.name, "socket", traced.found(result));
+        return result;
+      }
+      if (!began && tracing) {
+        began = true;
+        traceBegin(traced.name, "socket", {
+          ...traced.watched(),
+          timeout: timeoutSeconds ?? null,
+        });
+      }
+      waitForEvent(seen, remaining);
+    }
+  } catch (error) {
+    if (began) traceEnd(traced.name, "socket", { error: String(error) });
+    throw error;
   }
+}
+
+function fdsOf(items: HasFileno[]): number[] {
+  return items.map((item) => item.fileno());
 }
 
 /** `waitUntilReady` without blocking the thread; it also returns on `wakeUp()`. */
@@ -143,7 +176,11 @@ export function select<T extends HasFileno>(
   exceptional: T[],
   timeoutSeconds?: number,
 ): SelectResult<T> {
-  return waitUntilReady(() => readyNow(readers, writers, exceptional), isReady, timeoutSeconds);
+  return waitUntilReady(() => readyNow(readers, writers, exceptional), isReady, timeoutSeconds, {
+    name: "select",
+    watched: () => ({ readers: fdsOf(readers), writers: fdsOf(writers) }),
+    found: ([readable, writable]) => ({ readable: fdsOf(readable), writable: fdsOf(writable) }),
+  });
 }
 
 /**
@@ -261,7 +298,19 @@ export class Poll {
    * as long as it takes; 0: only look). Returns `[fd, events]` pairs.
    */
   poll(timeoutMs?: number): Array<[fd: number, events: number]> {
-    return waitUntilReady(() => this.#collect(), hasAny, secondsOf(timeoutMs));
+    return waitUntilReady(() => this.#collect(), hasAny, secondsOf(timeoutMs), {
+      name: "poll",
+      watched: () => ({ readers: this.#watching(POLLIN), writers: this.#watching(POLLOUT) }),
+      found: (ready) => ({
+        readable: ready.filter(([, events]) => events & ~POLLOUT).map(([fd]) => fd),
+        writable: ready.filter(([, events]) => events & POLLOUT).map(([fd]) => fd),
+      }),
+    });
+  }
+
+  /** The registered descriptors watched for `bits`. */
+  #watching(bits: number): number[] {
+    return [...this.#events].filter(([, events]) => events & bits).map(([fd]) => fd);
   }
 
   /** `poll`, waiting without blocking the thread. */

@@ -65,6 +65,14 @@ import type { Slot } from "./memory.ts";
 import { request, wakeSender } from "./requests.ts";
 import { ConnectionRings, MAX_RING_BYTES } from "./ring.ts";
 import { ANSWER_SPIN_MS, currentEvent, waitForEvent, waitForEventAsync } from "./waits.ts";
+import {
+  countWouldBlock,
+  laneOfFd,
+  traceBegin,
+  traceEnd,
+  traceInstant,
+  tracing,
+} from "../trace/mod.ts";
 
 export { wakeUp } from "./waits.ts";
 
@@ -148,12 +156,30 @@ const sleepCell = new Int32Array(new SharedArrayBuffer(4));
  */
 export function sleep(seconds: number): void {
   if (!(seconds >= 0)) throw new RangeError("sleep length must be non-negative");
-  Atomics.wait(sleepCell, 0, 0, seconds * 1000);
+  if (!tracing || seconds === 0) {
+    Atomics.wait(sleepCell, 0, 0, seconds * 1000);
+    return;
+  }
+  traceBegin("sleep", "socket", { seconds, blocking: true });
+  try {
+    Atomics.wait(sleepCell, 0, 0, seconds * 1000);
+  } finally {
+    traceEnd("sleep", "socket");
+  }
 }
 
 /** What an attempt returns when it would have to wait. */
 const AGAIN = Symbol("again");
 type Attempt<T> = () => T | typeof AGAIN;
+
+/** The calls that can wait, by the names the trace gives them. */
+type WaitingCall = "recv" | "send" | "sendAll" | "accept" | "connect";
+
+/** What the trace says a finished call moved: its byte count, when it has one. */
+function bytesMoved(result: unknown): { bytes?: number } {
+  if (result instanceof Uint8Array) return { bytes: result.length };
+  return typeof result === "number" ? { bytes: result } : {};
+}
 
 // ---------------------------------------------------------------------------
 // The socket.
@@ -195,6 +221,8 @@ export class Socket implements HasFileno {
   #rings: ConnectionRings | null = null;
   /** The host last given to `bind` or `connect`: the one a failed lookup names. */
   #lookedUpHost = "";
+  /** Set from the start of a connect until it is seen to end (for the trace). */
+  #connecting = false;
 
   /**
    * Connections made ahead for `accept` (a listener's only): the worker starts each
@@ -214,7 +242,10 @@ export class Socket implements HasFileno {
       this.#headerSlot.offset,
       HEADER_BYTES / 4,
     );
-    if (fd >= 0) this.#register(fd);
+    if (fd >= 0) {
+      this.#register(fd);
+      if (tracing) traceInstant("open", "socket", laneOfFd(fd), { fd });
+    }
   }
 
   #register(fd: number): void {
@@ -296,7 +327,7 @@ export class Socket implements HasFileno {
    * non-blocking mode. Returns the new connected socket and its peer's address.
    */
   accept(): [Socket, Address] {
-    return this.#run(this.#tryAccept);
+    return this.#run("accept", this.#tryAccept);
   }
 
   /** `accept`, waiting without blocking the thread. */
@@ -328,7 +359,11 @@ export class Socket implements HasFileno {
       connection.close();
       throw failure;
     }
-    return [connection, connection.getPeerName()];
+    const peer = connection.getPeerName();
+    if (tracing) {
+      traceInstant("accepted", "socket", laneOfFd(fd), { fd, peer, listener: this.#fd });
+    }
+    return [connection, peer];
   };
 
   /**
@@ -340,7 +375,11 @@ export class Socket implements HasFileno {
   connect(address: Address): void {
     this.#startConnect(address);
     if (!this.#blocking) throw new InProgress();
-    this.#waitWhile(() => Atomics.load(this.header, HEADER.STATE) === STATE.CONNECTING);
+    this.#run(
+      "connect",
+      () => Atomics.load(this.header, HEADER.STATE) === STATE.CONNECTING ? AGAIN : true,
+      ANSWER_SPIN_MS,
+    );
     this.#connected();
   }
 
@@ -373,12 +412,29 @@ export class Socket implements HasFileno {
     Atomics.store(this.header, HEADER.PEER_PORT, port);
     Atomics.store(this.header, HEADER.ERRNO, 0);
     Atomics.store(this.header, HEADER.STATE, STATE.CONNECTING);
+    this.#connecting = true;
     request({ op: "connect", id: this.#id, header });
   }
 
   #connected(): void {
+    this.#connecting = false;
     const error = this.getPendingError();
     if (error) throw error;
+    if (tracing) this.#traceConnected();
+  }
+
+  /** Records that a connect ended well: at once when it blocked, else when first seen. */
+  #traceConnected(): void {
+    this.#connecting = false;
+    const peer = [loadHost(this.header, "peer"), Atomics.load(this.header, HEADER.PEER_PORT)];
+    traceInstant("connected", "socket", laneOfFd(this.#fd), { fd: this.#fd, peer });
+  }
+
+  /** While tracing: whether a non-blocking connect has ended well since last seen. */
+  #seeConnected(): void {
+    if (this.#connecting && Atomics.load(this.header, HEADER.STATE) === STATE.CONNECTED) {
+      this.#traceConnected();
+    }
   }
 
   /**
@@ -401,7 +457,12 @@ export class Socket implements HasFileno {
    */
   recv(max: number): Uint8Array {
     checkBufferSize(max);
-    return this.#run(() => this.#tryRecv(max));
+    const bytes = this.#run("recv", () => this.#tryRecv(max));
+    if (tracing && max > 0) {
+      this.#seeConnected();
+      traceInstant("recv", "socket", laneOfFd(this.#fd), { fd: this.#fd, bytes: bytes.length });
+    }
+    return bytes;
   }
 
   /** `recv`, waiting without blocking the thread. */
@@ -432,15 +493,23 @@ export class Socket implements HasFileno {
    * `WouldBlock` instead. A peer that has gone gives `BrokenPipe` or `ConnectionReset`.
    */
   send(bytes: Uint8Array): number {
-    return this.#run(() => this.#trySend(bytes));
+    return this.#run("send", () => this.#trySend(bytes));
   }
 
-  /** Sends all the bytes, blocking until the send buffer has taken the last of them. */
+  /**
+   * Sends all the bytes, blocking until the send buffer has taken the last of them. In
+   * non-blocking mode it fails with `WouldBlock` once the buffer is full, whatever it
+   * has taken by then.
+   */
   sendAll(bytes: Uint8Array): void {
     let offset = 0;
-    do {
-      offset += this.send(bytes.subarray(offset));
-    } while (offset < bytes.length);
+    this.#run("sendAll", () => {
+      const count = this.#trySend(bytes.subarray(offset));
+      if (count === AGAIN) return AGAIN;
+      offset += count;
+      // Taking fewer bytes than offered means the buffer is full: wait for room.
+      return offset < bytes.length ? AGAIN : offset;
+    });
   }
 
   /** `sendAll`, waiting without blocking the thread. */
@@ -467,6 +536,10 @@ export class Socket implements HasFileno {
     const count = rings.put(bytes);
     if (count === 0) return AGAIN;
     if (rings.callPumpIfWaiting()) wakeSender(this.#id);
+    if (tracing) {
+      this.#seeConnected();
+      traceInstant("sent", "socket", laneOfFd(this.#fd), { fd: this.#fd, bytes: count });
+    }
     return count;
   }
 
@@ -478,6 +551,7 @@ export class Socket implements HasFileno {
   close(): void {
     const fd = this.#fd;
     if (fd < 0) return;
+    if (tracing) traceInstant("close", "socket", laneOfFd(fd), { fd });
     freeFd(fd);
     this.#fd = -1;
     const spares = this.#spares.splice(0);
@@ -524,6 +598,7 @@ export class Socket implements HasFileno {
    */
   readiness(): number {
     if (this.#fd < 0) return POLLNVAL;
+    if (tracing) this.#seeConnected();
     const header = this.header;
     const state = Atomics.load(header, HEADER.STATE);
     const errorBit = Atomics.load(header, HEADER.ERRNO) !== 0 ? POLLERR : 0;
@@ -584,14 +659,33 @@ export class Socket implements HasFileno {
     }
   }
 
-  /** Runs an attempt until it succeeds: blocking, or failing with WouldBlock. */
-  #run<T>(attempt: Attempt<T>): T {
-    for (;;) {
-      const seen = currentEvent();
-      const result = attempt();
-      if (result !== AGAIN) return result;
-      if (!this.#blocking) throw wouldBlock();
-      waitForEvent(seen);
+  /**
+   * Runs an attempt until it succeeds: blocking, or failing with WouldBlock. A call that
+   * really waits is one `call` in the trace, from its first wait to its end.
+   */
+  #run<T>(call: WaitingCall, attempt: Attempt<T>, spinMs?: number): T {
+    let traced = false;
+    try {
+      for (;;) {
+        const seen = currentEvent();
+        const result = attempt();
+        if (result !== AGAIN) {
+          if (traced) traceEnd(call, "socket", { fd: this.#fd, ...bytesMoved(result) });
+          return result;
+        }
+        if (!this.#blocking) {
+          if (tracing) countWouldBlock();
+          throw wouldBlock();
+        }
+        if (!traced && tracing) {
+          traced = true;
+          traceBegin(call, "socket", { fd: this.#fd, blocking: true });
+        }
+        waitForEvent(seen, undefined, spinMs);
+      }
+    } catch (error) {
+      if (traced) traceEnd(call, "socket", { fd: this.#fd, error: String(error) });
+      throw error;
     }
   }
 

@@ -51,6 +51,8 @@
  *     `readers`, `writers`, `timeout` on B and `readable`, `writable` on E);
  *   - `wouldBlock` (C, a counter) `{ count }`: would-block errors so far,
  *     written with each flush when it changed.
+ *   - `peer` is `[host, port]`; `sleep`'s B has `seconds`; a wait that ended
+ *     by throwing (a timeout, a dead worker) has `error`, its message, on E.
  * - `process`, on the main lane: `uncaught` (i) `{ error }` (an error that
  *   reached the top), `exit` (i) `{ code? }`.
  *
