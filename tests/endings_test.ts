@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { closedPort, ScriptProcess, startServers } from "../lib/process.ts";
-import { Socket } from "../lib/socket/mod.ts";
+import { selectAsync, Socket } from "../lib/socket/mod.ts";
 import { concat } from "./helpers/bytes.ts";
 
 const CLIENTS = [
@@ -57,14 +57,19 @@ Deno.test("the server without -R, or without -N: one line naming the flag, exit 
   await failsForPermission(server, ["poetry/science.txt"], ["-N", poem], /--allow-read flag/);
 });
 
-/** Connects to the server and reads until it closes; returns what arrived. */
+/**
+ * Connects to the server and reads until it closes; returns what arrived. It waits for
+ * bytes with `selectAsync`, so that this thread's event loop keeps serving the server's
+ * output meanwhile; a readable socket's `recv` does not block.
+ */
 async function fetchPoem(port: number): Promise<Uint8Array> {
   const socket = new Socket();
   try {
-    await socket.connectAsync(["127.0.0.1", port]);
+    socket.connect(["127.0.0.1", port]);
     const chunks: Uint8Array[] = [];
     for (;;) {
-      const bytes = await socket.recvAsync(65536);
+      await selectAsync([socket], [], []);
+      const bytes = socket.recv(65536);
       if (bytes.length === 0) return concat(chunks);
       chunks.push(bytes);
     }

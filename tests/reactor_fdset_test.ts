@@ -15,7 +15,7 @@ import { SelectReactor } from "../lib/reactor/select.ts";
 import type { ReactorBase } from "../lib/reactor/base.ts";
 import { ConnectionLost } from "../lib/reactor/error.ts";
 import { CONNECTION_DONE, CONNECTION_LOST } from "../lib/reactor/main.ts";
-import { select, Socket } from "../lib/socket/mod.ts";
+import { select, selectAsync, Socket } from "../lib/socket/mod.ts";
 import { concat } from "./helpers/bytes.ts";
 import { drain, Probe } from "./helpers/probe.ts";
 import { runAtMost, runFor } from "./helpers/deadline.ts";
@@ -756,7 +756,8 @@ async function collectAsync(socket: Socket, count: number): Promise<Uint8Array> 
   const chunks: Uint8Array[] = [];
   let got = 0;
   while (got < count) {
-    const bytes = await socket.recvAsync(65536);
+    await selectAsync([socket], [], []); // readable: the recv below does not block
+    const bytes = socket.recv(65536);
     if (bytes.length === 0) break;
     chunks.push(bytes);
     got += bytes.length;

@@ -46,16 +46,18 @@ Deno.test("at the open-files limit: EMFILE from the call that hits it, no crash;
   assert.deepEqual(lines.slice(1), ["closed 10 pairs", "connected again: yes", "done"]);
 });
 
-Deno.test("at a limit of thousands: closing half the pairs, then 100 new pairs all connect while the closes settle", async () => {
+Deno.test("at a limit of thousands: every pair closed, then 1,000 connects at once all connect while the closes settle", async () => {
   // Deno frees a closed connection's descriptor only once its cancelled read settles,
-  // which takes hundreds of milliseconds for thousands of closes: new connects and
-  // accepts meanwhile must wait for those closes, not fail with EMFILE.
-  const lines = await underLimit(4096, "-NR", "half", "100");
+  // which takes a while for thousands of closes: connects and accepts meanwhile must
+  // wait for those closes, not fail with EMFILE. Non-blocking, the connects reach the
+  // worker together, before any close has settled. (The worker that retried only three
+  // times within 21 ms of the last close failed this in 9 runs of 12.)
+  const lines = await underLimit(4096, "-NR", "burst", "1000");
   const failure = /^failed at (\d+) pairs: (connect|accept): (.*)$/.exec(lines[0]);
   assert.ok(failure && Number(failure[1]) > 1900, lines.join("\n"));
   assert.deepEqual(lines.slice(1), [
-    "closed half the pairs",
-    "connected again: 100 of 100",
+    "closed every pair",
+    "burst: 1000 connected, 1000 accepted",
     "done",
   ]);
 });
@@ -101,7 +103,7 @@ function pairWithBytes(text: string): { client: Socket; server: Socket } {
   return { client, server };
 }
 
-Deno.test("recv(-1) raises as Python's ValueError does; recv(1.5) and recv(NaN) as its TypeError", async () => {
+Deno.test("recv(-1) raises as Python's ValueError does; recv(1.5) and recv(NaN) as its TypeError", () => {
   const { client, server } = pairWithBytes("waiting");
   try {
     for (const blocking of [true, false]) {
@@ -112,8 +114,6 @@ Deno.test("recv(-1) raises as Python's ValueError does; recv(1.5) and recv(NaN) 
       });
       assert.throws(() => client.recv(1.5), TypeError);
       assert.throws(() => client.recv(NaN), TypeError);
-      await assert.rejects(client.recvAsync(-1), RangeError);
-      await assert.rejects(client.recvAsync(NaN), TypeError);
     }
     // The bytes are still there, and recv(0) returns nothing without waiting.
     client.setBlocking(true);

@@ -64,6 +64,12 @@ export class SocketError extends Error {
   /** The errno name, such as `"ECONNREFUSED"`. */
   readonly code: string;
 
+  /**
+   * Makes the error: its message is `[Errno N]`, then `detail` or the errno's own text.
+   *
+   * @param code the errno name, such as `"ECONNREFUSED"` (unknown names become EIO)
+   * @param detail a text in place of the errno's own, after `[Errno N]`
+   */
   constructor(code: string, detail?: string) {
     const [errno, text] = ERRNO_TABLE[code] ?? ERRNO_TABLE.EIO;
     super(`[Errno ${errno}] ${detail ?? text}`);
@@ -85,96 +91,112 @@ type SpecificError = new (detail?: string) => SocketError;
 export class BlockingIOError extends SocketError {}
 /** EWOULDBLOCK: nothing to read, no room to write, or no connection waiting, right now. */
 export class WouldBlock extends BlockingIOError {
+  /** Makes the error: its message is `[Errno N]`, then `detail` or the errno's own text. */
   constructor(detail?: string) {
     super("EWOULDBLOCK", detail);
   }
 }
 /** EINPROGRESS: a non-blocking connect has started; writability will tell how it ended. */
 export class InProgress extends BlockingIOError {
+  /** Makes the error: its message is `[Errno N]`, then `detail` or the errno's own text. */
   constructor(detail?: string) {
     super("EINPROGRESS", detail);
   }
 }
 /** EALREADY: a non-blocking connect is still under way. */
 export class AlreadyInProgress extends BlockingIOError {
+  /** Makes the error: its message is `[Errno N]`, then `detail` or the errno's own text. */
   constructor(detail?: string) {
     super("EALREADY", detail);
   }
 }
 /** ECONNREFUSED: nothing listens at that address. */
 export class ConnectionRefused extends SocketError {
+  /** Makes the error: its message is `[Errno N]`, then `detail` or the errno's own text. */
   constructor(detail?: string) {
     super("ECONNREFUSED", detail);
   }
 }
 /** ECONNRESET: the peer reset the connection. */
 export class ConnectionReset extends SocketError {
+  /** Makes the error: its message is `[Errno N]`, then `detail` or the errno's own text. */
   constructor(detail?: string) {
     super("ECONNRESET", detail);
   }
 }
 /** ECONNABORTED: the connection was aborted on this side. */
 export class ConnectionAborted extends SocketError {
+  /** Makes the error: its message is `[Errno N]`, then `detail` or the errno's own text. */
   constructor(detail?: string) {
     super("ECONNABORTED", detail);
   }
 }
 /** EPIPE: writing to a connection whose peer has gone. */
 export class BrokenPipe extends SocketError {
+  /** Makes the error: its message is `[Errno N]`, then `detail` or the errno's own text. */
   constructor(detail?: string) {
     super("EPIPE", detail);
   }
 }
 /** EADDRINUSE: something already listens on that address. */
 export class AddressInUse extends SocketError {
+  /** Makes the error: its message is `[Errno N]`, then `detail` or the errno's own text. */
   constructor(detail?: string) {
     super("EADDRINUSE", detail);
   }
 }
 /** EADDRNOTAVAIL: the address is not one of this machine's. */
 export class AddressNotAvailable extends SocketError {
+  /** Makes the error: its message is `[Errno N]`, then `detail` or the errno's own text. */
   constructor(detail?: string) {
     super("EADDRNOTAVAIL", detail);
   }
 }
 /** EBADF: the socket is closed. */
 export class BadDescriptor extends SocketError {
+  /** Makes the error: its message is `[Errno N]`, then `detail` or the errno's own text. */
   constructor(detail?: string) {
     super("EBADF", detail);
   }
 }
 /** ENOTCONN: the socket is not connected. */
 export class NotConnected extends SocketError {
+  /** Makes the error: its message is `[Errno N]`, then `detail` or the errno's own text. */
   constructor(detail?: string) {
     super("ENOTCONN", detail);
   }
 }
 /** EISCONN: the socket is already connected. */
 export class AlreadyConnected extends SocketError {
+  /** Makes the error: its message is `[Errno N]`, then `detail` or the errno's own text. */
   constructor(detail?: string) {
     super("EISCONN", detail);
   }
 }
 /** ETIMEDOUT: the connection timed out. */
 export class TimedOut extends SocketError {
+  /** Makes the error: its message is `[Errno N]`, then `detail` or the errno's own text. */
   constructor(detail?: string) {
     super("ETIMEDOUT", detail);
   }
 }
 /** EINVAL: an argument, or the socket's state, does not fit the call. */
 export class InvalidArgument extends SocketError {
+  /** Makes the error: its message is `[Errno N]`, then `detail` or the errno's own text. */
   constructor(detail?: string) {
     super("EINVAL", detail);
   }
 }
 /** EACCES: not allowed (a privileged port, or Deno's permissions). */
 export class PermissionDenied extends SocketError {
+  /** Makes the error: its message is `[Errno N]`, then `detail` or the errno's own text. */
   constructor(detail?: string) {
     super("EACCES", detail);
   }
 }
 /** EMFILE: the process has as many files open as its limit (`ulimit -n`) allows. */
 export class TooManyOpenFiles extends SocketError {
+  /** Makes the error: its message is `[Errno N]`, then `detail` or the errno's own text. */
   constructor(detail?: string) {
     super("EMFILE", detail);
   }
@@ -199,6 +221,7 @@ export class AddressLookupError extends SocketError {
   /** The host name that did not resolve ("" when not known). */
   host = "";
 
+  /** Makes the error: its message is `[Errno N]`, then `detail` or the errno's own text. */
   constructor(detail?: string) {
     super("EAI_NONAME", detail);
   }

@@ -377,7 +377,7 @@ function delay(ms: number): Promise<void> {
  * Closed sockets whose descriptor Deno has not freed yet. A closed connection's
  * descriptor is freed only once its cancelled read has settled, and a listener's once
  * its pending accept has: a moment after close(), where close(2) frees it at once.
- * Thousands of closes take hundreds of milliseconds to settle.
+ * Thousands of closes take a noticeable while to settle (bench/RESULTS.md).
  */
 let closesSettling = 0;
 /** How many closes have settled so far. */

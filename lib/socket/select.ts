@@ -239,6 +239,7 @@ localChangeListeners.add((_socket, fd) => {
 
 /** Raised by `Poll.modify` and `Poll.unregister` for a descriptor never registered. */
 export class NotRegistered extends SocketError {
+  /** Makes the error, naming the descriptor that is not registered. */
   constructor(fd: number) {
     super("EINVAL", `descriptor ${fd} is not registered`);
   }

@@ -64,7 +64,7 @@ import { KERNEL_URL, kernelDead, makeControl, memory, requireKernel } from "./li
 import type { Slot } from "./memory.ts";
 import { request, wakeSender } from "./requests.ts";
 import { ConnectionRings, MAX_RING_BYTES } from "./ring.ts";
-import { ANSWER_SPIN_MS, currentEvent, waitForEvent, waitForEventAsync } from "./waits.ts";
+import { ANSWER_SPIN_MS, currentEvent, waitForEvent } from "./waits.ts";
 import {
   countWouldBlock,
   laneOfFd,
@@ -330,11 +330,6 @@ export class Socket implements HasFileno {
     return this.#run("accept", this.#tryAccept);
   }
 
-  /** `accept`, waiting without blocking the thread. */
-  acceptAsync(): Promise<[Socket, Address]> {
-    return this.#runAsync(this.#tryAccept);
-  }
-
   #tryAccept: Attempt<[Socket, Address]> = () => {
     this.#open();
     if (Atomics.load(this.header, HEADER.STATE) !== STATE.LISTENING) throw new InvalidArgument();
@@ -379,15 +374,6 @@ export class Socket implements HasFileno {
       "connect",
       () => Atomics.load(this.header, HEADER.STATE) === STATE.CONNECTING ? AGAIN : true,
       ANSWER_SPIN_MS,
-    );
-    this.#connected();
-  }
-
-  /** `connect`, waiting without blocking the thread. */
-  async connectAsync(address: Address): Promise<void> {
-    this.#startConnect(address);
-    await this.#runAsync(() =>
-      Atomics.load(this.header, HEADER.STATE) === STATE.CONNECTING ? AGAIN : true
     );
     this.#connected();
   }
@@ -465,12 +451,6 @@ export class Socket implements HasFileno {
     return bytes;
   }
 
-  /** `recv`, waiting without blocking the thread. */
-  async recvAsync(max: number): Promise<Uint8Array> {
-    checkBufferSize(max);
-    return await this.#runAsync(() => this.#tryRecv(max));
-  }
-
   #tryRecv(max: number): Uint8Array | typeof AGAIN {
     this.#open();
     const rings = this.#rings;
@@ -510,14 +490,6 @@ export class Socket implements HasFileno {
       // Taking fewer bytes than offered means the buffer is full: wait for room.
       return offset < bytes.length ? AGAIN : offset;
     });
-  }
-
-  /** `sendAll`, waiting without blocking the thread. */
-  async sendAllAsync(bytes: Uint8Array): Promise<void> {
-    let offset = 0;
-    do {
-      offset += await this.#runAsync(() => this.#trySend(bytes.subarray(offset)));
-    } while (offset < bytes.length);
   }
 
   #trySend(bytes: Uint8Array): number | typeof AGAIN {
@@ -688,23 +660,13 @@ export class Socket implements HasFileno {
       throw error;
     }
   }
-
-  /** Runs an attempt until it succeeds, waiting without blocking the thread. */
-  async #runAsync<T>(attempt: Attempt<T>): Promise<T> {
-    for (;;) {
-      const seen = currentEvent();
-      const result = attempt();
-      if (result !== AGAIN) return result;
-      await waitForEventAsync(seen);
-    }
-  }
 }
 
 /**
  * What every would-block error shares: its message, and a stack that is only that line.
  * Non-blocking code expects this error, often thousands of times a second, and never
- * prints it; building a real `Error` (about 2.4 µs) would cost most of a non-blocking
- * call, and this one costs about 0.2 µs.
+ * prints it; building a real `Error` would cost most of a non-blocking call, and this
+ * one costs a small part of that (bench/RESULTS.md).
  */
 const WOULD_BLOCK_MODEL = new WouldBlock();
 const WOULD_BLOCK_TEMPLATE: WouldBlock = Object.create(WouldBlock.prototype, {
@@ -783,9 +745,9 @@ function checkAddress(address: Address): Address {
   return [host === "" ? "0.0.0.0" : host, port];
 }
 
-// Starting the worker blocks the thread for some 50 ms. Do it now, while the program
-// loads, rather than in its first connect, where it would delay the program's timers
-// and show in its timings. Without read access to the worker's code, wait: the first
+// Starting the worker blocks the thread for a while (bench/RESULTS.md). Do it now,
+// while the program loads, rather than in its first connect, where it would delay the
+// program's timers and show in its timings. Without read access to the worker's code, wait: the first
 // socket that needs the worker then says which flag is missing (or Deno asks for it).
 if (Deno.permissions.querySync({ name: "read", path: KERNEL_URL }).state === "granted") {
   try {

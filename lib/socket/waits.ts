@@ -73,8 +73,8 @@ export function currentEvent(): number {
 
 /**
  * How long a blocking wait watches the event counter before it sleeps, in ms. The worker
- * often answers within a few tens of microseconds (a connect, the next bytes), and waking
- * a sleeping thread costs about as much again: a short, bounded spin saves that, and
+ * often answers within a moment (a connect, the next bytes), and waking a sleeping thread
+ * costs about as much again (bench/RESULTS.md): a short, bounded spin saves that, and
  * costs an idle program nothing worth measuring.
  */
 const SPIN_MS = 0.05;
