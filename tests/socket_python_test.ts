@@ -328,8 +328,8 @@ type PeerCommand =
   | { op: "connect"; port: number; afterMs?: number }
   /** Send the text on the connection (after `afterMs`). */
   | { op: "send"; text: string; afterMs?: number }
-  /** Read `chunkBytes` every `periodMs` for `forMs`, then read at full speed to the end. */
-  | { op: "readSlowly"; chunkBytes: number; periodMs: number; forMs: number }
+  /** Read `burstBytes` every `periodMs` for `forMs`, then read at full speed to the end. */
+  | { op: "readSlowly"; burstBytes: number; periodMs: number; forMs: number }
   /** Read at full speed to the end (after `afterMs`). */
   | { op: "drain"; afterMs?: number }
   /** Listen on a port whose accept queue is full ([F12]); the reply has the port. */
@@ -407,12 +407,15 @@ function threadPeerMain(): void {
       }
       case "readSlowly": {
         const slowUntil = performance.now() + command.forMs;
-        const small = new Uint8Array(command.chunkBytes);
+        const big = new Uint8Array(256 * 1024);
         while (!hurried && performance.now() < slowUntil) {
-          if (!await readOnce(small)) return { done: "readSlowly", bytesRead };
+          const burstEnd = bytesRead + command.burstBytes;
+          while (bytesRead < burstEnd) {
+            const room = Math.min(big.length, burstEnd - bytesRead);
+            if (!await readOnce(big.subarray(0, room))) return { done: "readSlowly", bytesRead };
+          }
           await pause(command.periodMs);
         }
-        const big = new Uint8Array(256 * 1024);
         while (await readOnce(big));
         return { done: "readSlowly", bytesRead };
       }
@@ -758,24 +761,29 @@ Deno.test("[F7] send in timeout mode waits for room at most the timeout", async 
 });
 
 Deno.test("[F6] sendAll's deadline covers the whole call, though a reader keeps taking bytes", async () => {
+  // Bursts of 4 MiB every 100 ms (some 40 MiB/s) cannot take 128 MiB in 0.5 s, and each
+  // send finds room five times within its timeout. Measured with a sendAll whose deadline
+  // was per send: it returned at the rescue, 3.1 s in, instead of timing out.
+  const [BURST, TIMEOUT, TOTAL] = [4 * 1024 * 1024, 0.5, 128 * 1024 * 1024];
   const listener = listenLocal();
   const peer = new ThreadPeer();
   let server: Socket | undefined;
   try {
     peer.tell({ op: "connect", port: listener.getSockName()[1] });
-    // 4 KiB every 20 ms: every send makes progress, so only a deadline for the whole
-    // call can end it. After RESCUE_MS the thread reads at full speed (the rescue).
-    peer.tell({ op: "readSlowly", chunkBytes: 4096, periodMs: 20, forMs: RESCUE_MS });
+    // Every send finds room well within the timeout, so only a deadline for the whole
+    // call can end it. After RESCUE_MS the thread reads at full
+    // speed (the rescue): a sendAll without that deadline then ends, and the test fails.
+    peer.tell({ op: "readSlowly", burstBytes: BURST, periodMs: 100, forMs: RESCUE_MS });
     [server] = listener.accept();
-    server.setTimeout(0.3);
+    server.setTimeout(TIMEOUT);
     const ms = assertTimesOut(
-      () => server?.sendAll(new Uint8Array(32 * 1024 * 1024)),
-      0.3,
+      () => server?.sendAll(new Uint8Array(TOTAL)),
+      TIMEOUT,
       "sendAll",
     );
     const bytesRead = await peer.bytesRead();
     assert.ok(bytesRead > 0, `the reader took ${bytesRead} bytes during the ${ms.toFixed(0)} ms`);
-    assert.equal(server.getTimeout(), 0.3);
+    assert.equal(server.getTimeout(), TIMEOUT);
   } finally {
     peer.hurry();
     peer.stop();
@@ -1226,26 +1234,31 @@ Deno.test("[F27] recvInto gives the same bytes as recv, in the caller's buffer",
 Deno.test("[F27, F28] recvInto: nbytes caps the count, 0 means the whole buffer; a view keeps its offset", () => {
   const { listener, client, server } = connectedPair();
   try {
-    client.sendAll(encoder.encode("abcdefghijKL"));
+    client.sendAll(encoder.encode("abcdefghijklmnopqrst"));
     assert.deepEqual(select([server], [], [], 5)[0], [server]);
-    sleep(0.05); // all twelve bytes are in
+    sleep(0.05); // all twenty bytes are in
+    const text = (bytes: Uint8Array) =>
+      [...bytes].map((byte) => byte ? String.fromCharCode(byte) : ".").join("");
 
     const four = new Uint8Array(4);
-    assert.equal(server.recvInto(four), 4);
-    assert.equal(decoder.decode(four), "abcd");
+    assert.equal(server.recvInto(four), 4, "no nbytes: the buffer's length");
+    assert.equal(text(four), "abcd");
 
     const eight = new Uint8Array(8);
     assert.equal(server.recvInto(eight, 3), 3);
-    assert.deepEqual([...eight], [..."efg"].map((c) => c.charCodeAt(0)).concat([0, 0, 0, 0, 0]));
+    assert.equal(text(eight), "efg.....", "nothing past the count is touched");
     eight.fill(0);
-    assert.equal(server.recvInto(eight, 0), 3, "0 means the buffer's length");
-    assert.equal(decoder.decode(eight.subarray(0, 3)), "hij");
+    assert.equal(server.recvInto(eight, 0), 8, "0 means the buffer's length");
+    assert.equal(text(eight), "hijklmno");
 
     const six = new Uint8Array(6);
-    assert.equal(server.recvInto(six.subarray(2)), 2);
-    assert.deepEqual([...six], [0, 0, 75, 76, 0, 0]); // "KL" at offset 2
+    assert.equal(server.recvInto(six.subarray(2)), 4);
+    assert.equal(text(six), "..pqrs", "a view is filled at its own offset");
 
     assert.equal(server.recvInto(new Uint8Array(0)), 0);
+    const one = new Uint8Array(1);
+    assert.equal(server.recvInto(one), 1);
+    assert.equal(text(one), "t");
 
     const tooMany = thrownBy(() => server.recvInto(new Uint8Array(8), 9));
     assert.ok(tooMany instanceof RangeError, `expected RangeError, got ${tooMany}`);
