@@ -28,6 +28,7 @@ const ERRNO_TABLE: Record<string, [number, string]> = {
   ECONNRESET: [104, "Connection reset by peer"],
   EISCONN: [106, "Transport endpoint is already connected"],
   ENOTCONN: [107, "Transport endpoint is not connected"],
+  ENOPROTOOPT: [92, "Protocol not available"],
   ETIMEDOUT: [110, "Connection timed out"],
   ECONNREFUSED: [111, "Connection refused"],
   EHOSTUNREACH: [113, "No route to host"],
@@ -69,10 +70,11 @@ export class SocketError extends Error {
    *
    * @param code the errno name, such as `"ECONNREFUSED"` (unknown names become EIO)
    * @param detail a text in place of the errno's own, after `[Errno N]`
+   * @param message the whole message instead, for an error Python prints without errno
    */
-  constructor(code: string, detail?: string) {
+  constructor(code: string, detail?: string, message?: string) {
     const [errno, text] = ERRNO_TABLE[code] ?? ERRNO_TABLE.EIO;
-    super(`[Errno ${errno}] ${detail ?? text}`);
+    super(message ?? `[Errno ${errno}] ${detail ?? text}`);
     this.errno = errno;
     this.code = code in ERRNO_TABLE ? code : "EIO";
     this.name = new.target.name;
@@ -201,6 +203,40 @@ export class TooManyOpenFiles extends SocketError {
     super("EMFILE", detail);
   }
 }
+/** ENOPROTOOPT: a socket option this layer does not have (`getSockOpt`, `setSockOpt`). */
+export class ProtocolNotAvailable extends SocketError {
+  /** Makes the error: its message is `[Errno N]`, then `detail` or the errno's own text. */
+  constructor(detail?: string) {
+    super("ENOPROTOOPT", detail);
+  }
+}
+
+/**
+ * A call on a socket in timeout mode (`setTimeout(seconds)`) that ran out of time:
+ * Python's `socket.timeout`, which is `TimeoutError`, with its message, `timed out`.
+ * Python's has no errno (`None`); this one's `code` and `errno` are ETIMEDOUT's (110),
+ * so that code reading them finds a number, but its message has no `[Errno]`.
+ *
+ * @example
+ * ```ts ignore
+ * import { Socket, SocketTimeout } from "./mod.ts";
+ * const socket = new Socket();
+ * socket.connect(["127.0.0.1", 10000]);
+ * socket.setTimeout(0.5);
+ * try {
+ *   socket.recv(1024);
+ * } catch (error) {
+ *   if (error instanceof SocketTimeout) console.log(error.message); // timed out
+ * }
+ * ```
+ */
+export class SocketTimeout extends SocketError {
+  /** Makes the error, whose message is Python's: `timed out`. */
+  constructor() {
+    super("ETIMEDOUT", undefined, "timed out");
+  }
+}
+
 /**
  * A host name that does not resolve: Python's `socket.gaierror`, with its errno (-2,
  * `EAI_NONAME`) and its message, `[Errno -2] Name or service not known`. The host it
@@ -245,6 +281,7 @@ const ERROR_CLASSES: Record<string, SpecificError> = {
   EACCES: PermissionDenied,
   EMFILE: TooManyOpenFiles,
   EAI_NONAME: AddressLookupError,
+  ENOPROTOOPT: ProtocolNotAvailable,
 };
 
 /**
@@ -280,4 +317,38 @@ export function codeOfDenoError(error: unknown): string {
   // long, a ":"): getaddrinfo's EAI_NONAME.
   if (/lookup|resolve|not known|invalid host|FQDN/i.test(message)) return "EAI_NONAME";
   return "EIO";
+}
+
+/**
+ * What every would-block error shares: its message, and a stack that is only that line.
+ * Non-blocking code expects this error, often thousands of times a second, and never
+ * prints it; building a real `Error` would cost most of a non-blocking call, and this
+ * one costs a small part of that (bench/RESULTS.md).
+ */
+const WOULD_BLOCK_MODEL = new WouldBlock();
+const WOULD_BLOCK_TEMPLATE: WouldBlock = Object.create(WouldBlock.prototype, {
+  message: { value: WOULD_BLOCK_MODEL.message, writable: true, configurable: true },
+  stack: {
+    value: `${WOULD_BLOCK_MODEL.name}: ${WOULD_BLOCK_MODEL.message}`,
+    writable: true,
+    configurable: true,
+  },
+});
+
+/**
+ * A WouldBlock error, an `instanceof WouldBlock` like any other, made cheaply: what a
+ * non-blocking call throws when it would have to wait.
+ *
+ * @example
+ * ```ts
+ * import { cheapWouldBlock, WouldBlock } from "./errors.ts";
+ * console.log(cheapWouldBlock() instanceof WouldBlock); // true
+ * ```
+ */
+export function cheapWouldBlock(): WouldBlock {
+  return Object.assign(Object.create(WOULD_BLOCK_TEMPLATE), {
+    errno: WOULD_BLOCK_MODEL.errno,
+    code: WOULD_BLOCK_MODEL.code,
+    name: WOULD_BLOCK_MODEL.name,
+  });
 }

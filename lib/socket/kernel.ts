@@ -102,6 +102,10 @@ class KernelSocket {
   spareOf: KernelSocket | null = null;
   backlog = 0;
   closing = false;
+  /** Set by shutdown(SHUT_WR): once what was queued is written, the sending ends. */
+  shutWrite = false;
+  /** Set once the end of the stream has been sent (`Deno.Conn.closeWrite`). */
+  wroteEnd = false;
   /** Set once `finish` has closed the real socket. */
   finished = false;
   released = false;
@@ -261,6 +265,16 @@ async function pumpSend(socket: KernelSocket, conn: Deno.Conn): Promise<void> {
     const read = Atomics.load(header, TX.READ);
     if (write === read || Atomics.load(header, HEADER.BROKEN) === 1) {
       if (socket.closing) break;
+      if (socket.shutWrite && !socket.wroteEnd) {
+        // Everything queued before shutdown(SHUT_WR) is written: now the end of the stream.
+        socket.wroteEnd = true;
+        try {
+          await conn.closeWrite();
+        } catch {
+          // The connection is gone already: the peer has its end of the stream.
+        }
+        continue;
+      }
       // Say that it waits, then look once more: either this sees the main thread's new
       // bytes, or the main thread sees the flag and has the pump woken.
       const woken = socket.untilSenderWoken();
@@ -564,6 +578,12 @@ const table: RequestTable = {
   close: closeSocket,
   bind: (request) => void bind(request),
   listen,
+  "shut-write": ({ id }) => {
+    const socket = sockets.get(id);
+    if (!socket) return;
+    socket.shutWrite = true;
+    socket.wakeSender();
+  },
   slab: (request) => addSlab(request.index, request.buffer),
   "wake-senders": () => {
     for (const socket of sockets.values()) socket.wakeSender();

@@ -9,6 +9,11 @@
  * buffers their bytes in shared memory; a blocking call waits with `Atomics.wait`, which
  * really stops the thread, timers and all. Programs that use it need `-N` and `-R`.
  *
+ * Beyond what the lessons use, it has the calls of Python's socket documentation, named
+ * in camelCase, with Python's semantics and errors: `setTimeout`/`getTimeout` (and
+ * `SocketTimeout`, `timed out`), `shutdown`, `connectEx`, `setSockOpt`/`getSockOpt`,
+ * `recvInto`, `createConnection`, and `using` for Python's `with`.
+ *
  * @example
  * ```ts
  * import { select, Socket, WouldBlock } from "./mod.ts";
@@ -43,8 +48,22 @@ export {
   POLLPRI,
   sleep,
   Socket,
-  socketPair,
   wakeUp,
 } from "./socket.ts";
+export { createConnection, socketPair } from "./connections.ts";
+export {
+  getDefaultTimeout,
+  IPPROTO_TCP,
+  setDefaultTimeout,
+  SHUT_RD,
+  SHUT_RDWR,
+  SHUT_WR,
+  SO_ERROR,
+  SO_RCVBUF,
+  SO_REUSEADDR,
+  SO_SNDBUF,
+  SOL_SOCKET,
+  TCP_NODELAY,
+} from "./options.ts";
 export { NotRegistered, Poll, select, selectAsync, type SelectResult } from "./select.ts";
 export * from "./errors.ts";

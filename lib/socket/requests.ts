@@ -4,8 +4,8 @@
  *
  * The frequent requests (connect, spare, close) go through the queue of requests in
  * the control block (`queue.ts`): an `Atomics.notify` wakes a sleeping worker several
- * times sooner than a message reaches it. The rarer ones (bind, listen, a new slab, wake
- * every sender) go as messages (`link.ts`). Ordered after them, a request never overtakes
+ * times sooner than a message reaches it. The rarer ones (bind, listen, shutdown, a new
+ * slab, wake every sender) go as messages (`link.ts`). Ordered after them, a request never overtakes
  * what it depends on, since the main thread waits for each of those.
  *
  * A sender wake-up is the id of a socket whose send pump waits for the bytes just queued
@@ -48,6 +48,8 @@ export type MessageRequest =
   | { op: "bind"; id: number; header: HeaderPlace; host: string; port: number }
   /** Start accepting on bound socket `id`. */
   | { op: "listen"; id: number; backlog: number }
+  /** End socket `id`'s sending, as shutdown(SHUT_WR): the peer reads the end of the stream. */
+  | { op: "shut-write"; id: number }
   /** Wake every send pump (the queue of senders was full). */
   | { op: "wake-senders" };
 

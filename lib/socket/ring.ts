@@ -27,6 +27,7 @@
  */
 
 import type { SlabAllocator, Slot } from "./memory.ts";
+import type { BufferLimits } from "./options.ts";
 
 /** The receive ring's cells in a socket's header. */
 export const RX = {
@@ -109,7 +110,8 @@ export function copyIntoRing(
 }
 
 /**
- * Copies `count` bytes out of a ring, from a (growing) index, wrapping at its capacity.
+ * Copies `count` bytes out of a ring, from a (growing) index, wrapping at its capacity,
+ * into `out` (a fresh array unless given).
  *
  * @example
  * ```ts
@@ -122,8 +124,8 @@ export function copyOutOfRing(
   capacity: number,
   index: number,
   count: number,
+  out: Uint8Array = freshBytes(count),
 ): Uint8Array {
-  const out = freshBytes(count);
   const position = index & (capacity - 1);
   const first = Math.min(count, capacity - position);
   out.set(ring.subarray(position, position + first));
@@ -176,10 +178,19 @@ export class ConnectionRings {
   #receiveOffer: Slot | null = null;
   #sendSlot: Slot | null;
 
-  /** Gives a new connection its two rings, and says where they are in its header. */
-  constructor(readonly header: Int32Array, readonly memory: SlabAllocator) {
-    const receive = this.#receiveSlot = memory.allocate(INITIAL_RING_BYTES);
-    const send = this.#sendSlot = memory.allocate(INITIAL_RING_BYTES);
+  /**
+   * Gives a new connection its two rings, and says where they are in its header. They
+   * grow up to `limits` (`SO_RCVBUF`, `SO_SNDBUF`), which the socket may change later.
+   */
+  constructor(
+    readonly header: Int32Array,
+    readonly memory: SlabAllocator,
+    readonly limits: BufferLimits = { receive: MAX_RING_BYTES, send: MAX_RING_BYTES },
+  ) {
+    const receive = this.#receiveSlot = memory.allocate(
+      Math.min(INITIAL_RING_BYTES, limits.receive),
+    );
+    const send = this.#sendSlot = memory.allocate(Math.min(INITIAL_RING_BYTES, limits.send));
     Atomics.store(header, RX.SLAB, receive.slab);
     Atomics.store(header, RX.OFFSET, receive.offset);
     Atomics.store(header, RX.CAPACITY, receive.size);
@@ -200,24 +211,42 @@ export class ConnectionRings {
 
   /** Whether the send ring has room. */
   hasSendRoom(): boolean {
-    return this.unsent() < Atomics.load(this.header, TX.CAPACITY);
+    return this.unsent() < Math.min(Atomics.load(this.header, TX.CAPACITY), this.limits.send);
   }
 
-  /** Takes up to `max` (> 0) received bytes; `null` when there are none. */
+  /**
+   * Takes up to `max` (> 0) received bytes, and at most the receive limit; `null` when
+   * there are none.
+   */
   take(max: number): Uint8Array | null {
-    const header = this.header;
-    const write = Atomics.load(header, RX.WRITE);
-    const read = Atomics.load(header, RX.READ);
-    const available = (write - read) | 0;
+    const available = this.unread();
     if (available <= 0) return null;
-    const count = Math.min(available, max);
+    const count = Math.min(available, max, this.limits.receive);
+    return this.#takeInto(freshBytes(count), count, available);
+  }
+
+  /**
+   * Takes received bytes into `target` (not empty), as many as fit and the receive limit
+   * allows, and returns their count: 0 when there are none.
+   */
+  takeInto(target: Uint8Array): number {
+    const available = this.unread();
+    if (available <= 0) return 0;
+    const count = Math.min(available, target.length, this.limits.receive);
+    this.#takeInto(target, count, available);
+    return count;
+  }
+
+  #takeInto(target: Uint8Array, count: number, available: number): Uint8Array {
+    const header = this.header;
+    const read = Atomics.load(header, RX.READ);
     const ring = this.#receiveRing(); // read after the write index: see the module doc
-    const bytes = copyOutOfRing(ring, ring.length, read, count);
+    copyOutOfRing(ring, ring.length, read, count, target);
     Atomics.store(header, RX.READ, (read + count) | 0);
     if (count === available) this.#offerBiggerReceiveRing(ring.length);
     // The worker may have stopped reading for lack of room: now there is some.
     if (Atomics.load(header, RX.STALLED) === 1) Atomics.notify(header, RX.READ);
-    return bytes;
+    return target;
   }
 
   /**
@@ -231,7 +260,8 @@ export class ConnectionRings {
     const read = Atomics.load(header, TX.READ);
     const used = (write - read) | 0;
     let slot = this.#sendSlot as Slot;
-    if (used === 0 && slot.size < MAX_RING_BYTES && Atomics.load(header, TX.FILLED) === 1) {
+    const limit = this.limits.send;
+    if (used === 0 && slot.size < limit && Atomics.load(header, TX.FILLED) === 1) {
       // Traffic filled the ring: move to one twice as big while it is empty (the worker
       // is done with the old one, having sent all of it). Its place first, then its size.
       const bigger = this.memory.allocate(slot.size * 2);
@@ -243,8 +273,8 @@ export class ConnectionRings {
       this.#sendSlot = slot = bigger;
     }
     const capacity = slot.size;
-    const room = capacity - used;
-    if (room === 0) {
+    const room = Math.min(capacity, limit) - used;
+    if (room <= 0) {
       Atomics.store(header, TX.FILLED, 1);
       return 0;
     }
@@ -287,7 +317,7 @@ export class ConnectionRings {
    */
   #offerBiggerReceiveRing(capacity: number): void {
     const header = this.header;
-    if (this.#receiveOffer || capacity >= MAX_RING_BYTES) return;
+    if (this.#receiveOffer || capacity >= this.limits.receive) return;
     if (Atomics.load(header, RX.FILLED) !== 1) return;
     const offer = this.#receiveOffer = this.memory.allocate(capacity * 2);
     Atomics.store(header, RX.FILLED, 0);

@@ -4,7 +4,8 @@
  * This module is the POSIX API only; the mechanisms beneath it each have their own:
  * `header.ts` and `ring.ts` (a socket's shared memory), `requests.ts` (what the worker
  * is asked), `waits.ts` (waiting for the worker's news), `link.ts` (the worker itself),
- * `descriptors.ts` (the table of sockets). The worker, the Deno side, is `kernel.ts`.
+ * `descriptors.ts` (the table of sockets), `options.ts` (timeouts and socket options).
+ * The worker, the Deno side, is `kernel.ts`.
  *
  * The worker never keeps the program alive by itself: only real waiting does (a blocking
  * call holds the thread; an async wait holds a timer while it is pending). When the
@@ -44,12 +45,13 @@ import {
   AddressLookupError,
   BadDescriptor,
   BrokenPipe,
+  cheapWouldBlock,
   errnoName,
   InProgress,
   InvalidArgument,
   NotConnected,
   SocketError,
-  WouldBlock,
+  SocketTimeout,
 } from "./errors.ts";
 import {
   HEADER,
@@ -62,6 +64,16 @@ import {
 } from "./header.ts";
 import { KERNEL_URL, kernelDead, makeControl, memory, requireKernel } from "./link.ts";
 import type { Slot } from "./memory.ts";
+import {
+  checkTimeout,
+  getDefaultTimeout,
+  SHUT_RD,
+  SHUT_RDWR,
+  SHUT_WR,
+  SO_ERROR,
+  SocketOptions,
+  SOL_SOCKET,
+} from "./options.ts";
 import { request, wakeSender } from "./requests.ts";
 import { ConnectionRings, MAX_RING_BYTES } from "./ring.ts";
 import { ANSWER_SPIN_MS, currentEvent, waitForEvent } from "./waits.ts";
@@ -211,7 +223,13 @@ type Role = "fresh" | "listener" | "stream";
 export class Socket implements HasFileno {
   #fd: number;
   readonly #id: number;
-  #blocking = true;
+  /** Python's three modes: `null` blocks, `0` never waits, seconds block at most that long. */
+  #timeout: number | null = getDefaultTimeout();
+  #options = new SocketOptions();
+  /** Set by shutdown(SHUT_RD): with nothing buffered, `recv` gives the end of stream. */
+  #readShut = false;
+  /** Set by shutdown(SHUT_WR): sends fail with `BrokenPipe`. */
+  #writeShut = false;
   #role: Role = "fresh";
   #adopted = false;
   readonly #headerSlot: Slot;
@@ -258,15 +276,44 @@ export class Socket implements HasFileno {
     return this.#fd;
   }
 
-  /** Whether calls wait (`true`, the default) or fail with `WouldBlock`. */
+  /**
+   * Whether calls wait (`true`, the default) or fail with `WouldBlock`: Python's
+   * `socket.setblocking()`. `true` is `setTimeout(null)`, and drops a deadline; `false`
+   * is `setTimeout(0)`.
+   */
   setBlocking(flag: boolean): void {
     this.#open();
-    this.#blocking = flag;
+    this.#timeout = flag ? null : 0;
   }
 
-  /** Whether the socket is in blocking mode, as Python's `socket.getblocking()` says. */
+  /**
+   * Whether the socket is in blocking mode, a deadline or not, as Python's
+   * `socket.getblocking()` says: `false` only when its timeout is 0.
+   */
   getBlocking(): boolean {
-    return this.#blocking;
+    return this.#timeout !== 0;
+  }
+
+  /**
+   * Python's `socket.settimeout()`: `null` blocks, `0` makes the socket non-blocking, and
+   * a number of seconds blocks with a deadline: then `recv`, `recvInto`, `send`,
+   * `accept` and `connect` each wait at most that long, `sendAll` the whole call, and
+   * fail with `SocketTimeout` (`timed out`). A negative or NaN timeout is a RangeError.
+   *
+   * @example
+   * ```ts ignore
+   * socket.setTimeout(2.5); // recv waits at most 2.5 s, then throws SocketTimeout
+   * ```
+   */
+  setTimeout(seconds: number | null): void {
+    const timeout = checkTimeout(seconds);
+    this.#open();
+    this.#timeout = timeout;
+  }
+
+  /** The timeout: `null` blocking, `0` non-blocking, else seconds, as Python's `gettimeout()`. */
+  getTimeout(): number | null {
+    return this.#timeout;
   }
 
   /**
@@ -317,6 +364,8 @@ export class Socket implements HasFileno {
     }
     spare.#adopted = true;
     spare.#role = "stream";
+    // As on Linux, a connection starts with its listener's options (buffer sizes and all).
+    spare.#options = this.#options.copy();
     Atomics.store(spare.header, HEADER.STATE, STATE.CONNECTING);
     this.#spares.push(spare);
     request({ op: "spare", id: spare.#id, header: spare.#makeRings(), listenerId: this.#id });
@@ -324,7 +373,9 @@ export class Socket implements HasFileno {
 
   /**
    * Takes the next connection: blocks until one comes, or fails with `WouldBlock` in
-   * non-blocking mode. Returns the new connected socket and its peer's address.
+   * non-blocking mode (`SocketTimeout` in timeout mode). Returns the new connected socket
+   * and its peer's address, as Python's `socket.accept()`; the new socket's timeout is
+   * the default one (`setDefaultTimeout`), whatever the listener's, as in Python.
    */
   accept(): [Socket, Address] {
     return this.#run("accept", this.#tryAccept);
@@ -349,6 +400,8 @@ export class Socket implements HasFileno {
     this.#offerSpare();
     connection.#waitWhile(() => Atomics.load(connection.header, HEADER.STATE) === STATE.CONNECTING);
     connection.#register(fd);
+    // As in Python, whatever the listener's timeout: the default one.
+    connection.#timeout = getDefaultTimeout();
     const failure = connection.getPendingError();
     if (failure) {
       connection.close();
@@ -362,14 +415,15 @@ export class Socket implements HasFileno {
   };
 
   /**
-   * Connects to a server. Blocks until connected, or fails with the reason
-   * (`ConnectionRefused`, say). In non-blocking mode it only starts the connection and
-   * fails with `InProgress`: the socket turns writable when the attempt ends, and
-   * `getPendingError()` then says whether it failed.
+   * Connects to a server: Python's `socket.connect()`. Blocks until connected, or fails
+   * with the reason (`ConnectionRefused`, say). In non-blocking mode it only starts the
+   * connection and fails with `InProgress`: the socket turns writable when the attempt
+   * ends, and `getPendingError()` then says whether it failed. In timeout mode it fails
+   * with `SocketTimeout` when the time is up; the attempt goes on (`AlreadyInProgress`).
    */
   connect(address: Address): void {
     this.#startConnect(address);
-    if (!this.#blocking) throw new InProgress();
+    if (this.#timeout === 0) throw new InProgress();
     this.#run(
       "connect",
       () => Atomics.load(this.header, HEADER.STATE) === STATE.CONNECTING ? AGAIN : true,
@@ -386,6 +440,9 @@ export class Socket implements HasFileno {
     if (this.#role === "stream" && state !== STATE.FAILED) {
       throw SocketError.fromCode(state === STATE.CONNECTING ? "EALREADY" : "EISCONN");
     }
+    // A failed non-blocking attempt nobody asked about: this call reports it, as on Linux.
+    const pending = state === STATE.FAILED ? this.getPendingError() : null;
+    if (pending) throw pending;
     const [host, port] = checkAddress(address);
     requireNetAccess(host, port);
     startKernel();
@@ -400,6 +457,30 @@ export class Socket implements HasFileno {
     Atomics.store(this.header, HEADER.STATE, STATE.CONNECTING);
     this.#connecting = true;
     request({ op: "connect", id: this.#id, header });
+  }
+
+  /**
+   * `connect`, returning its errno instead of throwing it, as Python's
+   * `socket.connect_ex()`: 0 when connected, 115 (EINPROGRESS) when a non-blocking
+   * connect has started, 111 when refused, 11 when a timeout ran out. A host name that
+   * does not resolve still throws (`AddressLookupError`), as in Python.
+   *
+   * @example
+   * ```ts ignore
+   * if (socket.connectEx(["127.0.0.1", 10000]) === 111) console.log("nobody listens");
+   * ```
+   */
+  connectEx(address: Address): number {
+    try {
+      this.connect(address);
+      return 0;
+    } catch (error) {
+      if (error instanceof SocketTimeout) return cheapWouldBlock().errno;
+      if (error instanceof SocketError && !(error instanceof AddressLookupError)) {
+        return error.errno;
+      }
+      throw error;
+    }
   }
 
   #connected(): void {
@@ -437,9 +518,10 @@ export class Socket implements HasFileno {
   }
 
   /**
-   * Receives at most `max` bytes. Blocks until some have arrived; an empty array means
-   * the peer closed the connection. In non-blocking mode, with nothing buffered, fails
-   * with `WouldBlock`.
+   * Receives at most `max` bytes: Python's `socket.recv()`. Blocks until some have
+   * arrived; an empty array means the peer closed the connection. In non-blocking mode,
+   * with nothing buffered, fails with `WouldBlock`; in timeout mode, with `SocketTimeout`
+   * once the time is up.
    */
   recv(max: number): Uint8Array {
     checkBufferSize(max);
@@ -451,35 +533,87 @@ export class Socket implements HasFileno {
     return bytes;
   }
 
+  /**
+   * Receives into `buffer`, at most `nbytes` bytes (0, the default: as many as fit), and
+   * returns how many came, as Python's `socket.recv_into()`; otherwise as `recv`, with 0
+   * for the end of the stream.
+   *
+   * @example
+   * ```ts ignore
+   * const buffer = new Uint8Array(4096);
+   * const count = socket.recvInto(buffer);
+   * console.log(buffer.subarray(0, count));
+   * ```
+   */
+  recvInto(buffer: Uint8Array, nbytes = 0): number {
+    if (!Number.isInteger(nbytes)) {
+      throw new TypeError(`recvInto: nbytes must be an integer, not ${String(nbytes)}`);
+    }
+    if (nbytes < 0) throw new RangeError("negative buffersize in recv_into");
+    if (nbytes > buffer.length) throw new RangeError("buffer too small for requested bytes");
+    const target = nbytes === 0 ? buffer : buffer.subarray(0, nbytes);
+    const count = this.#run("recv", () => this.#tryRecvInto(target));
+    if (tracing && target.length > 0) {
+      this.#seeConnected();
+      traceInstant("recv", "socket", laneOfFd(this.#fd), { fd: this.#fd, bytes: count });
+    }
+    return count;
+  }
+
   #tryRecv(max: number): Uint8Array | typeof AGAIN {
-    this.#open();
-    const rings = this.#rings;
-    if (this.#role !== "stream" || !rings) throw new NotConnected();
-    const header = this.header;
+    const rings = this.#connectedRings();
     if (max <= 0) return new Uint8Array(0);
     const bytes = rings.take(max);
     if (bytes) return bytes;
-    if (Atomics.load(header, HEADER.EOF) === 1) return new Uint8Array(0);
+    return this.#atEndOfStream() ? new Uint8Array(0) : AGAIN;
+  }
+
+  #tryRecvInto(target: Uint8Array): number | typeof AGAIN {
+    const rings = this.#connectedRings();
+    if (target.length === 0) return 0;
+    const count = rings.takeInto(target);
+    if (count > 0) return count;
+    return this.#atEndOfStream() ? 0 : AGAIN;
+  }
+
+  /** The rings of a connection, to receive from; `NotConnected` when there are none. */
+  #connectedRings(): ConnectionRings {
+    this.#open();
+    const rings = this.#rings;
+    if (this.#role !== "stream" || !rings) throw new NotConnected();
+    return rings;
+  }
+
+  /**
+   * With nothing buffered: whether `recv` gives the end of the stream now (the peer
+   * closed, the connection broke, or shutdown(SHUT_RD)), or fails (its pending error).
+   */
+  #atEndOfStream(): boolean {
+    const header = this.header;
+    if (Atomics.load(header, HEADER.EOF) === 1 || this.#readShut) return true;
     const error = this.getPendingError();
     if (error) throw error;
-    if (Atomics.load(header, HEADER.BROKEN) === 1) return new Uint8Array(0);
+    if (Atomics.load(header, HEADER.BROKEN) === 1) return true;
     if (Atomics.load(header, HEADER.STATE) === STATE.FAILED) throw new NotConnected();
-    return AGAIN;
+    return false;
   }
 
   /**
    * Sends what fits in the send buffer and returns how many bytes it took, possibly
-   * fewer than given. Blocks while the buffer is full; in non-blocking mode fails with
-   * `WouldBlock` instead. A peer that has gone gives `BrokenPipe` or `ConnectionReset`.
+   * fewer than given: Python's `socket.send()`. Blocks while the buffer is full; in
+   * non-blocking mode fails with `WouldBlock` instead, in timeout mode with
+   * `SocketTimeout` once the time is up. A peer that has gone gives `BrokenPipe` or
+   * `ConnectionReset`.
    */
   send(bytes: Uint8Array): number {
     return this.#run("send", () => this.#trySend(bytes));
   }
 
   /**
-   * Sends all the bytes, blocking until the send buffer has taken the last of them. In
-   * non-blocking mode it fails with `WouldBlock` once the buffer is full, whatever it
-   * has taken by then.
+   * Sends all the bytes, blocking until the send buffer has taken the last of them:
+   * Python's `socket.sendall()`. In non-blocking mode it fails with `WouldBlock` once the
+   * buffer is full, whatever it has taken by then; in timeout mode, the timeout is the
+   * whole call's (as in Python 3.5 and later).
    */
   sendAll(bytes: Uint8Array): void {
     let offset = 0;
@@ -501,6 +635,7 @@ export class Socket implements HasFileno {
     if (state === STATE.CONNECTING) return AGAIN;
     const error = this.getPendingError();
     if (error) throw error;
+    if (this.#writeShut) throw new BrokenPipe();
     if (Atomics.load(header, HEADER.BROKEN) === 1 || state !== STATE.CONNECTED) {
       throw new BrokenPipe();
     }
@@ -548,6 +683,73 @@ export class Socket implements HasFileno {
     for (const listener of localChangeListeners) listener(this, fd);
   }
 
+  /** Closes the socket at the end of a `using` block, as Python's `with` does. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * Shuts down one direction of a connection, or both, as Python's `socket.shutdown()`:
+   * `SHUT_WR` sends the end of the stream once the bytes already sent have gone (the
+   * peer's `recv` then gives an empty array), and later sends fail with `BrokenPipe`;
+   * `SHUT_RD` makes `recv` give an empty array once what is buffered has been read
+   * (bytes that still come are kept, as on Linux); `SHUT_RDWR` does both. The socket
+   * stays open until `close`. `NotConnected` (ENOTCONN) on a socket that is not connected.
+   *
+   * @example
+   * ```ts ignore
+   * socket.sendAll(request);
+   * socket.shutdown(SHUT_WR); // "that is all": the server reads to the end, then answers
+   * const answer = socket.recv(65536);
+   * ```
+   */
+  shutdown(how: number): void {
+    this.#open();
+    if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) throw new InvalidArgument();
+    if (this.#role !== "stream" || Atomics.load(this.header, HEADER.STATE) !== STATE.CONNECTED) {
+      throw new NotConnected();
+    }
+    if (how !== SHUT_WR) this.#readShut = true;
+    if (how !== SHUT_RD && !this.#writeShut) {
+      this.#writeShut = true;
+      request({ op: "shut-write", id: this.#id });
+    }
+  }
+
+  /**
+   * An option's value, as Python's `socket.getsockopt(level, name)`: `SOL_SOCKET` with
+   * `SO_REUSEADDR`, `SO_ERROR` (the pending error's errno, read and cleared), `SO_RCVBUF`
+   * or `SO_SNDBUF` (the receive and send buffers' limits); `IPPROTO_TCP` with
+   * `TCP_NODELAY`. Any other: `ProtocolNotAvailable`, `[Errno 92] Protocol not available`.
+   *
+   * @example
+   * ```ts ignore
+   * const errno = socket.getSockOpt(SOL_SOCKET, SO_ERROR); // how a non-blocking connect ended
+   * ```
+   */
+  getSockOpt(level: number, name: number): number {
+    this.#open();
+    if (level === SOL_SOCKET && name === SO_ERROR) return this.getPendingError()?.errno ?? 0;
+    return this.#options.get(level, name);
+  }
+
+  /**
+   * Sets an option, as Python's `socket.setsockopt(level, name, value)`: the options
+   * `getSockOpt` reads, but for `SO_ERROR`. `SO_REUSEADDR` and `TCP_NODELAY` are kept and
+   * read back (Deno's listeners reuse addresses already); `SO_RCVBUF` and `SO_SNDBUF` set
+   * the buffers' limits, rounded up to a power of two from 4 KiB to
+   * {@linkcode DEFAULT_BUFFER_BYTES}, best set before `connect` or `listen`.
+   *
+   * @example
+   * ```ts ignore
+   * server.setSockOpt(SOL_SOCKET, SO_REUSEADDR, 1); // as the article's server does
+   * ```
+   */
+  setSockOpt(level: number, name: number, value: number): void {
+    this.#open();
+    this.#options.set(level, name, value);
+  }
+
   /** The local address. */
   getSockName(): Address {
     this.#open();
@@ -584,7 +786,9 @@ export class Socket implements HasFileno {
     if (state === STATE.FAILED) return POLLOUT | POLLHUP | errorBit;
     let mask = errorBit;
     const rings = this.#rings as ConnectionRings;
-    if (rings.unread() > 0 || Atomics.load(header, HEADER.EOF) === 1) mask |= POLLIN;
+    if (rings.unread() > 0 || Atomics.load(header, HEADER.EOF) === 1 || this.#readShut) {
+      mask |= POLLIN;
+    }
     if (Atomics.load(header, HEADER.BROKEN) === 1) return mask | POLLIN | POLLOUT | POLLHUP;
     if (rings.hasSendRoom()) mask |= POLLOUT;
     return mask;
@@ -602,7 +806,7 @@ export class Socket implements HasFileno {
 
   /** Gives a new connection its two rings (`ring.ts`). */
   #makeRings(): HeaderPlace {
-    this.#rings = new ConnectionRings(this.header, memory);
+    this.#rings = new ConnectionRings(this.header, memory, this.#options.buffers);
     return this.#headerPlace();
   }
 
@@ -632,11 +836,13 @@ export class Socket implements HasFileno {
   }
 
   /**
-   * Runs an attempt until it succeeds: blocking, or failing with WouldBlock. A call that
-   * really waits is one `call` in the trace, from its first wait to its end.
+   * Runs an attempt until it succeeds: blocking (at most the timeout, then failing with
+   * SocketTimeout), or failing with WouldBlock. A call that really waits is one `call`
+   * in the trace, from its first wait to its end.
    */
   #run<T>(call: WaitingCall, attempt: Attempt<T>, spinMs?: number): T {
     let traced = false;
+    let deadline = Infinity; // in timeout mode, set at the first wait
     try {
       for (;;) {
         const seen = currentEvent();
@@ -645,79 +851,27 @@ export class Socket implements HasFileno {
           if (traced) traceEnd(call, "socket", { fd: this.#fd, ...bytesMoved(result) });
           return result;
         }
-        if (!this.#blocking) {
+        const timeout = this.#timeout;
+        if (timeout === 0) {
           if (tracing) countWouldBlock();
-          throw wouldBlock();
+          throw cheapWouldBlock();
+        }
+        let waitMs: number | undefined;
+        if (timeout !== null) {
+          if (deadline === Infinity) deadline = performance.now() + timeout * 1000;
+          waitMs = deadline - performance.now();
+          if (waitMs <= 0) throw new SocketTimeout();
         }
         if (!traced && tracing) {
           traced = true;
           traceBegin(call, "socket", { fd: this.#fd, blocking: true });
         }
-        waitForEvent(seen, undefined, spinMs);
+        waitForEvent(seen, waitMs, spinMs);
       }
     } catch (error) {
       if (traced) traceEnd(call, "socket", { fd: this.#fd, error: String(error) });
       throw error;
     }
-  }
-}
-
-/**
- * What every would-block error shares: its message, and a stack that is only that line.
- * Non-blocking code expects this error, often thousands of times a second, and never
- * prints it; building a real `Error` would cost most of a non-blocking call, and this
- * one costs a small part of that (bench/RESULTS.md).
- */
-const WOULD_BLOCK_MODEL = new WouldBlock();
-const WOULD_BLOCK_TEMPLATE: WouldBlock = Object.create(WouldBlock.prototype, {
-  message: { value: WOULD_BLOCK_MODEL.message, writable: true, configurable: true },
-  stack: {
-    value: `${WOULD_BLOCK_MODEL.name}: ${WOULD_BLOCK_MODEL.message}`,
-    writable: true,
-    configurable: true,
-  },
-});
-
-/** A WouldBlock error, an `instanceof WouldBlock` like any other, made cheaply. */
-function wouldBlock(): WouldBlock {
-  return Object.assign(Object.create(WOULD_BLOCK_TEMPLATE), {
-    errno: WOULD_BLOCK_MODEL.errno,
-    code: WOULD_BLOCK_MODEL.code,
-    name: WOULD_BLOCK_MODEL.name,
-  });
-}
-
-/**
- * Two sockets connected to each other, as Python's `socket.socketpair()` gives them;
- * here over TCP on 127.0.0.1, through a listener made for the purpose and closed after.
- *
- * @example
- * ```ts
- * import { socketPair } from "./socket.ts";
- * const [a, b] = socketPair();
- * a.sendAll(new TextEncoder().encode("ping"));
- * console.log(new TextDecoder().decode(b.recv(16))); // ping
- * a.close();
- * b.close();
- * ```
- *
- * @returns the two ends, both blocking
- */
-export function socketPair(): [Socket, Socket] {
-  const listener = new Socket();
-  try {
-    listener.bind(["127.0.0.1", 0]);
-    listener.listen(1);
-    const client = new Socket();
-    try {
-      client.connect(listener.getSockName());
-      return [client, listener.accept()[0]];
-    } catch (error) {
-      client.close();
-      throw error;
-    }
-  } finally {
-    listener.close();
   }
 }
 
