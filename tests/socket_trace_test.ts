@@ -6,7 +6,15 @@
  * Run: deno test -N -R --allow-run tests/socket_trace_test.ts
  */
 import assert from "node:assert/strict";
-import { InProgress, select, sleep, Socket, socketPair, WouldBlock } from "../lib/socket/mod.ts";
+import {
+  InProgress,
+  select,
+  sleep,
+  Socket,
+  socketPair,
+  SocketTimeout,
+  WouldBlock,
+} from "../lib/socket/mod.ts";
 import {
   laneOfFd,
   MAIN_LANE,
@@ -153,6 +161,24 @@ Deno.test("traced: a non-blocking connect seen connected, sends, an end of strea
     ["sleep", "B", MAIN_LANE, { seconds: 0.01, blocking: true }],
     ["sleep", "E", MAIN_LANE, {}],
   ]);
+});
+
+Deno.test("traced: a recv that times out ends its wait with the error", async () => {
+  const [near, far] = socketPair();
+  const fd = near.fileno();
+  try {
+    near.setTimeout(0.05);
+    const events = await traced(() => {
+      assert.throws(() => near.recv(16), SocketTimeout);
+    });
+    assert.deepEqual(events.map(brief), [
+      ["recv", "B", MAIN_LANE, { fd, blocking: true }],
+      ["recv", "E", MAIN_LANE, { fd, error: "SocketTimeout: timed out" }],
+    ]);
+  } finally {
+    near.close();
+    far.close();
+  }
 });
 
 Deno.test("not tracing: nothing is recorded", async () => {
