@@ -96,9 +96,10 @@
  * - [F25] `SO_RCVBUF`/`SO_SNDBUF`: Linux doubles what is set (65536 reads 131072) and
  *   clamps it (1 reads 2304 or 4608; more than rmem_max reads 2 * rmem_max). The defaults
  *   here are 131072 and 16384 (autotuned later). Ours: the limit of the socket's receive
- *   and send rings, DEFAULT_BUFFER_BYTES unless set, read back as set (a power of two
- *   between the rings' smallest size and DEFAULT_BUFFER_BYTES is kept exactly); one recv
- *   or one send never moves more than that.
+ *   and send rings, DEFAULT_BUFFER_BYTES unless set, read back as set, without Linux's
+ *   doubling (the tests set 8192, under the rings' first size of 16 KiB: a power of two
+ *   from 4096 up to DEFAULT_BUFFER_BYTES should read back exactly); one recv or one send
+ *   never moves more than that.
  * - [F26] An option this layer does not know, at SOL_SOCKET or IPPROTO_TCP (name 999),
  *   get or set: `OSError: [Errno 92] Protocol not available` (ENOPROTOOPT). (Linux gives
  *   `[Errno 95] Operation not supported` for a get at an unknown level; not tested.) On a
@@ -584,7 +585,7 @@ Deno.test("[F1, F2] setTimeout: null blocks, 0 never waits, a number is a deadli
     checkSocketError(thrownBy(() => server.recv(16)), ...WOULD_BLOCK, WouldBlock);
     client.sendAll(encoder.encode("ab"));
     server.setTimeout(null);
-    assert.equal(decoder.decode(server.recv(16)), "ab"); // blocking: waits for the bytes
+    assert.equal(decoder.decode(server.recv(16)), "ab"); // blocking again
   } finally {
     closeAll(client, server, listener);
   }
