@@ -204,6 +204,8 @@ type Role = "fresh" | "listener" | "stream";
  * Blocking by default: `connect`, `accept`, `recv`, `send` and `sendAll` block the
  * calling thread until they can finish. After `setBlocking(false)` they never wait:
  * they fail with `WouldBlock` (EWOULDBLOCK) instead, and `connect` with `InProgress`.
+ * After `setTimeout(seconds)` they block at most that long, then fail with
+ * `SocketTimeout`. It is Python's `socket.socket()`, with its calls in camelCase.
  *
  * @example
  * ```ts
@@ -475,7 +477,8 @@ export class Socket implements HasFileno {
       this.connect(address);
       return 0;
     } catch (error) {
-      if (error instanceof SocketTimeout) return cheapWouldBlock().errno;
+      // Python's connect_ex gives EAGAIN (11) when the timeout runs out.
+      if (error instanceof SocketTimeout) return SocketError.fromCode("EWOULDBLOCK").errno;
       if (error instanceof SocketError && !(error instanceof AddressLookupError)) {
         return error.errno;
       }
