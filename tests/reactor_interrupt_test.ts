@@ -152,10 +152,15 @@ async function interruptOnce(script: string, options: string[]): Promise<void> {
     assert.ok(tookMs < EXIT_WITHIN_MS, `ended ${tookMs.toFixed(0)} ms after the Ctrl-C`);
     // Each connectionLost stops the reactor only while it runs: no error, no trace.
     assert.equal(outcome.stderr, "");
-    const summaryAt = lines.indexOf(`Task 1: ${FIRST_LINE.length} characters of poetry`);
+    const summaryAt = lines.findIndex((text) =>
+      text.startsWith(`Task 1: ${FIRST_LINE.length} characters of poetry`)
+    );
     assert.ok(summaryAt >= 0, `no summary:\n${lines.join("\n")}`);
-    assert.equal(lines[summaryAt + 1], "Task 2: 0 characters of poetry");
-    assert.match(lines[summaryAt + 2], /^Got 2 (of 2 )?poems in \d+:\d\d:\d\d(\.\d{6})?$/);
+    assert.ok(lines[summaryAt + 1].startsWith("Task 2: 0 characters of poetry"));
+    // The lesson counts its tasks, as the article's does; the solutions count whole poems,
+    // and a download cut short by the Ctrl-C is not one.
+    const got = script.startsWith("solutions/") ? "Got 0 of 2 poems" : "Got 2 poems";
+    assert.match(lines[summaryAt + 2], new RegExp(`^${got} in \\d+:\\d\\d:\\d\\d(\\.\\d{6})?$`));
     // Each PoetrySocket was told the connection was lost, and closed its socket.
     assertEachTask(lines, (task) => `Task ${task}: lost after `, "disconnected");
     await server.waitForEnds(2, 2_000);
