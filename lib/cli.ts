@@ -246,11 +246,13 @@ export function endOnMissingPermission(): void {
  * console.log(`done in ${formatDuration(elapsed())}`);
  * ```
  *
- * @returns a function giving the seconds passed since the stopwatch started
+ * @returns a function giving the seconds passed since the stopwatch started, to the
+ *   microsecond
  */
 export function startStopwatch(): () => number {
   const start = performance.now();
-  return () => (performance.now() - start) / 1000;
+  // To the microsecond, as Python's datetime measures: durations then add up exactly.
+  return () => Math.round((performance.now() - start) * 1000) / 1e6;
 }
 
 /**
@@ -494,19 +496,19 @@ export function expectServerAddresses(description: string, args: string[] = Deno
 }
 
 /**
- * Checks that a file named on the command line exists and is a regular file.
+ * Checks that a file named on the command line is a regular file that can be read.
  *
  * @example
  * ```ts
- * import { existingFile } from "./cli.ts";
- * const poem = existingFile("poetry/ecstasy.txt"); // "poetry/ecstasy.txt"
+ * import { readableFile } from "./cli.ts";
+ * const poem = readableFile("poetry/ecstasy.txt"); // "poetry/ecstasy.txt"
  * ```
  *
  * @param path the file as typed
  * @returns `path`, unchanged
- * @throws {UsageError} `No such file: PATH` or `Not a file: PATH`
+ * @throws {UsageError} `No such file: PATH`, `Not a file: PATH` or `Cannot read PATH: REASON`
  */
-export function existingFile(path: string): string {
+export function readableFile(path: string): string {
   let info: Deno.FileInfo;
   try {
     info = Deno.statSync(path);
@@ -515,6 +517,13 @@ export function existingFile(path: string): string {
     throw error;
   }
   if (!info.isFile) throw new UsageError(`Not a file: ${path}`);
+  try {
+    using file = Deno.openSync(path);
+    file.readSync(new Uint8Array(1)); // opening is not enough: some files fail on reading
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) throw error; // a missing -R: Deno's message
+    throw new UsageError(`Cannot read ${path}: ${(error as Error).message}`);
+  }
   return path;
 }
 

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import {
   DEFAULT_HOST,
-  existingFile,
   formatAddress,
   formatDuration,
   helpText,
@@ -9,6 +8,7 @@ import {
   parseAddresses,
   parseNumber,
   parsePort,
+  readableFile,
   startStopwatch,
   UsageError,
 } from "../lib/cli.ts";
@@ -59,13 +59,13 @@ Deno.test("parseAddresses wants at least one address", () => {
   assert.throws(() => parseAddresses(["10000", "x"]), /Ports must be integers\./);
 });
 
-Deno.test("existingFile accepts a file, and names what is wrong otherwise", () => {
+Deno.test("readableFile accepts a file, and names what is wrong otherwise", () => {
   const poem = repoPath("poetry/science.txt");
-  assert.equal(existingFile(poem), poem);
+  assert.equal(readableFile(poem), poem);
   const missing = repoPath("poetry/none.txt");
-  assert.throws(() => existingFile(missing), new UsageError(`No such file: ${missing}`));
+  assert.throws(() => readableFile(missing), new UsageError(`No such file: ${missing}`));
   assert.throws(
-    () => existingFile(repoPath("poetry")),
+    () => readableFile(repoPath("poetry")),
     new UsageError(`Not a file: ${repoPath("poetry")}`),
   );
 });

@@ -15,10 +15,10 @@
  */
 
 import {
-  existingFile,
   fail,
   parseCommandLine,
   parseNumber,
+  readableFile,
   scriptName,
   UsageError,
 } from "../../lib/cli.ts";
@@ -76,7 +76,7 @@ function parseServer(text: string): Server {
     throw new UsageError(`A server is FILE[:NUM-BYTES[:DELAY]], not '${text}'.`);
   }
   return {
-    poetryFile: Deno.realPathSync(existingFile(file)), // the servers run in the repository's root
+    poetryFile: Deno.realPathSync(readableFile(file)), // the servers run in the repository's root
     numBytes: bytesText === undefined || bytesText === ""
       ? SERVER_DEFAULTS.numBytes
       : parseNumber(bytesText, "NUM-BYTES", { integer: true, min: 1 }),
