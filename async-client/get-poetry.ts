@@ -8,15 +8,13 @@
  * @module
  */
 
-import {
-  expectServerAddresses,
-  formatAddress,
-  formatDuration,
-  startStopwatch,
-} from "../lib/cli.ts";
+import { endOnMissingPermission } from "../lib/cli.ts";
+import { expectServerAddresses, formatAddress } from "../lib/address.ts";
+import { formatDuration, startStopwatch } from "../lib/duration.ts";
 import { endIfUnreachable } from "../lib/poetry_client.ts";
 import { type Address, select, Socket, WouldBlock } from "../lib/socket/mod.ts";
 
+endOnMissingPermission(); // a missing -N or -R: one line, not a stack trace
 const addresses = expectServerAddresses(`
 Downloads a poem from each server given, from all of them at the same time,
 printing a line for every batch of bytes that arrives. HOST defaults to

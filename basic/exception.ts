@@ -5,9 +5,10 @@
  *
  * @module
  */
-import { expectNoArguments } from "../lib/cli.ts";
+import { endOnMissingPermission, expectNoArguments } from "../lib/cli.ts";
 import { reactor } from "../lib/reactor/mod.ts";
 
+endOnMissingPermission(); // a missing -N or -R: one line, not a stack trace
 expectNoArguments("Throws in one callback, not in the next.");
 
 // deno-fmt-ignore: as short as the original's

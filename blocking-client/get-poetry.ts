@@ -8,16 +8,14 @@
  * @module
  */
 
-import {
-  expectServerAddresses,
-  formatAddress,
-  formatDuration,
-  startStopwatch,
-} from "../lib/cli.ts";
+import { endOnMissingPermission } from "../lib/cli.ts";
+import { expectServerAddresses, formatAddress } from "../lib/address.ts";
+import { formatDuration, startStopwatch } from "../lib/duration.ts";
 import { endIfUnreachable } from "../lib/poetry_client.ts";
 import { PoemText } from "../lib/poem.ts";
 import { type Address, Socket } from "../lib/socket/mod.ts";
 
+endOnMissingPermission(); // a missing -N or -R: one line, not a stack trace
 const addresses = expectServerAddresses(`
 Downloads a poem from each server given, one server after another, and says
 how many bytes each sent and how long it took. HOST defaults to 127.0.0.1.

@@ -8,17 +8,18 @@
  * @module
  */
 
+import { formatAddress, parsePort } from "../lib/address.ts";
 import {
+  endOnMissingPermission,
   fail,
-  formatAddress,
   parseCommandLine,
   parseNumber,
-  parsePort,
   readableFile,
   UsageError,
 } from "../lib/cli.ts";
 import { type Address, sleep, Socket, SocketError } from "../lib/socket/mod.ts";
 
+endOnMissingPermission(); // a missing -N or -R: one line, not a stack trace
 const settings = parseCommandLine(Deno.args, {
   usage: "[options] POETRY-FILE",
   description: `

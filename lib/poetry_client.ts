@@ -19,7 +19,8 @@
  * @module
  */
 
-import { fail, formatAddress, parseAddresses, parseCommandLine, UsageError } from "./cli.ts";
+import { formatAddress, parseAddresses } from "./address.ts";
+import { fail, parseCommandLine, UsageError } from "./cli.ts";
 import type { IReactorCore, IReactorFDSet, IReactorTime } from "./reactor/interfaces.ts";
 import { type Address, SocketError } from "./socket/mod.ts";
 

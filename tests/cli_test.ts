@@ -2,18 +2,15 @@ import assert from "node:assert/strict";
 import {
   DEFAULT_HOST,
   formatAddress,
-  formatDuration,
-  helpText,
   parseAddress,
   parseAddresses,
-  parseNumber,
   parsePort,
-  readableFile,
-  startStopwatch,
-  UsageError,
-} from "../lib/cli.ts";
-import { parseDuration, parsePoemsLine } from "../lib/client_output.ts";
-import { repoPath, runScript } from "../lib/process.ts";
+} from "../lib/address.ts";
+import { helpText, parseNumber, readableFile, UsageError } from "../lib/cli.ts";
+import { formatDuration, startStopwatch } from "../lib/duration.ts";
+import { parseDuration } from "../lib/duration.ts";
+import { parsePoemsLine } from "../tools/client_output.ts";
+import { repoPath, runScript } from "../tools/process.ts";
 
 Deno.test("parsePort accepts 0 to 65535", () => {
   assert.equal(parsePort("0"), 0);

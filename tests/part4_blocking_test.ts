@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { repoPath, runScript, type ServerSpec } from "../lib/process.ts";
+import { repoPath, runScript, type ServerSpec } from "../tools/process.ts";
 import { serverSeconds, startTimedServers } from "./part4_helpers.ts";
 
 // 29 chunks of 20 bytes, 0.017 s apart: about 0.49 s.

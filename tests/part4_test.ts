@@ -12,8 +12,8 @@
  */
 
 import assert from "node:assert/strict";
-import { parseDuration } from "../lib/client_output.ts";
-import { closedPort, repoPath, runScript, type ServerSpec } from "../lib/process.ts";
+import { parseDuration } from "../lib/duration.ts";
+import { closedPort, repoPath, runScript, type ServerSpec } from "../tools/process.ts";
 import {
   charactersOf,
   DURATION,

@@ -12,7 +12,7 @@
  */
 
 import assert from "node:assert/strict";
-import { ScriptProcess } from "../lib/process.ts";
+import { ScriptProcess } from "../tools/process.ts";
 
 const FIRST_LINE = "The first line, and then nothing more\n";
 /** How long the client may take to end after the Ctrl-C. */

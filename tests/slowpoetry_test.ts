@@ -4,7 +4,7 @@
  * refused at start. (How it ends when the poem vanishes later: endings_test.ts.)
  */
 import assert from "node:assert/strict";
-import { ScriptProcess, startServers } from "../lib/process.ts";
+import { ScriptProcess, startServers } from "../tools/process.ts";
 
 const GIB = 1 << 30;
 const CHUNK = 1 << 20; // --num-bytes

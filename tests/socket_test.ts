@@ -37,7 +37,7 @@ import {
   WouldBlock,
 } from "../lib/socket/mod.ts";
 import { H_PENDING, H_TX_CAPACITY } from "../lib/socket/layout.ts";
-import { closedPort, ScriptProcess } from "../lib/process.ts";
+import { closedPort, ScriptProcess } from "../tools/process.ts";
 import { concat } from "./helpers/bytes.ts";
 import { withDeadline } from "./helpers/deadline.ts";
 

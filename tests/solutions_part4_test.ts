@@ -19,7 +19,7 @@ import {
   runScript,
   type ServerSpec,
   startServers,
-} from "../lib/process.ts";
+} from "../tools/process.ts";
 
 const ROBUST = "solutions/part-4/get-poetry-robust.ts";
 const TIMEOUT = "solutions/part-4/get-poetry-timeout.ts";

@@ -10,7 +10,7 @@
  */
 
 import { CONNECTION_DONE, CONNECTION_LOST } from "../lib/reactor/main.ts";
-import { formatAddress } from "../lib/cli.ts";
+import { formatAddress } from "../lib/address.ts";
 import { main, PoetrySocket } from "./get-poetry.ts";
 
 /** A PoetrySocket that blocks. */

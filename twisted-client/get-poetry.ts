@@ -13,7 +13,9 @@
  * @module
  */
 
-import { formatAddress, formatDuration, startStopwatch } from "../lib/cli.ts";
+import { endOnMissingPermission } from "../lib/cli.ts";
+import { formatAddress } from "../lib/address.ts";
+import { formatDuration, startStopwatch } from "../lib/duration.ts";
 import {
   endIfUnreachable,
   installNamedReactor,
@@ -134,6 +136,7 @@ export class PoetrySocket implements IReadDescriptor {
  * @param help the text of `--help`
  */
 export async function main(Download: typeof PoetrySocket, help: string): Promise<void> {
+  endOnMissingPermission(); // a missing -N or -R: one line, not a stack trace
   const { addresses, reactorName } = parsePoetryArgs(Deno.args, help);
   const reactor = await installNamedReactor(reactorName); // install first, then import
   const elapsed = startStopwatch();

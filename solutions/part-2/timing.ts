@@ -15,6 +15,7 @@
  */
 
 import {
+  endOnMissingPermission,
   fail,
   parseCommandLine,
   parseNumber,
@@ -22,7 +23,7 @@ import {
   scriptName,
   UsageError,
 } from "../../lib/cli.ts";
-import { parsePoemsLine } from "../../lib/client_output.ts";
+import { parsePoemsLine } from "../../tools/client_output.ts";
 import {
   ARTICLE_POEMS,
   repoPath,
@@ -30,7 +31,7 @@ import {
   ScriptProcess,
   type ServerSpec,
   startServers,
-} from "../../lib/process.ts";
+} from "../../tools/process.ts";
 
 /** One server of a configuration, as the slow poetry server takes it. */
 interface Server {
@@ -86,6 +87,7 @@ function parseServer(text: string): Server {
   };
 }
 
+endOnMissingPermission(); // a missing -N or -R: one line, not a stack trace
 const settings = parseCommandLine(Deno.args, {
   usage: "[--preset NAME[,NAME...]] [--scale X] [FILE[:NUM-BYTES[:DELAY]] ...]",
   description: `

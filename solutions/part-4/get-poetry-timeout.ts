@@ -21,14 +21,14 @@
  * @module
  */
 
+import { parseAddresses } from "../../lib/address.ts";
 import {
-  formatDuration,
-  parseAddresses,
+  endOnMissingPermission,
   parseCommandLine,
   parseNumber,
-  startStopwatch,
   UsageError,
 } from "../../lib/cli.ts";
+import { formatDuration, startStopwatch } from "../../lib/duration.ts";
 import {
   endIfUnreachable,
   installNamedReactor,
@@ -113,6 +113,7 @@ export class TimedPoetrySocket extends PoetrySocket {
 }
 
 if (import.meta.main) {
+  endOnMissingPermission(); // a missing -N or -R: one line, not a stack trace
   const { addresses, reactorName, timeout } = parseCommandLine(Deno.args, {
     usage: "--timeout S [--reactor select|poll] [HOST:]PORT ...",
     description: `
