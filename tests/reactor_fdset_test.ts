@@ -3,84 +3,26 @@
  * `doRead`/`doWrite`), what the Part 4 clients rely on, one suite run against
  * each reactor (select and poll): the sets themselves, dispatch with real
  * sockets of lib/socket, what the return values and thrown errors of
- * `doRead`/`doWrite` do, descriptors whose `fileno()` turns -1, and
- * descriptors removed by another descriptor's callback in the same turn.
+ * `doRead`/`doWrite` do, descriptors whose `fileno()` turns -1,
+ * descriptors removed by another descriptor's callback in the same turn, the
+ * shutdown's disconnections, and a loop woken by a reader's bytes. Where the
+ * other reactor tests go: see tests/README.md.
  *
  * Run: deno test -N -R --allow-run --allow-env --allow-sys tests/reactor_fdset_test.ts
  */
 
 import assert from "node:assert/strict";
-import { PollReactor } from "../lib/reactor/poll.ts";
-import { SelectReactor } from "../lib/reactor/select.ts";
-import type { ReactorBase } from "../lib/reactor/base.ts";
-import { ConnectionLost } from "../lib/reactor/error.ts";
+import { ConnectionDone, ConnectionFdescWentAway } from "../lib/reactor/error.ts";
 import { CONNECTION_DONE, CONNECTION_LOST } from "../lib/reactor/main.ts";
-import { select, Socket } from "../lib/socket/mod.ts";
+import type { Socket } from "../lib/socket/mod.ts";
 import { concat } from "./helpers/bytes.ts";
-import { drain, Probe } from "./helpers/probe.ts";
 import { runAtMost, runFor } from "./helpers/deadline.ts";
-
-type ReactorClass = new () => ReactorBase;
-
-const REACTORS: Array<[string, ReactorClass]> = [
-  ["select", SelectReactor],
-  ["poll", PollReactor],
-];
+import { drain, Probe } from "./helpers/probe.ts";
+import { quietReactor, REACTORS } from "./helpers/reactors.ts";
+import { Pairs, waitReadable } from "./helpers/socket_pairs.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** A fresh reactor whose error reports are kept instead of printed. */
-function quietReactor(Reactor: ReactorClass): { reactor: ReactorBase; reports: string[] } {
-  const reactor = new Reactor();
-  const reports: string[] = [];
-  reactor.writeErrorReport = (report) => reports.push(report);
-  return { reactor, reports };
-}
-
-/** Two connected sockets of the layer: `near` is the one under test, `far` its peer. */
-interface Pair {
-  near: Socket;
-  far: Socket;
-}
-
-/** Connected pairs of sockets on 127.0.0.1, and a way to close them all. */
-class Pairs {
-  readonly #listener = new Socket();
-  readonly #sockets: Socket[] = [this.#listener];
-
-  constructor() {
-    this.#listener.bind(["127.0.0.1", 0]);
-    this.#listener.listen(16);
-  }
-
-  /** A new pair; `near` is non-blocking, `far` blocking. */
-  open(): Pair {
-    const near = new Socket();
-    near.connect(this.#listener.getSockName());
-    const [far] = this.#listener.accept();
-    near.setBlocking(false);
-    this.#sockets.push(near, far);
-    return { near, far };
-  }
-
-  /** Closes every socket still open. */
-  close(): void {
-    for (const socket of this.#sockets) {
-      if (socket.fileno() !== -1) socket.close();
-    }
-  }
-}
-
-/** Blocks until every socket given is readable: the bytes their peers sent have arrived. */
-function waitReadable(sockets: Socket[]): void {
-  const deadline = performance.now() + 3000;
-  while (performance.now() < deadline) {
-    const [readable] = select(sockets, [], [], 0.05);
-    if (readable.length === sockets.length) return;
-  }
-  throw new Error("the peers' bytes did not arrive");
-}
 
 for (const [name, Reactor] of REACTORS) {
   const test = (title: string, fn: () => void | Promise<void>) =>
@@ -201,6 +143,60 @@ for (const [name, Reactor] of REACTORS) {
     }
   });
 
+  test("the peer closing: doRead reads to the end, and CONNECTION_DONE ends the reader", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor, reports } = quietReactor(Reactor);
+      const pair = pairs.open();
+      const chunks: Uint8Array[] = [];
+      const probe = new Probe(pair.near, "reader");
+      probe.onRead = () => drain(pair.near, chunks); // CONNECTION_DONE at the end of the stream
+      probe.onLost = () => reactor.stop();
+      reactor.addReader(probe);
+      reactor.callLater(0.01, () => pair.far.sendAll(encoder.encode("hello, ")));
+      reactor.callLater(0.03, () => {
+        pair.far.sendAll(encoder.encode("reactor"));
+        pair.far.close();
+      });
+      await runAtMost(reactor);
+      assert.equal(decoder.decode(concat(chunks)), "hello, reactor");
+      assert.ok(probe.reads >= 2, `doRead called ${probe.reads} times`);
+      assert.deepEqual(probe.lost, [CONNECTION_DONE]);
+      assert.ok(probe.lost[0] instanceof ConnectionDone);
+      assert.deepEqual(reactor.getReaders(), []);
+      assert.deepEqual(reports, []);
+    } finally {
+      pairs.close();
+    }
+  });
+
+  test("a reader is called when bytes arrive, and not after removeReader", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor } = quietReactor(Reactor);
+      const pair = pairs.open();
+      const chunks: Uint8Array[] = [];
+      const probe = new Probe(pair.near, "reader");
+      probe.onRead = () => {
+        drain(pair.near, chunks);
+        reactor.removeReader(probe);
+        // More bytes come: nobody is watching the socket any more.
+        reactor.callLater(0.01, () => pair.far.sendAll(encoder.encode("unread")));
+        reactor.callLater(0.1, () => reactor.stop());
+      };
+      reactor.addReader(probe);
+      reactor.callLater(0.01, () => pair.far.sendAll(encoder.encode("read")));
+      await runAtMost(reactor);
+      assert.equal(probe.reads, 1);
+      assert.equal(decoder.decode(concat(chunks)), "read");
+      assert.deepEqual(probe.lost, [], "removeReader is not a loss, nor is the shutdown after it");
+      pair.near.setBlocking(true);
+      assert.equal(decoder.decode(pair.near.recv(100)), "unread", "the bytes wait in the socket");
+    } finally {
+      pairs.close();
+    }
+  });
+
   test("doRead returning CONNECTION_DONE, CONNECTION_LOST, another error, or throwing: removed, connectionLost(that reason)", async () => {
     const pairs = new Pairs();
     try {
@@ -287,7 +283,10 @@ for (const [name, Reactor] of REACTORS) {
   const assertLostUnread = (probe: Probe) => {
     assert.equal(probe.reads + probe.writes, 0, `${probe.name}: called after it went bad`);
     assert.equal(probe.lost.length, 1, `${probe.name}: connectionLost ${probe.lost.length} times`);
-    assert.ok(probe.lost[0] instanceof ConnectionLost, `${probe.name}: lost with ${probe.lost[0]}`);
+    assert.ok(
+      probe.lost[0] instanceof ConnectionFdescWentAway,
+      `${probe.name}: lost with ${probe.lost[0]}`,
+    );
   };
 
   test("a reader whose socket gets closed while watched is lost, never read", async () => {
@@ -671,6 +670,60 @@ for (const [name, Reactor] of REACTORS) {
     }
   });
 
+  test("doWrite is called each turn while writable, until it returns a reason", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor } = quietReactor(Reactor);
+      const pair = pairs.open();
+      const probe = new Probe(pair.near, "writer");
+      probe.onWrite = () => {
+        pair.near.send(encoder.encode("ping"));
+        if (probe.writes === 3) return CONNECTION_DONE;
+      };
+      probe.onLost = () => reactor.stop();
+      reactor.addWriter(probe);
+      assert.deepEqual(reactor.getWriters(), [probe]);
+      await runAtMost(reactor);
+      assert.equal(probe.writes, 3);
+      assert.deepEqual(probe.lost, [CONNECTION_DONE]);
+      const received: string[] = [];
+      while (received.join("").length < 12) received.push(decoder.decode(pair.far.recv(100)));
+      assert.equal(received.join(""), "pingpingping");
+    } finally {
+      pairs.close();
+    }
+  });
+
+  test("a writer is called while the socket can take bytes, until it is full", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor } = quietReactor(Reactor);
+      const pair = pairs.open();
+      const probe = new Probe(pair.near, "writer");
+      let sent = 0;
+      let refused = false;
+      const block = new Uint8Array(64 * 1024);
+      probe.onWrite = () => {
+        try {
+          sent += pair.near.send(block);
+        } catch (error) {
+          refused = true; // would block: the writer was called while the socket was full
+          throw error;
+        }
+      };
+      reactor.addWriter(probe);
+      // Nobody reads at the other end: the buffers fill, and the writer must stop being called.
+      reactor.callLater(0.3, () => reactor.stop());
+      await runAtMost(reactor);
+      assert.equal(refused, false, "doWrite called on a socket that could not take bytes");
+      assert.ok(sent > 0, "the writer was called");
+      assert.ok(sent < 256 * 1024 * 1024, `${sent} bytes taken: the buffers are bounded`);
+      assert.deepEqual(probe.lost, [CONNECTION_LOST], "still registered at shutdown");
+    } finally {
+      pairs.close();
+    }
+  });
+
   test("doWrite returning CONNECTION_DONE, CONNECTION_LOST, or throwing: removed, connectionLost(that reason)", async () => {
     const pairs = new Pairs();
     try {
@@ -731,6 +784,53 @@ for (const [name, Reactor] of REACTORS) {
       await runAtMost(reactor);
       assert.equal(probes[0].writes + probes[1].writes, 1, "exactly one doWrite");
       assert.deepEqual([...probes[0].lost, ...probes[1].lost], []);
+    } finally {
+      pairs.close();
+    }
+  });
+
+  // -- waking up -----------------------------------------------------------------
+
+  test("a reader added from outside the loop is watched at once", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor } = quietReactor(Reactor);
+      const pair = pairs.open();
+      const chunks: Uint8Array[] = [];
+      const probe = new Probe(pair.near, "reader");
+      probe.onRead = () => {
+        drain(pair.near, chunks);
+        reactor.stop();
+      };
+      pair.far.sendAll(encoder.encode("waiting"));
+      setTimeout(() => reactor.addReader(probe), 30);
+      const start = performance.now();
+      await runAtMost(reactor, 10); // the loop sleeps towards this stop: only a wake-up is quicker
+      assert.ok(performance.now() - start < 5000, "woken when the reader was added");
+      assert.equal(decoder.decode(concat(chunks)), "waiting");
+    } finally {
+      pairs.close();
+    }
+  });
+
+  test("an idle loop with a reader wakes when its bytes arrive", async () => {
+    const pairs = new Pairs();
+    try {
+      const { reactor } = quietReactor(Reactor);
+      const pair = pairs.open();
+      const chunks: Uint8Array[] = [];
+      const probe = new Probe(pair.near, "reader");
+      probe.onRead = () => {
+        drain(pair.near, chunks);
+        reactor.stop();
+      };
+      reactor.addReader(probe);
+      // Sent by another program's worth of code: a timer outside the reactor.
+      setTimeout(() => pair.far.sendAll(encoder.encode("knock knock")), 30);
+      const start = performance.now();
+      await runAtMost(reactor, 10);
+      assert.ok(performance.now() - start < 5000);
+      assert.equal(decoder.decode(concat(chunks)), "knock knock");
     } finally {
       pairs.close();
     }

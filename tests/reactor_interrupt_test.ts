@@ -13,6 +13,7 @@
 
 import assert from "node:assert/strict";
 import { ScriptProcess } from "../tools/process.ts";
+import { REACTORS } from "./helpers/reactors.ts";
 
 const FIRST_LINE = "The first line, and then nothing more\n";
 /** How long the client may take to end after the Ctrl-C. */
@@ -122,7 +123,7 @@ const CLIENTS: Array<[string, string[]]> = [
 ];
 
 for (const [script, options] of CLIENTS) {
-  for (const reactor of ["select", "poll"]) {
+  for (const [reactor] of REACTORS) {
     Deno.test(`${script} --reactor ${reactor}: one Ctrl-C ends it, with its summary`, () =>
       interruptOnce(script, [...options, "--reactor", reactor]));
   }
