@@ -5,8 +5,9 @@
  * at all. After one SIGINT the client stops its
  * reactor, whose shutdown disconnects the two PoetrySockets still registered; they
  * close their sockets, the client prints its summary, and the process ends by itself.
- * (The broken client is left out: it blocks in `recv`, so a signal cannot reach its
- * loop, as in the article.)
+ * The broken client blocks in `recv` inside `doRead`, so Ctrl-C cannot reach its loop,
+ * as with Twisted: the last test checks that it ignores Ctrl-C there, and that Ctrl-\
+ * (SIGQUIT), as the README says, ends it.
  *
  * Run: deno test -N -R --allow-run tests/reactor_interrupt_test.ts
  */
@@ -201,3 +202,21 @@ for (const variant of ["callback", "promise"]) {
     }
   });
 }
+
+Deno.test("twisted-client/get-poetry-broken.ts: Ctrl-C waits for the blocked doRead; Ctrl-\\ ends it", async () => {
+  const server = new SilentServer();
+  const client = new ScriptProcess("twisted-client/get-poetry-broken.ts", [String(server.port)]);
+  try {
+    await server.waitForConnections(1, 5_000);
+    // The first line has come: doRead runs, and blocks in recv for the rest.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    client.kill("SIGINT");
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    assert.deepEqual(client.lines, [], "nothing printed: the reactor never saw the Ctrl-C");
+    client.kill("SIGQUIT");
+    const outcome = await client.finished(EXIT_WITHIN_MS);
+    assert.equal(outcome.signal, "SIGQUIT");
+  } finally {
+    await cleanUp(client, server);
+  }
+});
