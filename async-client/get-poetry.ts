@@ -19,7 +19,7 @@ const addresses = expectServerAddresses(`
 Downloads a poem from each server given, from all of them at the same time,
 printing a line for every batch of bytes that arrives. HOST defaults to
 127.0.0.1. With the three slow poetry servers of Part 2 running on ports
-10000, 10001 and 10002 (see blocking-server/slowpoetry.ts --help):
+10000, 10001 and 10002 (deno task servers starts them):
 
   deno run -N -R async-client/get-poetry.ts 10000 10001 10002`);
 

@@ -20,7 +20,7 @@ const addresses = expectServerAddresses(`
 Downloads a poem from each server given, one server after another, and says
 how many bytes each sent and how long it took. HOST defaults to 127.0.0.1.
 With the three slow poetry servers of Part 2 running on ports 10000, 10001
-and 10002 (see blocking-server/slowpoetry.ts --help):
+and 10002 (deno task servers starts them):
 
   deno run -N -R blocking-client/get-poetry.ts 10000 10001 10002`);
 

@@ -163,7 +163,7 @@ if (import.meta.main) {
 Downloads a poem from each server given, all at once, on a reactor: each download
 is a PoetrySocket that the reactor calls back when its socket has bytes to read.
 HOST defaults to 127.0.0.1. With the three slow poetry servers of Part 2 running on
-ports 10000, 10001 and 10002 (see blocking-server/slowpoetry.ts --help):
+ports 10000, 10001 and 10002 (deno task servers starts them):
 
   deno run -N -R twisted-client/get-poetry.ts 10000 10001 10002
   deno run -N -R twisted-client/get-poetry.ts --reactor poll 10000 10001 10002`,
