@@ -3,7 +3,7 @@
  * and that it leaves no server behind, also when interrupted.
  */
 import assert from "node:assert/strict";
-import { ROOT, ScriptProcess } from "../lib/process.ts";
+import { ROOT, ScriptProcess } from "../tools/process.ts";
 import { occupied } from "../tools/timeline.ts";
 
 const PERMISSIONS = ["-N", "-R", "--allow-run"];

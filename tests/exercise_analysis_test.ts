@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { findCounters } from "../tools/exercise/counters.ts";
 import { getPoetryShape } from "../tools/exercise/checks.ts";
-import type { TimedLine } from "../lib/process.ts";
+import type { TimedLine } from "../tools/process.ts";
 
 /** Lines of counters counting down from `from`, each at its pace (ms), merged by time. */
 function ticks(

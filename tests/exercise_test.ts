@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { Report, runLearnerFile } from "../tools/exercise/report.ts";
-import { type Outcome, ScriptProcess } from "../lib/process.ts";
+import { type Outcome, ScriptProcess } from "../tools/process.ts";
 
 const PERMISSIONS = ["-N", "-R", "--allow-run", "--allow-env=INIT_CWD"];
 const FIXTURES = "tests/fixtures/exercises";

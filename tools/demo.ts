@@ -7,7 +7,8 @@
  * @module
  */
 
-import { fail, parseCommandLine, parsePort, UsageError } from "../lib/cli.ts";
+import { parsePort } from "../lib/address.ts";
+import { fail, parseCommandLine, UsageError } from "../lib/cli.ts";
 import {
   articleServers,
   type RunningServer,
@@ -15,7 +16,7 @@ import {
   SPEED_OPTIONS,
   speedScaleOf,
   startServers,
-} from "../lib/process.ts";
+} from "./process.ts";
 import { type ClientRun, drawTimeline, summarize } from "./timeline.ts";
 
 const settings = parseCommandLine(Deno.args, {

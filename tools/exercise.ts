@@ -8,7 +8,7 @@
  */
 
 import { fail, helpText } from "../lib/cli.ts";
-import { fromRoot } from "../lib/process.ts";
+import { fromRoot } from "./process.ts";
 import { type Exercise, EXERCISES } from "./exercise/catalogue.ts";
 import { killLearnerFiles, Report } from "./exercise/report.ts";
 

@@ -18,8 +18,8 @@
  * @module
  */
 
-import { parsePoemsLine } from "../lib/client_output.ts";
-import type { TimedLine } from "../lib/process.ts";
+import { parsePoemsLine } from "./client_output.ts";
+import type { TimedLine } from "./process.ts";
 
 /** What one task did, in milliseconds from the client's start. */
 export interface TaskTrack {

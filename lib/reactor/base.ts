@@ -407,14 +407,22 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
     return this.#calls.schedule(delay, f, args);
   }
 
-  /** @returns the calls not yet run or cancelled */
+  /**
+   * The delayed calls still to come.
+   *
+   * @returns the calls not yet run or cancelled
+   */
   getDelayedCalls(): DelayedCall[] {
     return this.#calls.pending();
   }
 
   // -- IReactorFDSet -------------------------------------------------------
 
-  /** @param reader the descriptor to watch for reading */
+  /**
+   * Watches a descriptor for reading: its `doRead` is called while it has something to read.
+   *
+   * @param reader the descriptor to watch for reading
+   */
   addReader(reader: IReadDescriptor): void {
     if (this.readers.has(reader)) return;
     this.readers.add(reader);
@@ -422,7 +430,11 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
     this.wake();
   }
 
-  /** @param writer the descriptor to watch for writing */
+  /**
+   * Watches a descriptor for writing: its `doWrite` is called while it can take bytes.
+   *
+   * @param writer the descriptor to watch for writing
+   */
   addWriter(writer: IWriteDescriptor): void {
     if (this.writers.has(writer)) return;
     this.writers.add(writer);
@@ -430,21 +442,33 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
     this.wake();
   }
 
-  /** @param reader the descriptor to stop watching for reading */
+  /**
+   * Stops watching a descriptor for reading; it is not told (no `connectionLost`).
+   *
+   * @param reader the descriptor to stop watching for reading
+   */
   removeReader(reader: IReadDescriptor): void {
     if (!this.readers.delete(reader)) return;
     this.descriptorChanged(reader);
     this.wake();
   }
 
-  /** @param writer the descriptor to stop watching for writing */
+  /**
+   * Stops watching a descriptor for writing; it is not told (no `connectionLost`).
+   *
+   * @param writer the descriptor to stop watching for writing
+   */
   removeWriter(writer: IWriteDescriptor): void {
     if (!this.writers.delete(writer)) return;
     this.descriptorChanged(writer);
     this.wake();
   }
 
-  /** @returns every descriptor removed, each once; none gets `connectionLost` */
+  /**
+   * Stops watching every descriptor, readers and writers.
+   *
+   * @returns every descriptor removed, each once; none gets `connectionLost`
+   */
   removeAll(): IFileDescriptor[] {
     const removed = new Set<IFileDescriptor>([...this.readers, ...this.writers]);
     for (const descriptor of removed) this.#forget(descriptor);
@@ -452,12 +476,20 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
     return [...removed];
   }
 
-  /** @returns the descriptors watched for reading */
+  /**
+   * The readers, in the order added.
+   *
+   * @returns the descriptors watched for reading (a copy)
+   */
   getReaders(): IReadDescriptor[] {
     return [...this.readers];
   }
 
-  /** @returns the descriptors watched for writing */
+  /**
+   * The writers, in the order added.
+   *
+   * @returns the descriptors watched for writing (a copy)
+   */
   getWriters(): IWriteDescriptor[] {
     return [...this.writers];
   }

@@ -53,6 +53,8 @@ export class DelayedCall implements IDelayedCall {
   /**
    * Position in the queue's heap, or NOT_QUEUED / DUE_NOW. Internal to
    * {@linkcode DelayedCallQueue}; do not touch.
+   *
+   * @ignore
    */
   _heapIndex = NOT_QUEUED;
   /**
@@ -96,7 +98,11 @@ export class DelayedCall implements IDelayedCall {
     return this.#cancelled;
   }
 
-  /** @returns the due time, in the scheduler's seconds */
+  /**
+   * When the call is due.
+   *
+   * @returns the due time, in the scheduler's seconds
+   */
   getTime(): number {
     return this.#time;
   }
@@ -141,7 +147,11 @@ export class DelayedCall implements IDelayedCall {
     this.#queue.reschedule(this);
   }
 
-  /** @returns true while the call can still run: not run, not cancelled */
+  /**
+   * Whether the call is still to come.
+   *
+   * @returns true while the call can still run: not run, not cancelled
+   */
   active(): boolean {
     return !this.#called && !this.#cancelled;
   }

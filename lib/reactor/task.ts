@@ -48,7 +48,11 @@ export class Clock implements IReactorTime {
   #now = 0;
   readonly #calls = new DelayedCallQueue(() => this.#now);
 
-  /** @returns the clock's time, 0 at creation */
+  /**
+   * The clock's time: it moves only with `advance`.
+   *
+   * @returns the clock's time, 0 at creation
+   */
   seconds(): number {
     return this.#now;
   }
@@ -69,7 +73,11 @@ export class Clock implements IReactorTime {
     return this.#calls.schedule(delay, f, args);
   }
 
-  /** @returns the calls not yet run or cancelled */
+  /**
+   * The delayed calls still to come.
+   *
+   * @returns the calls not yet run or cancelled
+   */
   getDelayedCalls(): DelayedCall[] {
     return this.#calls.pending();
   }
@@ -152,6 +160,8 @@ export class LoopingCall<Args extends unknown[] = []> implements ILoopingCall {
     | undefined;
 
   /**
+   * Makes the looping call; `start` starts it.
+   *
    * @param f the function to call each time
    * @param args its arguments
    */

@@ -17,7 +17,7 @@
  * @module
  */
 
-import { closedPort } from "../../lib/process.ts";
+import { closedPort } from "../process.ts";
 import { type Counter, findCounters } from "./counters.ts";
 import { type LearnerRun, type Report, runLearnerFile } from "./report.ts";
 import { type ConnectionRecord, WatchedPoetryServer, type WatchedServerSpec } from "./server.ts";

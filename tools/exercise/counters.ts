@@ -23,7 +23,7 @@
  * @module
  */
 
-import type { TimedLine } from "../../lib/process.ts";
+import type { TimedLine } from "../process.ts";
 
 /**
  * One counter found in the output.

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { fromRoot, type Outcome, ScriptProcess } from "../../lib/process.ts";
+import { fromRoot, type Outcome, ScriptProcess } from "../process.ts";
 
 /** Something that did not hold, and where to look. */
 interface Failure {

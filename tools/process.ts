@@ -21,7 +21,7 @@
  * @module
  */
 
-import { parseNumber } from "./cli.ts";
+import { parseNumber } from "../lib/cli.ts";
 
 /** The repository's root directory, as a path ending without a slash. */
 export const ROOT: string = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -491,7 +491,7 @@ export function articleServers(settings: { scale: number; basePort: number }): S
  *
  * @example
  * ```ts
- * import { parseCommandLine } from "./cli.ts";
+ * import { parseCommandLine } from "../lib/cli.ts";
  * import { SPEED_OPTIONS, speedScaleOf } from "./process.ts";
  * const scale = parseCommandLine(["--fast"], {
  *   usage: "[--fast] [--scale F]",
