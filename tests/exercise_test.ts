@@ -7,10 +7,11 @@
  */
 
 import assert from "node:assert/strict";
-import { Report, runLearnerFile } from "../tools/exercise/report.ts";
+import { Report } from "../tools/exercise/report.ts";
+import { runLearnerFile } from "../tools/exercise/run.ts";
 import { type Outcome, ScriptProcess } from "../lib/process.ts";
 
-const PERMISSIONS = ["-N", "-R", "--allow-run", "--allow-env=INIT_CWD"];
+const PERMISSIONS = ["-N", "-R", "--allow-run", "--allow-env=INIT_CWD", "--allow-write=.tmp"];
 const FIXTURES = "tests/fixtures/exercises";
 
 function exercise(args: string[]): Promise<Outcome> {

@@ -10,7 +10,8 @@
 import { fail, helpText } from "../lib/cli.ts";
 import { fromRoot } from "../lib/process.ts";
 import { type Exercise, EXERCISES } from "./exercise/catalogue.ts";
-import { killLearnerFiles, Report } from "./exercise/report.ts";
+import { Report } from "./exercise/report.ts";
+import { killLearnerFiles, noteTypeErrors } from "./exercise/run.ts";
 
 const SPEC = {
   usage: "[ID [FILE [ARGS...]]]",
@@ -116,4 +117,5 @@ for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
 }
 const report = new Report();
 await exercise.check(report, path, args);
+await noteTypeErrors(report, path);
 Deno.exit(report.finish());

@@ -1,0 +1,325 @@
+/**
+ * Running a learner's file for a check: traced (`lib/trace/preload.ts`), under a time
+ * limit, with its trace read while it runs. A reactor left with nothing to do (no
+ * descriptor watched, no delayed call pending) never ends by itself, so the file is
+ * stopped as soon as its trace shows that, rather than at the time limit; so is a file
+ * that goes on long after its reactor stopped. Then come the checks every answer must
+ * pass: it ended by itself, with exit status 0, and no error went uncaught, as its trace
+ * tells (an error printed on purpose is the program's business).
+ *
+ * @example
+ * ```ts
+ * import { Report } from "./report.ts";
+ * import { runLearnerFile } from "./run.ts";
+ *
+ * const report = new Report();
+ * const run = await runLearnerFile(report, "basic/countdown.ts", [], 20_000);
+ * console.log(run.facts.stopUs !== undefined); // the reactor was stopped
+ * ```
+ *
+ * @module
+ */
+
+import { fromRoot, type Outcome, ROOT, ScriptProcess } from "../../lib/process.ts";
+import type { TraceEvent } from "../../lib/trace/mod.ts";
+import type { Report } from "./report.ts";
+import { idleSinceUs, secondsText, type TraceFacts, traceFacts } from "./trace_facts.ts";
+import { TraceTail } from "./trace_file.ts";
+
+/** How often the trace is read while the file runs. */
+const POLL_MS = 150;
+/** How long a reactor may sit with nothing to do before the file is stopped. */
+const IDLE_GRACE_MS = 1000;
+/** How long a file may go on, silent, after its reactor's loop ended. */
+const AFTER_STOP_GRACE_MS = 3000;
+/** Where the traces go while the files run: inside the repository, ignored by git. */
+const TRACE_DIRECTORY = `${ROOT}/.tmp/exercise`;
+
+/**
+ * How the learner's file ended, and what its trace says it did.
+ *
+ * @example
+ * ```ts
+ * import type { LearnerRun } from "./run.ts";
+ * const ok = (run: LearnerRun) => !run.timedOut && run.code === 0;
+ * ```
+ */
+export interface LearnerRun extends Outcome {
+  /** Whether it was still running at the time limit, and was killed. */
+  timedOut: boolean;
+  /** Why the checker stopped it before the limit, if it did. */
+  stoppedBecause?: "idle reactor" | "alive after the reactor";
+  /** `performance.now()` when it ended. */
+  endedAt: number;
+  /** Its trace. */
+  events: TraceEvent[];
+  /** What the trace says it did. */
+  facts: TraceFacts;
+}
+
+/** The learner's files running now. */
+const running = new Set<ScriptProcess>();
+
+/**
+ * Kills (SIGKILL) every learner's file still running: for a checker that is itself
+ * interrupted, so that nothing it started is left behind.
+ *
+ * @example
+ * ```ts
+ * import { killLearnerFiles } from "./run.ts";
+ * Deno.addSignalListener("SIGTERM", () => {
+ *   killLearnerFiles();
+ *   Deno.exit(143);
+ * });
+ * ```
+ */
+export function killLearnerFiles(): void {
+  for (const process of running) process.kill("SIGKILL");
+}
+
+/**
+ * The last few lines of a text, indented, for the report.
+ *
+ * @example
+ * ```ts
+ * import { lastLines } from "./run.ts";
+ * console.log(lastLines("a\nb\nc", 2)); // ["      | ... (1 lines before)", "      | b", "      | c"]
+ * ```
+ *
+ * @param text the text
+ * @param count how many lines to keep
+ * @returns the lines, indented
+ */
+export function lastLines(text: string, count: number): string[] {
+  const lines = text.trimEnd().split("\n").filter((line) => line !== "");
+  const shown = lines.slice(-count).map((line) => `      | ${line}`);
+  return lines.length > count
+    ? [`      | ... (${lines.length - count} lines before)`, ...shown]
+    : shown;
+}
+
+/** What Deno says when a file cannot start, and what to do about it. */
+const STARTUP_FAILURES = [
+  {
+    pattern: /^error: Module not found/m,
+    hint: "It could not load a module it imports. Keep your file inside this directory " +
+      "(in mine/, say), so that its imports (../lib/reactor/mod.ts) find lib/ as they do " +
+      "from basic/.",
+  },
+  {
+    pattern: /^error: The module's source code could not be parsed/m,
+    hint: "Its source does not parse: see the line and column named in its stderr above.",
+  },
+];
+
+/** The name of the callback that ran last before `atUs`, for a hint. */
+function lastCallbackBefore(facts: TraceFacts, atUs: number): string | undefined {
+  return facts.callbacks.findLast((callback) => callback.startUs <= atUs)?.name;
+}
+
+/**
+ * Runs `deno run -N -R FILE ARGS...` traced, from the repository's root, noting the
+ * command in the report, and waits for it to end. It is killed at the time limit, or
+ * earlier when its trace shows a reactor with nothing left to do (for a second), or a
+ * program still running three seconds after its reactor's loop ended. Then it checks
+ * what every run must do: end by itself, with exit status 0 when `exitZero` (the
+ * default), and no error that nobody caught (an `uncaught` event, or an error the
+ * reactor reported as unhandled). The end of its output goes into the report, for the
+ * learner; it decides nothing.
+ *
+ * @example
+ * ```ts
+ * import { Report } from "./report.ts";
+ * import { runLearnerFile } from "./run.ts";
+ * const report = new Report();
+ * const run = await runLearnerFile(report, "basic/simple.ts", [], 20_000);
+ * console.log(run.stoppedBecause); // idle reactor, after about a second
+ * ```
+ *
+ * @param report where to say what happened
+ * @param file the learner's file, absolute or from the repository's root
+ * @param args its arguments
+ * @param limitMs how long it may run
+ * @param options `exitZero`: whether a non-zero exit status fails the check (default true)
+ * @returns how it ended, and its trace
+ */
+export async function runLearnerFile(
+  report: Report,
+  file: string,
+  args: string[],
+  limitMs: number,
+  options: { exitZero?: boolean } = {},
+): Promise<LearnerRun> {
+  report.note(
+    `ran: deno run -N -R ${[fromRoot(file), ...args].join(" ")}  (time limit ${
+      limitMs / 1000
+    } s, traced)`,
+  );
+  Deno.mkdirSync(TRACE_DIRECTORY, { recursive: true });
+  const tracePath = Deno.makeTempFileSync({ dir: TRACE_DIRECTORY, suffix: ".json" });
+  const process = new ScriptProcess(file, args, {
+    permissions: [
+      "-N",
+      "-R",
+      "--allow-env=TWISTED_TRACE_FILE",
+      `--allow-write=${tracePath}`,
+      "--preload",
+      `${ROOT}/lib/trace/preload.ts`,
+    ],
+    env: { TWISTED_TRACE_FILE: tracePath },
+  });
+  running.add(process);
+  const tail = new TraceTail(tracePath);
+  let stoppedBecause: LearnerRun["stoppedBecause"];
+  let finished = false;
+  const watching = (async () => {
+    let idleSeenAt: number | undefined;
+    let quietSince = performance.now();
+    while (!finished) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      const now = performance.now();
+      if (tail.read().length > 0) quietSince = now;
+      const idle = idleSinceUs(tail.events) !== undefined;
+      idleSeenAt = idle ? idleSeenAt ?? now : undefined;
+      const loopEnded = tail.events.some((event) => event.name === "ended");
+      if (idleSeenAt !== undefined && now - idleSeenAt >= IDLE_GRACE_MS) {
+        stoppedBecause = "idle reactor";
+      } else if (loopEnded && now - quietSince >= AFTER_STOP_GRACE_MS) {
+        stoppedBecause = "alive after the reactor";
+      }
+      if (stoppedBecause !== undefined && !finished) {
+        process.kill("SIGKILL");
+        return;
+      }
+    }
+  })();
+  const outcome = await process.finishedWithin(limitMs);
+  finished = true;
+  await watching;
+  running.delete(process);
+  tail.read();
+  Deno.removeSync(tracePath);
+  const facts = traceFacts(tail.events);
+  const run: LearnerRun = {
+    ...outcome,
+    timedOut: outcome.timedOut && stoppedBecause === undefined,
+    stoppedBecause,
+    endedAt: process.startedAt + outcome.elapsedMs,
+    events: tail.events,
+    facts,
+  };
+  const output = outcome.lines.map((line) => line.text).join("\n");
+  if (output !== "") report.note(["its output:", ...lastLines(output, 8)].join("\n"));
+  if (outcome.stderr.trim() !== "") {
+    report.note(["its stderr:", ...lastLines(outcome.stderr, 6)].join("\n"));
+  }
+  checkEnding(report, run, limitMs, options.exitZero !== false);
+  return run;
+}
+
+/** The checks every run must pass: how it ended, and no error nobody caught. */
+function checkEnding(report: Report, run: LearnerRun, limitMs: number, exitZero: boolean): void {
+  const { facts } = run;
+  if (run.stoppedBecause === "idle reactor") {
+    const idleUs = idleSinceUs(run.events) ?? facts.lastUs;
+    const last = lastCallbackBefore(facts, idleUs);
+    report.check(
+      false,
+      `its reactor had nothing left to do from ${secondsText(idleUs / 1e6)} on (no ` +
+        `descriptor watched, no delayed call pending), yet went on running: stopped` +
+        (last === undefined ? "" : ` (the last callback was ${last})`),
+      "Nobody called reactor.stop(). Call it when the last piece of work is done: when " +
+        "the last counter finishes, or the last download ends.",
+    );
+  } else if (run.stoppedBecause === "alive after the reactor") {
+    report.check(
+      false,
+      `its reactor's loop ended at ${
+        secondsText((facts.endedUs ?? 0) / 1e6)
+      }, but the program was still running ${AFTER_STOP_GRACE_MS / 1000} s later: stopped`,
+      "Something outside the reactor keeps the program alive: a setTimeout or " +
+        "setInterval, a socket left open, a promise that waits for ever. Close or clear it.",
+    );
+  } else {
+    report.check(
+      !run.timedOut,
+      run.timedOut
+        ? `it was still running after ${limitMs / 1000} s, and was stopped`
+        : `it ended by itself, after ${(run.elapsedMs / 1000).toFixed(2)} s`,
+      "Something keeps it alive: a reactor nobody stops, a socket or timer left open. " +
+        "Stop the reactor when the last piece of work is done, and close every socket.",
+    );
+    if (!run.timedOut && exitZero) {
+      const startup = STARTUP_FAILURES.find(({ pattern }) => pattern.test(run.stderr));
+      report.check(
+        run.code === 0,
+        `exit status ${run.code}`,
+        startup?.hint ?? "It should end normally, with exit status 0: see its stderr above.",
+      );
+    }
+  }
+  report.check(
+    facts.uncaught.length === 0,
+    facts.uncaught.length === 0
+      ? "no error went uncaught"
+      : `an error nobody caught reached the top of the program: ${facts.uncaught[0]}`,
+    "Something threw and nothing caught it: see its stderr above for where. Catch the " +
+      "error where you can do something about it (try/catch around the call that fails).",
+  );
+  if (facts.unhandled.length > 0) {
+    report.check(
+      false,
+      `a callback threw and the reactor reported it as an Unhandled Error: ${facts.unhandled[0]}` +
+        (facts.unhandled.length > 1 ? ` (and ${facts.unhandled.length - 1} more)` : ""),
+      "The reactor catches what a callback throws, reports it and goes on, but the work of " +
+        "that callback is lost: catch the error in the callback itself.",
+    );
+  }
+}
+
+/**
+ * Type-checks the file (`deno check`) and notes the type errors it finds, if any.
+ * They do not fail the answer: the file ran, and its run was judged.
+ *
+ * @example
+ * ```ts
+ * import { Report } from "./report.ts";
+ * import { noteTypeErrors } from "./run.ts";
+ * await noteTypeErrors(new Report(), "basic/countdown.ts"); // no note: it type-checks
+ * ```
+ *
+ * @param report where to note them
+ * @param file the learner's file
+ */
+export async function noteTypeErrors(report: Report, file: string): Promise<void> {
+  const command = new Deno.Command(Deno.execPath(), {
+    args: ["check", "--no-config", "--quiet", file],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  });
+  let output: Deno.CommandOutput;
+  try {
+    output = await command.output();
+  } catch {
+    return; // deno itself cannot be run: nothing to say about the types
+  }
+  if (output.success) return;
+  const text = new TextDecoder().decode(output.stderr);
+  // Each error is a block: `TS2322 [ERROR]: message`, the line of code, `at file:///...:1:7`.
+  const errors = text.split(/\n\s*\n/).flatMap((block) => {
+    const message = /^(TS\d+ \[ERROR\]: .*)$/m.exec(block)?.[1];
+    const where = /^\s+at (\S+)$/m.exec(block)?.[1];
+    if (message === undefined) return [];
+    return [where === undefined ? message : `${message} (${fromRoot(new URL(where).pathname)})`];
+  });
+  const count = errors.length === 0 ? "type errors" : `${errors.length} type error` +
+    (errors.length === 1 ? "" : "s");
+  report.note(
+    [
+      `note: deno check finds ${count} in it (they do not fail the answer):`,
+      ...lastLines(errors.length > 0 ? errors.join("\n") : text, 6),
+    ].join("\n"),
+  );
+}

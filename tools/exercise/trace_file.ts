@@ -1,0 +1,114 @@
+/**
+ * Reading a trace file while the traced program still writes it. The recorder
+ * (`lib/trace/preload.ts`) writes `[` and then one event a line, each followed by a
+ * comma, and flushes before every wait: so whenever the program waits, the file holds
+ * everything it did so far. {@linkcode TraceTail} reads what was added since its last
+ * look, and keeps whole lines only (a line still being written is read next time).
+ *
+ * @example
+ * ```ts
+ * import { TraceTail } from "./trace_file.ts";
+ *
+ * const path = Deno.makeTempFileSync();
+ * Deno.writeTextFileSync(path, '[\n{"name":"run","cat":"reactor","ph":"i","ts":5,"pid":1,"tid":1},\n');
+ * const tail = new TraceTail(path);
+ * console.log(tail.read().map((event) => event.name)); // ["run"]
+ * Deno.removeSync(path);
+ * ```
+ *
+ * @module
+ */
+
+import type { TraceEvent } from "../../lib/trace/mod.ts";
+
+/**
+ * The events in a piece of trace text: one JSON object a line, with or without a
+ * trailing comma; the `[` line, blank lines and lines that do not parse are skipped.
+ *
+ * @example
+ * ```ts
+ * import { parseTraceLines } from "./trace_file.ts";
+ * const text = '[\n{"name":"stop","cat":"reactor","ph":"i","ts":9,"pid":1,"tid":1},\n';
+ * console.log(parseTraceLines(text)[0].name); // stop
+ * ```
+ *
+ * @param text whole lines of a trace file
+ * @returns the events, in the file's order
+ */
+export function parseTraceLines(text: string): TraceEvent[] {
+  const events: TraceEvent[] = [];
+  for (const line of text.split("\n")) {
+    const json = line.trim().replace(/,$/, "");
+    if (!json.startsWith("{")) continue;
+    try {
+      const event: unknown = JSON.parse(json);
+      if (isTraceEvent(event)) events.push(event);
+    } catch {
+      // a line cut short by a killed program: nothing to learn from it
+    }
+  }
+  return events;
+}
+
+function isTraceEvent(value: unknown): value is TraceEvent {
+  if (typeof value !== "object" || value === null) return false;
+  const event = value as Record<string, unknown>;
+  return typeof event.name === "string" && typeof event.cat === "string" &&
+    typeof event.ph === "string" && typeof event.ts === "number";
+}
+
+/** A trace file read as it grows. */
+export class TraceTail {
+  /** Every event read so far, in the file's order. */
+  readonly events: TraceEvent[] = [];
+  #offset = 0;
+  #partial = "";
+  readonly #decoder = new TextDecoder();
+
+  /**
+   * Reads nothing yet.
+   *
+   * @param path the trace file (it may not exist yet)
+   */
+  constructor(readonly path: string) {}
+
+  /**
+   * Reads what the program added since the last call.
+   *
+   * @example
+   * ```ts
+   * import { TraceTail } from "./trace_file.ts";
+   * const tail = new TraceTail("/no/such/trace.json");
+   * console.log(tail.read()); // []: no file yet
+   * ```
+   *
+   * @returns the new events (also appended to {@linkcode TraceTail.events})
+   */
+  read(): TraceEvent[] {
+    let file: Deno.FsFile;
+    try {
+      file = Deno.openSync(this.path, { read: true });
+    } catch {
+      return []; // not created yet
+    }
+    let text = "";
+    try {
+      file.seekSync(this.#offset, Deno.SeekMode.Start);
+      const buffer = new Uint8Array(65536);
+      for (;;) {
+        const count = file.readSync(buffer);
+        if (count === null || count === 0) break;
+        this.#offset += count;
+        text += this.#decoder.decode(buffer.subarray(0, count), { stream: true });
+      }
+    } finally {
+      file.close();
+    }
+    const lines = this.#partial + text;
+    const lastNewline = lines.lastIndexOf("\n");
+    this.#partial = lines.slice(lastNewline + 1);
+    const events = parseTraceLines(lines.slice(0, lastNewline + 1));
+    this.events.push(...events);
+    return events;
+  }
+}
