@@ -29,16 +29,25 @@
  *     seconds | null }`; E has `{ readable: fd[], writable: fd[] }`.
  *   - `ended` (i), when the loop ends: `{ readers: Holder[], writers:
  *     Holder[], delayed: { call: id, label, dueInS }[] }`, what was still
- *     registered or pending.
+ *     registered or pending; a Holder is `{ fd, target?, logPrefix?, task? }`.
+ *   - `interrupt` (i): Ctrl-C (SIGINT) reached the running reactor.
  *   - `unhandledError` (i) `{ logPrefix?, error }`: the reactor reported an
  *     error nobody caught.
+ *   - `wait` B/E and `ended` use the descriptors' `fileno()`, -1 when it has none.
  * - `callback` (X, with `dur`), on the main lane: each call the reactor
  *   makes. `name` is the display label (`doRead of PoetrySocket (Task 1)`);
- *   args {@linkcode CallbackArgs}.
+ *   args {@linkcode CallbackArgs}. A LoopingCall's tick has `kind:
+ *   "loopingCall"`, its `loop` id, and (when a delayed call ran it) `call`,
+ *   `dueUs`, `lateUs`; the tick `start()` makes at once has only `loop`.
+ *   Callbacks may nest (a tick inside the callback that started the loop).
  * - `delayed` (i), on the main lane: `schedule` `{ call, label, delayS,
  *   dueUs, by? }` (`by`: the call id of the delayed call or LoopingCall
- *   running when it was scheduled), `cancel` `{ call }`, `reset` `{ call,
- *   dueUs }`. A delayed call that runs is a `callback` with `kind:
+ *   running when it was scheduled; `from`: the scheduling site read from
+ *   the stack, `Class.method`, `function` or `file.ts:line`; `loop`: the
+ *   LoopingCall whose tick this is), `cancel` `{ call }`, `reset` `{ call,
+ *   dueUs }` (for `reset` and `delay` alike). A delayed call's label is its
+ *   function's name (`bound count` gives `count`; `Countdown.count` when it
+ *   was scheduled from a method of the same name), else its `from`. A delayed call that runs is a `callback` with `kind:
  *   "delayedCall"`, its `call`, `dueUs` and `lateUs`.
  * - `socket`:
  *   - on the socket's lane, instants: `open` `{ fd, listening? }`,
@@ -106,8 +115,10 @@ export interface CallbackArgs {
   task?: number;
   /** Its descriptor number at the time of the call. */
   fd?: number;
-  /** A delayed call's or LoopingCall's id. */
+  /** A delayed call's id. */
   call?: number;
+  /** A LoopingCall's id (its ticks). */
+  loop?: number;
   /** A delayed call's due time, µs. */
   dueUs?: number;
   /** How late a delayed call ran, µs. */
