@@ -66,14 +66,16 @@ function sourceWithoutComments(file: string): string {
 // -- Part 3 ---------------------------------------------------------------------------
 
 function describeCounter(counter: Counter): string {
-  return `${counter.label} every ${secondsText(counter.intervalS)}, ${counter.ticksUs.length} ` +
-    `calls ran`;
+  const ran = counter.ticksUs.length;
+  return `${counter.label} every ${secondsText(counter.intervalS)}, ${ran} call${
+    ran === 1 ? "" : "s"
+  } ran`;
 }
 
 /** How a delayed call still pending at the end is told: `X was still due in 0.40 s ...`. */
-function stillDue(call: DelayedCallFacts): string {
-  return `${call.label} was still due in ${
-    secondsText(call.pendingDueInS ?? 0)
+function stillDue(call: DelayedCallFacts, what = call.label): string {
+  return `${what} was still due in ${
+    secondsText(Math.max(0, call.pendingDueInS ?? 0))
   } when the reactor stopped`;
 }
 
@@ -169,7 +171,12 @@ export function judgeThreeCounters(report: Report, facts: TraceFacts): void {
   const unfinished = counters.filter((counter) => counter.ending === "pending");
   const interrupted = counters.filter((counter) => counter.ending === "cancelled from elsewhere");
   const why = [
-    ...unfinished.map((counter) => stillDue(counter.calls[counter.calls.length - 1])),
+    ...unfinished.map((counter) =>
+      stillDue(
+        counter.calls[counter.calls.length - 1],
+        `${counter.label} (every ${secondsText(counter.intervalS)})`,
+      )
+    ),
     ...interrupted.map((counter) => `${counter.label} was cancelled by another callback`),
   ];
   report.check(
@@ -252,7 +259,7 @@ export function judgeLoopingCall(report: Report, facts: TraceFacts): void {
     pending.length === 0,
     pending.length === 0
       ? "it stopped after its count: nothing was pending when the reactor stopped"
-      : `it stopped after its count (${pending.map(stillDue).join("; ")})`,
+      : `it stopped after its count (${pending.map((call) => stillDue(call)).join("; ")})`,
     "Stop the LoopingCall (its stop()) when the count is over, then the reactor.",
   );
   checkStoppedSoonAfter(report, facts, ticks[ticks.length - 1], intervalS, "its last call");
@@ -495,9 +502,11 @@ export function judgeTimeouts(
   if (
     !report.check(
       timeouts.length > 0,
-      `a timeout: a callLater of about ${limitS} s (${
-        facts.reactorRan ? "none was made" : "no reactor ran"
-      })`,
+      timeouts.length > 0
+        ? `a timeout: a callLater of about ${limitS} s (${timeouts.length} made)`
+        : `a timeout: a callLater of about ${limitS} s (${
+          facts.reactorRan ? "none was made" : "no reactor ran"
+        })`,
       "Call reactor.callLater(timeout, ...) when each download starts, and keep what it " +
         "returns: an IDelayedCall, with cancel().",
     )
@@ -528,7 +537,7 @@ export function judgeTimeouts(
     pending.length === 0,
     pending.length === 0
       ? "every other timeout cancelled: none pending when the reactor stopped"
-      : `every other timeout cancelled (${pending.map(stillDue).join("; ")})`,
+      : `every other timeout cancelled (${pending.map((call) => stillDue(call)).join("; ")})`,
     "Cancel each timeout when its poem ends, so no call is left waiting in the reactor.",
   );
 }

@@ -2,8 +2,7 @@
  * Running a learner's file for a check: traced (`lib/trace/preload.ts`), under a time
  * limit, with its trace read while it runs. A reactor left with nothing to do (no
  * descriptor watched, no delayed call pending) never ends by itself, so the file is
- * stopped as soon as its trace shows that, rather than at the time limit; so is a file
- * that goes on long after its reactor stopped. Then come the checks every answer must
+ * stopped as soon as its trace shows that, rather than at the time limit. Then come the checks every answer must
  * pass: it ended by itself, with exit status 0, and no error went uncaught, as its trace
  * tells (an error printed on purpose is the program's business).
  *
@@ -30,8 +29,6 @@ import { TraceTail } from "./trace_file.ts";
 const POLL_MS = 150;
 /** How long a reactor may sit with nothing to do before the file is stopped. */
 const IDLE_GRACE_MS = 1000;
-/** How long a file may go on, silent, after its reactor's loop ended. */
-const AFTER_STOP_GRACE_MS = 3000;
 /** Where the traces go while the files run: inside the repository, ignored by git. */
 const TRACE_DIRECTORY = `${ROOT}/.tmp/exercise`;
 
@@ -48,7 +45,7 @@ export interface LearnerRun extends Outcome {
   /** Whether it was still running at the time limit, and was killed. */
   timedOut: boolean;
   /** Why the checker stopped it before the limit, if it did. */
-  stoppedBecause?: "idle reactor" | "alive after the reactor";
+  stoppedBecause?: "idle reactor";
   /** `performance.now()` when it ended. */
   endedAt: number;
   /** Its trace. */
@@ -120,8 +117,8 @@ function lastCallbackBefore(facts: TraceFacts, atUs: number): string | undefined
 /**
  * Runs `deno run -N -R FILE ARGS...` traced, from the repository's root, noting the
  * command in the report, and waits for it to end. It is killed at the time limit, or
- * earlier when its trace shows a reactor with nothing left to do (for a second), or a
- * program still running three seconds after its reactor's loop ended. Then it checks
+ * earlier when its trace shows a reactor with nothing left to do for a second. Then it
+ * checks
  * what every run must do: end by itself, with exit status 0 when `exitZero` (the
  * default), and no error that nobody caught (an `uncaught` event, or an error the
  * reactor reported as unhandled). The end of its output goes into the report, for the
@@ -174,18 +171,14 @@ export async function runLearnerFile(
   let finished = false;
   const watching = (async () => {
     let idleSeenAt: number | undefined;
-    let quietSince = performance.now();
     while (!finished) {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       const now = performance.now();
-      if (tail.read().length > 0) quietSince = now;
+      tail.read();
       const idle = idleSinceUs(tail.events) !== undefined;
       idleSeenAt = idle ? idleSeenAt ?? now : undefined;
-      const loopEnded = tail.events.some((event) => event.name === "ended");
       if (idleSeenAt !== undefined && now - idleSeenAt >= IDLE_GRACE_MS) {
         stoppedBecause = "idle reactor";
-      } else if (loopEnded && now - quietSince >= AFTER_STOP_GRACE_MS) {
-        stoppedBecause = "alive after the reactor";
       }
       if (stoppedBecause !== undefined && !finished) {
         process.kill("SIGKILL");
@@ -230,15 +223,6 @@ function checkEnding(report: Report, run: LearnerRun, limitMs: number, exitZero:
         (last === undefined ? "" : ` (the last callback was ${last})`),
       "Nobody called reactor.stop(). Call it when the last piece of work is done: when " +
         "the last counter finishes, or the last download ends.",
-    );
-  } else if (run.stoppedBecause === "alive after the reactor") {
-    report.check(
-      false,
-      `its reactor's loop ended at ${
-        secondsText((facts.endedUs ?? 0) / 1e6)
-      }, but the program was still running ${AFTER_STOP_GRACE_MS / 1000} s later: stopped`,
-      "Something outside the reactor keeps the program alive: a setTimeout or " +
-        "setInterval, a socket left open, a promise that waits for ever. Close or clear it.",
     );
   } else {
     report.check(

@@ -192,7 +192,8 @@ export function traceFacts(events: readonly TraceEvent[]): TraceFacts {
         outcome: typeof args.outcome === "string" ? args.outcome : undefined,
       };
       facts.callbacks.push(callback);
-      if (callback.kind === "delayedCall" && callback.call !== undefined) {
+      // A LoopingCall's tick run by its delayed call names that call too.
+      if (callback.call !== undefined) {
         const delayed = byId.get(callback.call);
         if (delayed !== undefined && delayed.firedUs === undefined) {
           delayed.firedUs = callback.startUs;
