@@ -243,6 +243,10 @@ function delayedAccount(run: RunModel): string[] {
 function socketAccount(run: RunModel, total: number): string[] {
   const lines: string[] = [];
   const blockedUs = sum(run.blocking.map((call) => (call.endUs ?? run.endUs) - call.startUs));
+  if (run.blocking.length === 0 && run.sockets.length === 0) {
+    lines.push("no reactor ran, and no socket call waited");
+    return lines;
+  }
   lines.push(
     `no reactor ran; ${durationText(total)} recorded, ${durationText(blockedUs)} of it ` +
       `blocked in ${plural(run.blocking.length, "socket call")}`,
@@ -272,7 +276,17 @@ function endingAccount(run: RunModel, end: ProgramEnd): string[] {
   const reactor = run.reactor;
   if (reactor !== undefined) {
     const ended = reactor.ended;
-    if (ended !== undefined) {
+    const idleAtInterrupt = reactor.interruptUs === undefined
+      ? undefined
+      : waitAround(run.waits, reactor.interruptUs);
+    if (idleAtInterrupt !== undefined && isEmptyWait(idleAtInterrupt)) {
+      lines.push(
+        `the reactor was interrupted (Ctrl-C) at ${at(run, reactor.interruptUs ?? 0)} while it ` +
+          `still ran; from ${at(run, idleAtInterrupt.startUs)} on nothing was watched or ` +
+          "pending: no descriptor, no delayed call, so nothing could ever happen again " +
+          "(nobody called reactor.stop())",
+      );
+    } else if (ended !== undefined) {
       const how = reactor.stopUs !== undefined
         ? `stop() was called at ${at(run, reactor.stopUs)}`
         : reactor.crashUs !== undefined
@@ -339,6 +353,11 @@ function stillRunning(run: RunModel, end: ProgramEnd): string[] {
     );
   }
   return lines;
+}
+
+/** The wait under way at `atUs`, if any. */
+function waitAround(waits: readonly Wait[], atUs: number): Wait | undefined {
+  return waits.findLast((wait) => wait.startUs <= atUs && (wait.endUs ?? Infinity) >= atUs);
 }
 
 /** The last wait, if it watched nothing and never ended (or ended only by an interrupt). */

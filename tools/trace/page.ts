@@ -320,7 +320,8 @@ function markSvg(mark: Mark, top: number, xOf: (us: number) => number): string {
   const width = Math.max(0.6, xOf(mark.endUs) - x0);
   const y = mark.inner ? top + 8 : top + 3;
   const h = mark.inner ? ROW_HEIGHT - 16 : ROW_HEIGHT - 7;
-  const extra = mark.kind === "blocking" ? ` data-blocking="true"` : "";
+  const extra = (mark.kind === "blocking" ? ` data-blocking="true"` : "") +
+    ` data-us="${Math.round(mark.endUs - mark.startUs)}"`;
   let svg = `<rect class="mark ${mark.kind}"${extra} x="${x0.toFixed(1)}" y="${y}" ` +
     `width="${width.toFixed(1)}" height="${h}" fill="${colour}">${title}</rect>`;
   if (mark.text !== undefined && width > mark.text.length * 6 + 6) {
