@@ -106,7 +106,10 @@ Deno.test("the account names a blocking socket call inside a callback, and what 
   assert.ok(account.at(-1) === "the program exited with status 0");
   const page = pageOf(run, { title: "synthetic" });
   assert.match(page, /data-blocking="true"/);
-  assert.match(page, /blocked in recv on fd 3 for 1\.90 s, 600 bytes, inside doRead of PoetrySocket/);
+  assert.match(
+    page,
+    /blocked in recv on fd 3 for 1\.90 s, 600 bytes, inside doRead of PoetrySocket/,
+  );
 });
 
 Deno.test("a program without a reactor is told from its socket events, and drawn as Figure 1", () => {
