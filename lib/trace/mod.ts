@@ -111,7 +111,7 @@ export interface CallbackArgs {
   target?: string;
   /** Its `logPrefix()`, when it has one. */
   logPrefix?: string;
-  /** Its task number, when it has a numeric `task` property. */
+  /** Its task number, when it has a numeric `task`, `taskNumber` or `taskNum` property. */
   task?: number;
   /** Its descriptor number at the time of the call. */
   fd?: number;
@@ -372,7 +372,8 @@ export function flushTrace(): void {
 
 /**
  * Describe who is being called, for a `callback` event's label and args:
- * its class, `logPrefix()` and task number, never throwing.
+ * its class, `logPrefix()` and task number (a numeric `task`, `taskNumber`
+ * or `taskNum` property), never throwing.
  *
  * @example
  * ```ts
@@ -398,7 +399,9 @@ export function describeTarget(
       const prefix: unknown = withPrefix.logPrefix();
       if (typeof prefix === "string") described.logPrefix = prefix;
     }
-    const task = (target as { task?: unknown }).task;
+    const numbered = target as { task?: unknown; taskNumber?: unknown; taskNum?: unknown };
+    const task = [numbered.task, numbered.taskNumber, numbered.taskNum]
+      .find((value) => typeof value === "number");
     if (typeof task === "number") described.task = task;
   } catch {
     // A target that throws while being described is still called; it is just unnamed.
