@@ -1,8 +1,9 @@
 /**
  * The exercise checker's judgements, tried on made-up traces (events as the reactor
- * records them, lib/trace/mod.ts): counters found as chains of delayed calls, three
- * counters judged right or wrong, a LoopingCall, the timeouts of Part 4, a reactor with
- * nothing to do, and the trace file read while it grows.
+ * records them, lib/trace/mod.ts, read into tools/trace/read.ts's model): counters found
+ * as chains of delayed calls, three counters judged right or wrong, a LoopingCall, the
+ * timeouts of Part 4, reads on three sockets at once, and the trace file read while it
+ * grows.
  *
  * Run: deno test -A tests/exercise_analysis_test.ts
  */
@@ -15,7 +16,8 @@ import {
   judgeTimeouts,
 } from "../tools/exercise/checks.ts";
 import { Report } from "../tools/exercise/report.ts";
-import { findCounters, idleSinceUs, traceFacts } from "../tools/exercise/trace_facts.ts";
+import { findCounters } from "../tools/exercise/trace_facts.ts";
+import { modelOfRun } from "../tools/trace/read.ts";
 import { TraceTail } from "../tools/exercise/trace_file.ts";
 import type { TraceEvent } from "../lib/trace/mod.ts";
 
@@ -58,9 +60,6 @@ class TraceBuilder {
   loopingTick(at: number, loop: number, name: string): void {
     this.#add(name, "callback", "X", at, { kind: "loopingCall", loop }, 100);
   }
-  wait(at: number, readers: number[], timeout: number | null): void {
-    this.#add("wait", "reactor", "B", at, { readers, writers: [], timeout });
-  }
   recv(at: number, fd: number, bytes: number): void {
     this.events.push({
       name: "recv",
@@ -71,9 +70,6 @@ class TraceBuilder {
       tid: 1000 + fd,
       args: { fd, bytes },
     });
-  }
-  uncaught(at: number, error: string): void {
-    this.#add("uncaught", "process", "i", at, { error });
   }
   sorted(): TraceEvent[] {
     return this.events.toSorted((a, b) => a.ts - b.ts);
@@ -132,7 +128,7 @@ function judged(judge: (report: Report) => void): { passing: boolean; lines: str
 }
 
 Deno.test("three countdowns at three paces, the last one stopping the reactor, pass 3.1", () => {
-  const facts = traceFacts(countdowns([1, 0.5, 0.3], "all done").sorted());
+  const facts = modelOfRun(countdowns([1, 0.5, 0.3], "all done").sorted());
   const counters = findCounters(facts);
   assert.deepEqual(counters.map((counter) => [counter.intervalS, counter.ending]), [
     [1, "ran out"],
@@ -145,7 +141,7 @@ Deno.test("three countdowns at three paces, the last one stopping the reactor, p
 });
 
 Deno.test("3.1: a counter that stops the reactor at zero fails, naming the count still due", () => {
-  const facts = traceFacts(countdowns([1, 0.5, 0.3], "first done").sorted());
+  const facts = modelOfRun(countdowns([1, 0.5, 0.3], "first done").sorted());
   const { passing, lines } = judged((report) => judgeThreeCounters(report, facts));
   assert.equal(passing, false);
   const failures = lines.filter((line) => line.startsWith("  FAIL"));
@@ -163,7 +159,7 @@ Deno.test("3.1: a counter that stops the reactor at zero fails, naming the count
 });
 
 Deno.test("3.1: counters at one pace, or one after another, fail", () => {
-  const samePace = traceFacts(countdowns([0.3, 0.3, 0.32], "all done").sorted());
+  const samePace = modelOfRun(countdowns([0.3, 0.3, 0.32], "all done").sorted());
   const pace = judged((report) => judgeThreeCounters(report, samePace));
   assert.equal(pace.passing, false);
   assert.ok(pace.lines.some((line) => /FAIL {2}at three different rates/.test(line)));
@@ -188,7 +184,7 @@ Deno.test("3.1: counters at one pace, or one after another, fail", () => {
   }
   trace.stop(at);
   trace.ended(at, []);
-  const serial = judged((report) => judgeThreeCounters(report, traceFacts(trace.sorted())));
+  const serial = judged((report) => judgeThreeCounters(report, modelOfRun(trace.sorted())));
   assert.equal(serial.passing, false, serial.lines.join("\n"));
 });
 
@@ -201,7 +197,7 @@ Deno.test("a counter that schedules something else goes on with its own next cou
     trace.schedule(count * 0.1, "Countdown.flash", 0.01, call);
     if (count < 4) call = trace.schedule(count * 0.1, "Countdown.count", 0.1, call);
   }
-  const counters = findCounters(traceFacts(trace.sorted()));
+  const counters = findCounters(modelOfRun(trace.sorted()));
   assert.deepEqual(counters.map((counter) => [counter.label, counter.calls.length]), [
     ["Countdown.count", 5], // the last one's flash ends it
   ]);
@@ -222,7 +218,7 @@ Deno.test("3.2: a LoopingCall that ticks, stops and stops the reactor passes, wh
     trace.stop(1.0);
     trace.ended(1.001, []);
     const { passing, lines } = judged((report) =>
-      judgeLoopingCall(report, traceFacts(trace.sorted()))
+      judgeLoopingCall(report, modelOfRun(trace.sorted()))
     );
     assert.ok(passing, lines.join("\n"));
     assert.ok(
@@ -233,7 +229,7 @@ Deno.test("3.2: a LoopingCall that ticks, stops and stops the reactor passes, wh
 
 Deno.test("3.2: without a LoopingCall, or with its next call still pending, it fails", () => {
   const none = judged((report) =>
-    judgeLoopingCall(report, traceFacts(countdowns([1], "all done").sorted()))
+    judgeLoopingCall(report, modelOfRun(countdowns([1], "all done").sorted()))
   );
   assert.equal(none.passing, false);
   assert.ok(none.lines.includes("  FAIL  a LoopingCall ran (none did)"));
@@ -244,7 +240,7 @@ Deno.test("3.2: without a LoopingCall, or with its next call still pending, it f
   const next = trace.schedule(0.3, "LoopingCall of count", 0.1);
   trace.stop(0.35);
   trace.ended(0.35, [{ call: next, label: "LoopingCall of count", dueInS: 0.05 }]);
-  const pending = judged((report) => judgeLoopingCall(report, traceFacts(trace.sorted())));
+  const pending = judged((report) => judgeLoopingCall(report, modelOfRun(trace.sorted())));
   assert.equal(pending.passing, false);
   assert.ok(
     pending.lines.some((line) =>
@@ -273,14 +269,14 @@ function timeouts(cancelled: boolean): TraceEvent[] {
 }
 
 Deno.test("4.2: timeouts cancelled when their poems end pass; timeouts never cancelled fail", () => {
-  const right = judged((report) => judgeTimeouts(report, traceFacts(timeouts(true)), 1, 1));
+  const right = judged((report) => judgeTimeouts(report, modelOfRun(timeouts(true)), 1, 1));
   assert.ok(right.passing, right.lines.join("\n"));
   assert.ok(right.lines.includes(
     "  timeouts (TimedPoetrySocket.giveUp): 3 made, 1 fired, 2 " +
       "cancelled, 0 still pending at the end; 1 download given up",
   ));
 
-  const wrong = judged((report) => judgeTimeouts(report, traceFacts(timeouts(false)), 1, 1));
+  const wrong = judged((report) => judgeTimeouts(report, modelOfRun(timeouts(false)), 1, 1));
   assert.equal(wrong.passing, false);
   assert.ok(
     wrong.lines.some((line) =>
@@ -298,11 +294,11 @@ Deno.test("4.2: a timeout left pending when the reactor stopped fails, and none 
   const call = trace.schedule(0, "giveUp", 1);
   trace.stop(0.7);
   trace.ended(0.7, [{ call, label: "giveUp", dueInS: 0.3 }]);
-  const pending = judged((report) => judgeTimeouts(report, traceFacts(trace.sorted()), 1, 0));
+  const pending = judged((report) => judgeTimeouts(report, modelOfRun(trace.sorted()), 1, 0));
   assert.equal(pending.passing, false);
   assert.ok(pending.lines.some((line) => line.includes("giveUp was still due in 0.30 s")));
 
-  const none = judged((report) => judgeTimeouts(report, traceFacts([]), 1, 1));
+  const none = judged((report) => judgeTimeouts(report, modelOfRun([]), 1, 1));
   assert.ok(none.lines.includes("  FAIL  a timeout: a callLater of about 1 s (no reactor ran)"));
 });
 
@@ -315,32 +311,13 @@ Deno.test("2.3: reads on three sockets at once pass; one socket after another fa
       apart.recv(index + step * 0.1, fd, 10);
     }
   }
-  const yes = judged((report) => judgeOverlapInTrace(report, traceFacts(together.sorted())));
+  const yes = judged((report) => judgeOverlapInTrace(report, modelOfRun(together.sorted())));
   assert.ok(yes.passing, yes.lines.join("\n"));
-  const no = judged((report) => judgeOverlapInTrace(report, traceFacts(apart.sorted())));
+  const no = judged((report) => judgeOverlapInTrace(report, modelOfRun(apart.sorted())));
   assert.equal(no.passing, false);
-  const untraced = judged((report) => judgeOverlapInTrace(report, traceFacts([])));
+  const untraced = judged((report) => judgeOverlapInTrace(report, modelOfRun([])));
   assert.ok(untraced.passing);
   assert.match(untraced.lines[0], /the servers' view decides/);
-});
-
-Deno.test("a reactor waiting with nothing watched and no timeout, last in the trace, is idle", () => {
-  const trace = new TraceBuilder();
-  trace.run(0);
-  trace.wait(0.1, [3], null);
-  assert.equal(idleSinceUs(trace.sorted()), undefined); // watching descriptor 3
-  trace.wait(0.2, [], 0.5);
-  assert.equal(idleSinceUs(trace.sorted()), undefined); // a delayed call is due
-  trace.wait(0.3, [], null);
-  assert.equal(idleSinceUs(trace.sorted()), 0.3 * S);
-  trace.stop(0.4);
-  assert.equal(idleSinceUs(trace.sorted()), undefined); // something woke it
-});
-
-Deno.test("errors nobody caught are read from the trace", () => {
-  const trace = new TraceBuilder();
-  trace.uncaught(0.1, "Error: the counter broke");
-  assert.deepEqual(traceFacts(trace.sorted()).uncaught, ["Error: the counter broke"]);
 });
 
 Deno.test("the trace file is read as it grows, whole lines only", () => {

@@ -11,7 +11,7 @@ import { fail, helpText } from "../lib/cli.ts";
 import { fromRoot } from "../lib/process.ts";
 import { type Exercise, EXERCISES } from "./exercise/catalogue.ts";
 import { Report } from "./exercise/report.ts";
-import { killLearnerFiles, noteTypeErrors } from "./exercise/run.ts";
+import { killLearnerFiles, noteTypeErrors, typeErrors } from "./exercise/run.ts";
 
 const SPEC = {
   usage: "[ID [FILE [ARGS...]]]",
@@ -116,6 +116,7 @@ for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
   });
 }
 const report = new Report();
+const typeCheck = typeErrors(path); // alongside the run, at the lowest priority
 await exercise.check(report, path, args);
-await noteTypeErrors(report, path);
+noteTypeErrors(report, await typeCheck);
 Deno.exit(report.finish());

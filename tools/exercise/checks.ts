@@ -23,13 +23,15 @@ import { closedPort } from "../../lib/process.ts";
 import type { Report } from "./report.ts";
 import { type LearnerRun, runLearnerFile } from "./run.ts";
 import { type ConnectionRecord, WatchedPoetryServer, type WatchedServerSpec } from "./server.ts";
+import type { DelayedLife, RunModel } from "../trace/read.ts";
 import {
   type Counter,
-  type DelayedCallFacts,
   findCounters,
+  loopingCallTicks,
   median,
+  pendingAtEnd,
+  receivingSpans,
   secondsText,
-  type TraceFacts,
 } from "./trace_facts.ts";
 
 /**
@@ -73,10 +75,17 @@ function describeCounter(counter: Counter): string {
 }
 
 /** How a delayed call still pending at the end is told: `X was still due in 0.40 s ...`. */
-function stillDue(call: DelayedCallFacts, what = call.label): string {
-  return `${what} was still due in ${
-    secondsText(Math.max(0, call.pendingDueInS ?? 0))
-  } when the reactor stopped`;
+function stillDue(what: string, dueInS: number): string {
+  return `${what} was still due in ${secondsText(Math.max(0, dueInS))} when the reactor stopped`;
+}
+
+/** The delayed calls among `calls` still pending at the end, told as by {@linkcode stillDue}. */
+function stillPending(model: RunModel, calls: readonly DelayedLife[]): string[] {
+  const pending = pendingAtEnd(model);
+  return calls.flatMap((call) => {
+    const dueInS = pending.get(call.call);
+    return dueInS === undefined ? [] : [stillDue(call.label, dueInS)];
+  });
 }
 
 /** The number of clearly different values among `values` (each 15% above the last). */
@@ -96,12 +105,13 @@ function distinctRates(values: number[]): number {
 /** Checks that the reactor was stopped, soon after `lastUs`, the end of the work. */
 function checkStoppedSoonAfter(
   report: Report,
-  facts: TraceFacts,
+  model: RunModel,
   lastUs: number,
   slowestS: number,
   what: string,
 ): void {
-  if (facts.stopUs === undefined) {
+  const stopUs = model.reactor?.stopUs;
+  if (stopUs === undefined) {
     report.check(
       false,
       "the reactor was stopped",
@@ -109,7 +119,7 @@ function checkStoppedSoonAfter(
     );
     return;
   }
-  const afterS = Math.max(0, (facts.stopUs - lastUs) / 1e6);
+  const afterS = Math.max(0, (stopUs - lastUs) / 1e6);
   report.check(
     afterS <= slowestS + GRACE_MS / 1000,
     `the reactor was stopped ${secondsText(afterS)} after ${what}`,
@@ -128,17 +138,17 @@ function checkStoppedSoonAfter(
  * ```ts
  * import { judgeThreeCounters } from "./checks.ts";
  * import { Report } from "./report.ts";
- * import { traceFacts } from "./trace_facts.ts";
+ * import { modelOfRun } from "../trace/read.ts";
  * const report = new Report();
- * judgeThreeCounters(report, traceFacts([]));
+ * judgeThreeCounters(report, modelOfRun([]));
  * console.log(report.passing); // false: no counters
  * ```
  *
  * @param report where to report
- * @param facts what the trace says
+ * @param model the run, from its trace
  */
-export function judgeThreeCounters(report: Report, facts: TraceFacts): void {
-  const counters = findCounters(facts);
+export function judgeThreeCounters(report: Report, model: RunModel): void {
+  const counters = findCounters(model);
   const found = counters.map(describeCounter).join("; ");
   if (
     !report.check(
@@ -146,7 +156,7 @@ export function judgeThreeCounters(report: Report, facts: TraceFacts): void {
       `three counters, each a chain of callLater calls made from the call before (found ${counters.length}${
         found ? `: ${found}` : ""
       })`,
-      facts.reactorRan
+      model.reactor !== undefined
         ? "Each counter schedules its own next count with reactor.callLater, from inside " +
           "the call that counts. Start from basic/countdown.ts and make three Countdown objects."
         : "No reactor ran: start from basic/countdown.ts, which runs one.",
@@ -172,10 +182,7 @@ export function judgeThreeCounters(report: Report, facts: TraceFacts): void {
   const interrupted = counters.filter((counter) => counter.ending === "cancelled from elsewhere");
   const why = [
     ...unfinished.map((counter) =>
-      stillDue(
-        counter.calls[counter.calls.length - 1],
-        `${counter.label} (every ${secondsText(counter.intervalS)})`,
-      )
+      stillDue(`${counter.label} (every ${secondsText(counter.intervalS)})`, counter.dueInS ?? 0)
     ),
     ...interrupted.map((counter) => `${counter.label} was cancelled by another callback`),
   ];
@@ -189,7 +196,7 @@ export function judgeThreeCounters(report: Report, facts: TraceFacts): void {
       "one to finish call reactor.stop().",
   );
   const lastUs = Math.max(...counters.map((counter) => counter.ticksUs.at(-1) ?? 0));
-  checkStoppedSoonAfter(report, facts, lastUs, Math.max(...intervals), "the last count");
+  checkStoppedSoonAfter(report, model, lastUs, Math.max(...intervals), "the last count");
 }
 
 /**
@@ -213,7 +220,7 @@ export async function checkThreeCounters(
 ): Promise<void> {
   const run = await runLearnerFile(report, file, args, COUNTDOWN_LIMIT_MS);
   if (run.stoppedBecause === "idle reactor") return; // said already, with its hint
-  judgeThreeCounters(report, run.facts);
+  judgeThreeCounters(report, run.model);
 }
 
 /**
@@ -225,17 +232,17 @@ export async function checkThreeCounters(
  * ```ts
  * import { judgeLoopingCall } from "./checks.ts";
  * import { Report } from "./report.ts";
- * import { traceFacts } from "./trace_facts.ts";
+ * import { modelOfRun } from "../trace/read.ts";
  * const report = new Report();
- * judgeLoopingCall(report, traceFacts([]));
+ * judgeLoopingCall(report, modelOfRun([]));
  * console.log(report.passing); // false: no LoopingCall ran
  * ```
  *
  * @param report where to report
- * @param facts what the trace says
+ * @param model the run, from its trace
  */
-export function judgeLoopingCall(report: Report, facts: TraceFacts): void {
-  const loops = [...facts.loopingCallTicks.values()].sort((a, b) =>
+export function judgeLoopingCall(report: Report, model: RunModel): void {
+  const loops = [...loopingCallTicks(model).values()].sort((a, b) =>
     b.ticksUs.length - a.ticksUs.length
   );
   const busiest = loops[0];
@@ -246,7 +253,7 @@ export function judgeLoopingCall(report: Report, facts: TraceFacts): void {
       ticks.length >= 3,
       busiest === undefined
         ? "a LoopingCall ran (none did)"
-        : `a LoopingCall ran: ${busiest.name}, ${ticks.length} times, every ${
+        : `a LoopingCall ran: ${busiest.label}, ${ticks.length} times, every ${
           secondsText(intervalS)
         }`,
       "Make a LoopingCall (from lib/reactor/task.ts, or lib/reactor/mod.ts) with the function " +
@@ -254,15 +261,15 @@ export function judgeLoopingCall(report: Report, facts: TraceFacts): void {
         "It should run at least three times.",
     )
   ) return;
-  const pending = facts.delayed.filter((call) => call.pendingDueInS !== undefined);
+  const pending = stillPending(model, model.delayed);
   report.check(
     pending.length === 0,
     pending.length === 0
       ? "it stopped after its count: nothing was pending when the reactor stopped"
-      : `it stopped after its count (${pending.map((call) => stillDue(call)).join("; ")})`,
+      : `it stopped after its count (${pending.join("; ")})`,
     "Stop the LoopingCall (its stop()) when the count is over, then the reactor.",
   );
-  checkStoppedSoonAfter(report, facts, ticks[ticks.length - 1], intervalS, "its last call");
+  checkStoppedSoonAfter(report, model, ticks[ticks.length - 1], intervalS, "its last call");
 }
 
 /**
@@ -286,7 +293,7 @@ export async function checkCountdownLoopingCall(
 ): Promise<void> {
   const run = await runLearnerFile(report, file, args, COUNTDOWN_LIMIT_MS);
   if (run.stoppedBecause === "idle reactor") return;
-  judgeLoopingCall(report, run.facts);
+  judgeLoopingCall(report, run.model);
 }
 
 // -- the poetry clients -------------------------------------------------------------
@@ -465,7 +472,7 @@ export async function checkGivesUp(report: Report, file: string, args: string[])
     const givenUp = [fast, slow, otherFast].flatMap((server) => server.connections)
       .filter((connection) => connection.sentAllAt === null && connection.clientClosedAt !== null)
       .length;
-    judgeTimeouts(report, run.facts, POEM_TIMEOUT_SECONDS, givenUp);
+    judgeTimeouts(report, run.model, POEM_TIMEOUT_SECONDS, givenUp);
   });
 }
 
@@ -479,24 +486,24 @@ export async function checkGivesUp(report: Report, file: string, args: string[])
  * ```ts
  * import { judgeTimeouts } from "./checks.ts";
  * import { Report } from "./report.ts";
- * import { traceFacts } from "./trace_facts.ts";
+ * import { modelOfRun } from "../trace/read.ts";
  * const report = new Report();
- * judgeTimeouts(report, traceFacts([]), 1, 1);
+ * judgeTimeouts(report, modelOfRun([]), 1, 1);
  * console.log(report.passing); // false: no timeout at all
  * ```
  *
  * @param report where to report
- * @param facts what the trace says
+ * @param model the run, from its trace
  * @param limitS the time limit given with --timeout, seconds
  * @param givenUp how many downloads the servers saw given up (closed before the end)
  */
 export function judgeTimeouts(
   report: Report,
-  facts: TraceFacts,
+  model: RunModel,
   limitS: number,
   givenUp: number,
 ): void {
-  const timeouts = facts.delayed.filter((call) =>
+  const timeouts = model.delayed.filter((call) =>
     call.delayS >= 0.5 * limitS && call.delayS <= 1.5 * limitS
   );
   if (
@@ -505,7 +512,7 @@ export function judgeTimeouts(
       timeouts.length > 0
         ? `a timeout: a callLater of about ${limitS} s (${timeouts.length} made)`
         : `a timeout: a callLater of about ${limitS} s (${
-          facts.reactorRan ? "none was made" : "no reactor ran"
+          model.reactor !== undefined ? "none was made" : "no reactor ran"
         })`,
       "Call reactor.callLater(timeout, ...) when each download starts, and keep what it " +
         "returns: an IDelayedCall, with cancel().",
@@ -513,7 +520,7 @@ export function judgeTimeouts(
   ) return;
   const fired = timeouts.filter((call) => call.firedUs !== undefined);
   const cancelled = timeouts.filter((call) => call.cancelledUs !== undefined);
-  const pending = timeouts.filter((call) => call.pendingDueInS !== undefined);
+  const pending = stillPending(model, timeouts);
   const labels = [...new Set(timeouts.map((call) => call.label))].join(", ");
   report.note(
     `timeouts (${labels}): ${timeouts.length} made, ${fired.length} fired, ` +
@@ -537,7 +544,7 @@ export function judgeTimeouts(
     pending.length === 0,
     pending.length === 0
       ? "every other timeout cancelled: none pending when the reactor stopped"
-      : `every other timeout cancelled (${pending.map((call) => stillDue(call)).join("; ")})`,
+      : `every other timeout cancelled (${pending.join("; ")})`,
     "Cancel each timeout when its poem ends, so no call is left waiting in the reactor.",
   );
 }
@@ -650,7 +657,7 @@ export async function checkAsyncGetPoetry(
           })`),
       "Let the downloads overlap: read whatever has arrived on any socket.",
     );
-    judgeOverlapInTrace(report, run.facts);
+    judgeOverlapInTrace(report, run.model);
     checkEndsSoonAfter(report, run, lastDone, "the last poem");
   });
 }
@@ -664,16 +671,15 @@ export async function checkAsyncGetPoetry(
  * ```ts
  * import { judgeOverlapInTrace } from "./checks.ts";
  * import { Report } from "./report.ts";
- * import { traceFacts } from "./trace_facts.ts";
- * judgeOverlapInTrace(new Report(), traceFacts([])); // a note: no socket reads traced
+ * import { modelOfRun } from "../trace/read.ts";
+ * judgeOverlapInTrace(new Report(), modelOfRun([])); // a note: no socket reads traced
  * ```
  *
  * @param report where to report
- * @param facts what the trace says
+ * @param model the run, from its trace
  */
-export function judgeOverlapInTrace(report: Report, facts: TraceFacts): void {
-  const sockets = [...facts.received.entries()].sort((a, b) => b[1].bytes - a[1].bytes)
-    .slice(0, 3);
+export function judgeOverlapInTrace(report: Report, model: RunModel): void {
+  const sockets = receivingSpans(model).slice(0, 3);
   if (sockets.length < 3) {
     report.note(
       "its trace shows no reads on three sockets (Deno's own sockets are not traced): " +
@@ -681,13 +687,15 @@ export function judgeOverlapInTrace(report: Report, facts: TraceFacts): void {
     );
     return;
   }
-  const overlapped = Math.max(...sockets.map(([, seen]) => seen.firstUs)) <
-    Math.min(...sockets.map(([, seen]) => seen.lastUs));
+  const overlapped = Math.max(...sockets.map((span) => span.firstUs)) <
+    Math.min(...sockets.map((span) => span.lastUs));
   report.check(
     overlapped,
     `in its trace, bytes came on three sockets at once (${
-      sockets.map(([fd, seen]) =>
-        `descriptor ${fd}: ${seen.bytes} bytes, ${atTime(seen.firstUs)} to ${atTime(seen.lastUs)}`
+      sockets.map((span) =>
+        `descriptor ${span.fd}: ${span.bytes} bytes, ${atTime(span.firstUs)} to ${
+          atTime(span.lastUs)
+        }`
       ).join("; ")
     })`,
     "Let the downloads overlap: watch every socket at once and read whatever has arrived.",

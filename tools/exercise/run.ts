@@ -13,7 +13,7 @@
  *
  * const report = new Report();
  * const run = await runLearnerFile(report, "basic/countdown.ts", [], 20_000);
- * console.log(run.facts.stopUs !== undefined); // the reactor was stopped
+ * console.log(run.model.reactor?.stopUs !== undefined); // the reactor was stopped
  * ```
  *
  * @module
@@ -22,7 +22,8 @@
 import { fromRoot, type Outcome, ROOT, ScriptProcess } from "../../lib/process.ts";
 import type { TraceEvent } from "../../lib/trace/mod.ts";
 import type { Report } from "./report.ts";
-import { idleSinceUs, secondsText, type TraceFacts, traceFacts } from "./trace_facts.ts";
+import { idleSinceUs, modelOfRun, type RunModel } from "../trace/read.ts";
+import { secondsText } from "./trace_facts.ts";
 import { TraceTail } from "./trace_file.ts";
 
 /** How often the trace is read while the file runs. */
@@ -51,7 +52,7 @@ export interface LearnerRun extends Outcome {
   /** Its trace. */
   events: TraceEvent[];
   /** What the trace says it did. */
-  facts: TraceFacts;
+  model: RunModel;
 }
 
 /** The learner's files running now. */
@@ -110,8 +111,8 @@ const STARTUP_FAILURES = [
 ];
 
 /** The name of the callback that ran last before `atUs`, for a hint. */
-function lastCallbackBefore(facts: TraceFacts, atUs: number): string | undefined {
-  return facts.callbacks.findLast((callback) => callback.startUs <= atUs)?.name;
+function lastCallbackBefore(model: RunModel, atUs: number): string | undefined {
+  return model.callbacks.findLast((callback) => callback.startUs <= atUs)?.label;
 }
 
 /**
@@ -175,7 +176,7 @@ export async function runLearnerFile(
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       const now = performance.now();
       tail.read();
-      const idle = idleSinceUs(tail.events) !== undefined;
+      const idle = idleSinceUs(modelOfRun(tail.events)) !== undefined;
       idleSeenAt = idle ? idleSeenAt ?? now : undefined;
       if (idleSeenAt !== undefined && now - idleSeenAt >= IDLE_GRACE_MS) {
         stoppedBecause = "idle reactor";
@@ -192,14 +193,14 @@ export async function runLearnerFile(
   running.delete(process);
   tail.read();
   Deno.removeSync(tracePath);
-  const facts = traceFacts(tail.events);
+  const model = modelOfRun(tail.events);
   const run: LearnerRun = {
     ...outcome,
     timedOut: outcome.timedOut && stoppedBecause === undefined,
     stoppedBecause,
     endedAt: process.startedAt + outcome.elapsedMs,
     events: tail.events,
-    facts,
+    model,
   };
   const output = outcome.lines.map((line) => line.text).join("\n");
   if (output !== "") report.note(["its output:", ...lastLines(output, 8)].join("\n"));
@@ -212,10 +213,10 @@ export async function runLearnerFile(
 
 /** The checks every run must pass: how it ended, and no error nobody caught. */
 function checkEnding(report: Report, run: LearnerRun, limitMs: number, exitZero: boolean): void {
-  const { facts } = run;
+  const { model } = run;
   if (run.stoppedBecause === "idle reactor") {
-    const idleUs = idleSinceUs(run.events) ?? facts.lastUs;
-    const last = lastCallbackBefore(facts, idleUs);
+    const idleUs = idleSinceUs(model) ?? model.endUs;
+    const last = lastCallbackBefore(model, idleUs);
     report.check(
       false,
       `its reactor had nothing left to do from ${secondsText(idleUs / 1e6)} on (no ` +
@@ -243,18 +244,20 @@ function checkEnding(report: Report, run: LearnerRun, limitMs: number, exitZero:
     }
   }
   report.check(
-    facts.uncaught.length === 0,
-    facts.uncaught.length === 0
+    model.uncaught === undefined,
+    model.uncaught === undefined
       ? "no error went uncaught"
-      : `an error nobody caught reached the top of the program: ${facts.uncaught[0]}`,
+      : `an error nobody caught reached the top of the program: ${model.uncaught.error}`,
     "Something threw and nothing caught it: see its stderr above for where. Catch the " +
       "error where you can do something about it (try/catch around the call that fails).",
   );
-  if (facts.unhandled.length > 0) {
+  const [unhandled, ...more] = model.unhandled;
+  if (unhandled !== undefined) {
+    const where = unhandled.logPrefix === undefined ? "" : ` (in ${unhandled.logPrefix})`;
     report.check(
       false,
-      `a callback threw and the reactor reported it as an Unhandled Error: ${facts.unhandled[0]}` +
-        (facts.unhandled.length > 1 ? ` (and ${facts.unhandled.length - 1} more)` : ""),
+      `a callback threw and the reactor reported it as an Unhandled Error${where}: ` +
+        unhandled.error + (more.length > 0 ? ` (and ${more.length} more)` : ""),
       "The reactor catches what a callback throws, reports it and goes on, but the work of " +
         "that callback is lost: catch the error in the callback itself.",
     );
@@ -262,34 +265,39 @@ function checkEnding(report: Report, run: LearnerRun, limitMs: number, exitZero:
 }
 
 /**
- * Type-checks the file (`deno check`) and notes the type errors it finds, if any.
- * They do not fail the answer: the file ran, and its run was judged.
+ * Type-checks the file with `deno check`, at the lowest CPU priority (`nice`), so that
+ * it can run while the file itself runs without slowing it: start it first, note its
+ * result with {@linkcode noteTypeErrors} at the end.
  *
  * @example
  * ```ts
- * import { Report } from "./report.ts";
- * import { noteTypeErrors } from "./run.ts";
- * await noteTypeErrors(new Report(), "basic/countdown.ts"); // no note: it type-checks
+ * import { typeErrors } from "./run.ts";
+ * console.log(await typeErrors("basic/countdown.ts")); // []: it type-checks
  * ```
  *
- * @param report where to note them
  * @param file the learner's file
+ * @returns one line per type error (`TS2322 [ERROR]: ... (mine/x.ts:3:7)`); the end of
+ *   what `deno check` said when it failed otherwise; none when it type-checks, or when
+ *   `deno check` cannot be run at all
  */
-export async function noteTypeErrors(report: Report, file: string): Promise<void> {
-  const command = new Deno.Command(Deno.execPath(), {
-    args: ["check", "--no-config", "--quiet", file],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  });
+export async function typeErrors(file: string): Promise<string[]> {
+  const checkArgs = ["check", "--no-config", "--quiet", file];
+  const options = { cwd: ROOT, stdout: "piped", stderr: "piped", env: { NO_COLOR: "1" } } as const;
   let output: Deno.CommandOutput;
   try {
-    output = await command.output();
+    output = await new Deno.Command("nice", {
+      args: ["-n", "19", Deno.execPath(), ...checkArgs],
+      ...options,
+    })
+      .output();
   } catch {
-    return; // deno itself cannot be run: nothing to say about the types
+    try {
+      output = await new Deno.Command(Deno.execPath(), { args: checkArgs, ...options }).output();
+    } catch {
+      return []; // deno itself cannot be run: nothing to say about the types
+    }
   }
-  if (output.success) return;
+  if (output.success) return [];
   const text = new TextDecoder().decode(output.stderr);
   // Each error is a block: `TS2322 [ERROR]: message`, the line of code, `at file:///...:1:7`.
   const errors = text.split(/\n\s*\n/).flatMap((block) => {
@@ -298,12 +306,32 @@ export async function noteTypeErrors(report: Report, file: string): Promise<void
     if (message === undefined) return [];
     return [where === undefined ? message : `${message} (${fromRoot(new URL(where).pathname)})`];
   });
-  const count = errors.length === 0 ? "type errors" : `${errors.length} type error` +
-    (errors.length === 1 ? "" : "s");
+  return errors.length > 0 ? errors : text.trimEnd().split("\n").slice(-6);
+}
+
+/**
+ * Notes the type errors {@linkcode typeErrors} found, if any. They do not fail the
+ * answer: the file ran, and its run was judged.
+ *
+ * @example
+ * ```ts
+ * import { Report } from "./report.ts";
+ * import { noteTypeErrors } from "./run.ts";
+ * noteTypeErrors(new Report(), ["TS2322 [ERROR]: Type 'string' is not assignable to type 'number'."]);
+ * ```
+ *
+ * @param report where to note them
+ * @param errors what typeErrors found
+ */
+export function noteTypeErrors(report: Report, errors: readonly string[]): void {
+  if (errors.length === 0) return;
+  const count = errors.every((line) => line.startsWith("TS"))
+    ? `${errors.length} type error${errors.length === 1 ? "" : "s"}`
+    : "type errors";
   report.note(
     [
       `note: deno check finds ${count} in it (they do not fail the answer):`,
-      ...lastLines(errors.length > 0 ? errors.join("\n") : text, 6),
+      ...lastLines(errors.join("\n"), 6),
     ].join("\n"),
   );
 }

@@ -3,7 +3,8 @@
  * (`lib/trace/preload.ts`) writes `[` and then one event a line, each followed by a
  * comma, and flushes before every wait: so whenever the program waits, the file holds
  * everything it did so far. {@linkcode TraceTail} reads what was added since its last
- * look, and keeps whole lines only (a line still being written is read next time).
+ * look, and keeps whole lines only (a line still being written is read next time); the
+ * lines are parsed by `tools/trace/read.ts`, as `deno task trace` parses them.
  *
  * @example
  * ```ts
@@ -19,43 +20,7 @@
  * @module
  */
 
-import type { TraceEvent } from "../../lib/trace/mod.ts";
-
-/**
- * The events in a piece of trace text: one JSON object a line, with or without a
- * trailing comma; the `[` line, blank lines and lines that do not parse are skipped.
- *
- * @example
- * ```ts
- * import { parseTraceLines } from "./trace_file.ts";
- * const text = '[\n{"name":"stop","cat":"reactor","ph":"i","ts":9,"pid":1,"tid":1},\n';
- * console.log(parseTraceLines(text)[0].name); // stop
- * ```
- *
- * @param text whole lines of a trace file
- * @returns the events, in the file's order
- */
-export function parseTraceLines(text: string): TraceEvent[] {
-  const events: TraceEvent[] = [];
-  for (const line of text.split("\n")) {
-    const json = line.trim().replace(/,$/, "");
-    if (!json.startsWith("{")) continue;
-    try {
-      const event: unknown = JSON.parse(json);
-      if (isTraceEvent(event)) events.push(event);
-    } catch {
-      // a line cut short by a killed program: nothing to learn from it
-    }
-  }
-  return events;
-}
-
-function isTraceEvent(value: unknown): value is TraceEvent {
-  if (typeof value !== "object" || value === null) return false;
-  const event = value as Record<string, unknown>;
-  return typeof event.name === "string" && typeof event.cat === "string" &&
-    typeof event.ph === "string" && typeof event.ts === "number";
-}
+import { parseTrace, type TraceEvent } from "../trace/read.ts";
 
 /** A trace file read as it grows. */
 export class TraceTail {
@@ -107,7 +72,7 @@ export class TraceTail {
     const lines = this.#partial + text;
     const lastNewline = lines.lastIndexOf("\n");
     this.#partial = lines.slice(lastNewline + 1);
-    const events = parseTraceLines(lines.slice(0, lastNewline + 1));
+    const events = parseTrace(lines.slice(0, lastNewline + 1));
     this.events.push(...events);
     return events;
   }
