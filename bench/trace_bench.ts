@@ -68,41 +68,14 @@ async function firedCalls(Reactor: ReactorClass, traced: boolean): Promise<numbe
 
 // 2. Tracing off, A/B against main -----------------------------------------------------------
 
-function scheduleAndCancel(Reactor: ReactorClass): number {
-  const reactor = new Reactor();
-  const calls = new Array(CALLS);
-  const started = performance.now();
-  for (let index = 0; index < CALLS; index++) {
-    calls[index] = reactor.callLater(1 + index * 1e-6, noop);
-  }
-  for (let index = 0; index < CALLS; index++) calls[index].cancel();
-  return (performance.now() - started) * 1000 / CALLS;
-}
-
-async function fireAll(Reactor: ReactorClass): Promise<number> {
-  const reactor = new Reactor();
-  let left = CALLS;
-  const done = () => {
-    if (--left === 0) reactor.stop();
-  };
-  const started = performance.now();
-  for (let index = 0; index < CALLS; index++) reactor.callLater(0, done);
-  await reactor.run();
-  return (performance.now() - started) * 1000 / CALLS;
-}
-
-async function idleTurns(Reactor: ReactorClass): Promise<number> {
-  const turns = 2000;
-  const reactor = new Reactor();
-  let left = turns;
-  const turn = () => {
-    if (--left === 0) reactor.stop();
-    else reactor.callLater(0, turn);
-  };
-  reactor.callLater(0, turn);
-  const started = performance.now();
-  await reactor.run();
-  return (performance.now() - started) * 1000 / turns;
+/** The timer figures of one tree's reactor, measured in a process of its own. */
+async function timerFigures(root: string): Promise<Record<"cancel" | "fire" | "turn", number>> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}/bench/fixtures/reactor_timers.ts`, root],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  return JSON.parse(new TextDecoder().decode(output.stdout));
 }
 
 /**
@@ -143,8 +116,6 @@ async function tracedSeconds(script: string, ports: string[]): Promise<number> {
 const here = (await import("../lib/reactor/select.ts")).SelectReactor as unknown as ReactorClass;
 const mainRoot = await libCopy("main");
 const headRoot = await libCopy("HEAD");
-const main = (await import(`${mainRoot}/lib/reactor/select.ts`)).SelectReactor as ReactorClass;
-const head = (await import(`${headRoot}/lib/reactor/select.ts`)).SelectReactor as ReactorClass;
 
 const instant: number[] = [];
 const firedOff: number[] = [];
@@ -161,14 +132,10 @@ const ab = {
   turn: { main: [] as number[], here: [] as number[] },
 };
 for (let run = 0; run < RUNS; run++) {
-  for (
-    const [name, Reactor] of run % 2 === 0
-      ? [["main", main], ["here", here]] as const
-      : [["here", here], ["main", main]] as const
-  ) {
-    ab.cancel[name].push(scheduleAndCancel(Reactor));
-    ab.fire[name].push(await fireAll(Reactor));
-    ab.turn[name].push(await idleTurns(Reactor));
+  const sides = [["main", mainRoot], ["here", headRoot]] as const;
+  for (const [name, root] of run % 2 === 0 ? sides : [...sides].reverse()) {
+    const figures = await timerFigures(root);
+    for (const what of ["cancel", "fire", "turn"] as const) ab[what][name].push(figures[what]);
   }
 }
 await Deno.remove(mainRoot, { recursive: true });
@@ -208,8 +175,8 @@ say(
 );
 say();
 say(
-  `### Tracing off: this branch against main, A/B in one process (median of ${RUNS} runs; ` +
-    "each side a copy of lib/ from git archive, run in alternating order)",
+  `### Tracing off: this branch against main, A/B (median of ${RUNS} runs; ` +
+    "each side a copy of lib/ from git archive, in a process of its own, alternating)",
 );
 say();
 say("| what | main µs | this branch µs | this / main |");
