@@ -25,9 +25,7 @@ import { runTraced } from "../tools/trace/run.ts";
 
 const lines: string[] = [];
 const say = (line = "") => lines.push(line);
-const noop = () => {};
 const RUNS = 7;
-const CALLS = 100_000;
 
 /** What the A/B needs of a reactor, from whichever tree. */
 interface AnyReactor {
