@@ -22,18 +22,13 @@ import { fixed, goalLine, median, reportedSeconds, ROOT, sectionOpening } from "
 import { articleServers, startServers } from "../lib/process.ts";
 import { MAIN_LANE, startTracing, stopTracing, traceInstant } from "../lib/trace/mod.ts";
 import { runTraced } from "../tools/trace/run.ts";
+import { fireAllUs, type TimedReactor } from "./timers.ts";
 
 const lines: string[] = [];
 const say = (line = "") => lines.push(line);
 const RUNS = 7;
 
-/** What the A/B needs of a reactor, from whichever tree. */
-interface AnyReactor {
-  callLater(delay: number, f: () => void): { cancel(): void };
-  run(): Promise<void>;
-  stop(): void;
-}
-type ReactorClass = new () => AnyReactor;
+type ReactorClass = new () => TimedReactor;
 
 // 1. One traced event ----------------------------------------------------------------------
 
@@ -49,17 +44,8 @@ function tracedInstants(count: number): number {
 }
 
 async function firedCalls(Reactor: ReactorClass, traced: boolean): Promise<number> {
-  const count = 20_000;
   if (traced) startTracing(() => {});
-  const reactor = new Reactor();
-  let left = count;
-  const done = () => {
-    if (--left === 0) reactor.stop();
-  };
-  const started = performance.now();
-  for (let index = 0; index < count; index++) reactor.callLater(0, done);
-  await reactor.run();
-  const us = (performance.now() - started) * 1000 / count;
+  const us = await fireAllUs(Reactor, 20_000);
   if (traced) stopTracing();
   return us;
 }
