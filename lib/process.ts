@@ -125,7 +125,7 @@ export interface ScriptOptions {
   permissions?: string[];
   /** A lower limit on open files (`ulimit -n`) for the script, set through `sh`. */
   openFilesLimit?: number;
-  /** More environment variables for the script (it inherits ours, with `NO_COLOR=1`). */
+  /** More environment variables for the script (the trace file's name, say). */
   env?: Record<string, string>;
 }
 
@@ -172,7 +172,7 @@ export class ScriptProcess {
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-      env: { NO_COLOR: "1", ...options.env },
+      env: { ...options.env, NO_COLOR: "1" },
     }).spawn();
     this.#stdoutDone = this.#readStdout();
     this.#stderr = new Response(this.#child.stderr).text();

@@ -133,6 +133,13 @@ export interface CallbackArgs {
   phase?: string;
 }
 
+/**
+ * The environment variable that names the trace file, read by `preload.ts`
+ * (kept here so that tools can name it without importing the preload, whose
+ * import turns tracing on).
+ */
+export const TRACE_FILE_VARIABLE = "TWISTED_TRACE_FILE";
+
 /** The lane of the main thread, where the loop, the callbacks and blocking calls go. */
 export const MAIN_LANE = 1;
 

@@ -82,7 +82,7 @@ export function schedulingSite(): string | undefined {
   let sites: unknown;
   try {
     ErrorWithV8.prepareStackTrace = (_error, callSites) => callSites;
-    ErrorWithV8.stackTraceLimit = 20;
+    ErrorWithV8.stackTraceLimit = 10;
     ErrorWithV8.captureStackTrace?.(holder, schedulingSite);
     sites = holder.stack;
   } catch {

@@ -18,11 +18,8 @@
  * @module
  */
 
-import { flushTrace, MAIN_LANE, startTracing, traceInstant } from "./mod.ts";
+import { flushTrace, MAIN_LANE, startTracing, TRACE_FILE_VARIABLE, traceInstant } from "./mod.ts";
 import { oneLine } from "./names.ts";
-
-/** The environment variable that names the trace file. */
-export const TRACE_FILE_VARIABLE = "TWISTED_TRACE_FILE";
 
 const path = Deno.env.get(TRACE_FILE_VARIABLE);
 if (path !== undefined && path !== "") {

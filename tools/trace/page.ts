@@ -91,6 +91,12 @@ export function figureOf(run: RunModel): FigureCaption {
   if (run.eventCount === 0) {
     return { figure: "no figure: nothing was recorded", look: "the program never waited." };
   }
+  if (run.reactor === undefined && run.sockets.length === 0 && run.blocking.length === 0) {
+    return {
+      figure: "no figure: no reactor ran and no socket call was recorded",
+      look: "what the program printed: the trace holds only how it ended.",
+    };
+  }
   if (run.reactor === undefined) {
     const recvFds = run.sockets.filter((lane) =>
       lane.events.some((event) => event.name === "recv")
@@ -207,6 +213,54 @@ ${options.account ? `<pre>${escape(options.account.join("\n"))}</pre>` : ""}
 }
 
 /**
+ * Several runs on one page, side by side (two a row) and on one time scale, so
+ * that their lengths compare: the tour's page of its four clients.
+ *
+ * @example
+ * ```ts
+ * import { pagesSideBySide } from "./page.ts";
+ * import { modelOfRun } from "./read.ts";
+ * const html = pagesSideBySide("the tour", [{ title: "a", run: modelOfRun([]) }]);
+ * console.log(html.includes("<h2>a</h2>")); // true
+ * ```
+ *
+ * @param title the page's title
+ * @param runs each run with its heading
+ * @returns the HTML
+ */
+export function pagesSideBySide(
+  title: string,
+  runs: readonly { title: string; run: RunModel; note?: string }[],
+): string {
+  const spanUs = Math.max(1, ...runs.map(({ run }) => run.endUs - run.startUs));
+  const figures = runs.map(({ title, run, note }) =>
+    `<section><h2>${escape(title)}</h2>${note ? `<p>${escape(note)}</p>` : ""}\n` +
+    `${svgOf(run, figureOf(run), spanUs)}</section>`
+  );
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${escape(title)}</title>
+<style>
+body { font: 14px/1.4 system-ui, sans-serif; margin: 16px; color: #222; }
+.runs { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
+.runs svg { width: 100%; height: auto; }
+svg text { font: 11px system-ui, sans-serif; }
+</style>
+</head>
+<body>
+<h1>${escape(title)}</h1>
+<p>All on one time scale: the same width is the same time in each.</p>
+<div class="runs">
+${figures.join("\n")}
+</div>
+</body>
+</html>
+`;
+}
+
+/**
  * One run's figure: the inline SVG and its caption, for a page of its own or
  * one of several side by side (the tour's page).
  *
@@ -220,12 +274,14 @@ ${options.account ? `<pre>${escape(options.account.join("\n"))}</pre>` : ""}
  *
  * @param run the model of the run
  * @param caption what {@linkcode figureOf} says of it
+ * @param spanUs how much time the axis covers (default: the run's own span); give
+ *   several figures the same to compare them
  * @returns HTML: a `<figure>` with the SVG and a caption
  */
-export function svgOf(run: RunModel, caption: FigureCaption): string {
+export function svgOf(run: RunModel, caption: FigureCaption, spanUs?: number): string {
   const rows = rowsOf(run);
   const startUs = run.startUs;
-  const spanUs = Math.max(1, run.endUs - run.startUs);
+  spanUs = Math.max(1, spanUs ?? run.endUs - run.startUs);
   const xOf = (us: number) => LABEL_WIDTH + ((us - startUs) / spanUs) * PLOT_WIDTH;
   const height = AXIS_HEIGHT + rows.length * ROW_HEIGHT + 8;
   const width = LABEL_WIDTH + PLOT_WIDTH + 10;

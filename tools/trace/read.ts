@@ -244,7 +244,10 @@ export interface RunModel {
   delayed: DelayedLife[];
   /** The socket calls that waited, in order. */
   blocking: BlockingCall[];
-  /** One lane per descriptor seen, by descriptor number. */
+  /**
+   * One lane per socket seen, by descriptor number then time: a number reused after a
+   * close gets a new lane.
+   */
   sockets: SocketLane[];
   /** Errors the reactor reported. */
   unhandled: { atUs: number; logPrefix?: string; error: string }[];
@@ -291,12 +294,16 @@ export function modelOfRun(unsorted: readonly TraceEvent[]): RunModel {
   const openWaits: Wait[] = [];
   const openBlocking = new Map<string, BlockingCall[]>();
   const delayed = new Map<number, DelayedLife>();
+  // A descriptor number is reused once closed (the lowest free one is handed out): each
+  // socket gets its own lane, the current one for each number kept here.
   const lanes = new Map<number, SocketLane>();
+  const allLanes: SocketLane[] = [];
   const laneOf = (fd: number, atUs: number): SocketLane => {
     let lane = lanes.get(fd);
-    if (lane === undefined) {
+    if (lane === undefined || (lane.closedUs !== undefined && atUs > lane.closedUs)) {
       lane = { fd, firstUs: atUs, events: [], bytesIn: 0, bytesOut: 0, readyUs: [] };
       lanes.set(fd, lane);
+      allLanes.push(lane);
     }
     return lane;
   };
@@ -345,7 +352,7 @@ export function modelOfRun(unsorted: readonly TraceEvent[]): RunModel {
     call.insideCallback = callbackAround(run.callbacks, call.startUs)?.label;
   }
   run.delayed = [...delayed.values()].sort((a, b) => a.call - b.call);
-  run.sockets = [...lanes.values()].sort((a, b) => a.fd - b.fd);
+  run.sockets = allLanes.sort((a, b) => a.fd - b.fd || a.firstUs - b.firstUs);
   return run;
 }
 

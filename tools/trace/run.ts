@@ -14,8 +14,7 @@
  * @module
  */
 
-import { TRACE_FILE_VARIABLE } from "../../lib/trace/preload.ts";
-import { laneOfFd, MAIN_LANE, type TraceEvent } from "../../lib/trace/mod.ts";
+import { laneOfFd, MAIN_LANE, TRACE_FILE_VARIABLE, type TraceEvent } from "../../lib/trace/mod.ts";
 import { laneName, modelOfRun, readTrace, type RunModel } from "./read.ts";
 import type { ProgramEnd } from "./account.ts";
 
@@ -62,16 +61,31 @@ export interface TracedRunOptions {
  * @returns the arguments for `deno`
  */
 export function tracedCommandArgs(script: string, args: string[], traceFile: string): string[] {
+  return ["run", ...tracedPermissions(traceFile), script, ...args];
+}
+
+/**
+ * The `deno run` flags of a traced script: the lessons' `-N -R`, leave to read the
+ * variable naming the trace file and to write that file, and the preload. The child
+ * needs the variable {@linkcode TRACE_FILE_VARIABLE} set to `traceFile` too.
+ *
+ * @example
+ * ```ts
+ * import { tracedPermissions } from "./run.ts";
+ * console.log(tracedPermissions("/tmp/t.json").slice(0, 2)); // ["-N", "-R"]
+ * ```
+ *
+ * @param traceFile the trace file
+ * @returns the flags
+ */
+export function tracedPermissions(traceFile: string): string[] {
   return [
-    "run",
     "-N",
     "-R",
     `--allow-env=${TRACE_FILE_VARIABLE}`,
     `--allow-write=${traceFile}`,
     "--preload",
     PRELOAD_PATH,
-    script,
-    ...args,
   ];
 }
 
