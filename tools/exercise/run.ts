@@ -20,9 +20,10 @@
  */
 
 import { fromRoot, type Outcome, ROOT, ScriptProcess } from "../../lib/process.ts";
-import type { TraceEvent } from "../../lib/trace/mod.ts";
+import { TRACE_FILE_VARIABLE, type TraceEvent } from "../../lib/trace/mod.ts";
 import type { Report } from "./report.ts";
 import { idleSinceUs, modelOfRun, type RunModel } from "../trace/read.ts";
+import { tracedPermissions } from "../trace/run.ts";
 import { secondsText } from "./trace_facts.ts";
 import { TraceTail } from "./trace_file.ts";
 
@@ -156,15 +157,8 @@ export async function runLearnerFile(
   Deno.mkdirSync(TRACE_DIRECTORY, { recursive: true });
   const tracePath = Deno.makeTempFileSync({ dir: TRACE_DIRECTORY, suffix: ".json" });
   const process = new ScriptProcess(file, args, {
-    permissions: [
-      "-N",
-      "-R",
-      "--allow-env=TWISTED_TRACE_FILE",
-      `--allow-write=${tracePath}`,
-      "--preload",
-      `${ROOT}/lib/trace/preload.ts`,
-    ],
-    env: { TWISTED_TRACE_FILE: tracePath },
+    permissions: tracedPermissions(tracePath),
+    env: { [TRACE_FILE_VARIABLE]: tracePath },
   });
   running.add(process);
   const tail = new TraceTail(tracePath);
