@@ -57,6 +57,10 @@ class TraceBuilder {
   fired(at: number, call: number, label: string, durationS = 0.0001): void {
     this.#add(label, "callback", "X", at, { kind: "delayedCall", call, lateUs: 0 }, durationS * S);
   }
+  wait(from: number, to: number): void {
+    this.#add("wait", "reactor", "B", from, { readers: [], writers: [], timeout: to - from });
+    this.#add("wait", "reactor", "E", to, { readable: [], writable: [] });
+  }
   loopingTick(at: number, loop: number, name: string): void {
     this.#add(name, "callback", "X", at, { kind: "loopingCall", loop }, 100);
   }
@@ -200,6 +204,28 @@ Deno.test("a counter that schedules something else goes on with its own next cou
   const counters = findCounters(modelOfRun(trace.sorted()));
   assert.deepEqual(counters.map((counter) => [counter.label, counter.calls.length]), [
     ["Countdown.count", 5], // the last one's flash ends it
+  ]);
+});
+
+Deno.test("async counters: a call scheduled in the wait after a turn continues a call of that turn", () => {
+  // Two counters awaiting a sleep: both sleeps end in one turn; their continuations run
+  // in the wait after it, in the order the calls ran, and schedule the next sleeps.
+  const trace = new TraceBuilder();
+  trace.run(0);
+  let [a, b] = [trace.schedule(0, "sleep", 0.1), trace.schedule(0, "sleep", 0.1)];
+  trace.fired(0, 0, "whenRunning"); // the callback that scheduled the first two
+  for (let turn = 1; turn <= 3; turn++) {
+    trace.wait(turn * 0.1 - 0.1 + 0.01, turn * 0.1);
+    trace.fired(turn * 0.1, a, "sleep");
+    trace.fired(turn * 0.1 + 0.001, b, "sleep");
+    trace.wait(turn * 0.1 + 0.002, turn * 0.1 + 0.004);
+    a = trace.schedule(turn * 0.1 + 0.003, "sleep", 0.1);
+    b = trace.schedule(turn * 0.1 + 0.0031, "sleep", 0.2);
+  }
+  const counters = findCounters(modelOfRun(trace.sorted()));
+  assert.deepEqual(counters.map((counter) => [counter.calls.length, counter.intervalS]), [
+    [4, 0.1],
+    [4, 0.2],
   ]);
 });
 

@@ -49,6 +49,7 @@ const PASSING: Array<[id: string, file: string, args?: string[]]> = [
   ["3.1", "solutions/part-3/countdowns.ts", ["--scale", "0.2"]],
   ["3.1", `${FIXTURES}/counters-numbered.ts`],
   ["3.1", `${FIXTURES}/countdowns-alike.ts`],
+  ["3.1", `${FIXTURES}/async-counters.ts`],
   ["3.2", "solutions/part-3/countdown-looping.ts", ["--interval", "0.2"]],
   ["3.2", `${FIXTURES}/looping-promise.ts`],
   ["3.2", `${FIXTURES}/looping-task-namespace.ts`],

@@ -18,7 +18,7 @@
  * @module
  */
 
-import type { DelayedLife, RunModel } from "../trace/read.ts";
+import { callbackAround, type DelayedLife, type RunModel } from "../trace/read.ts";
 
 /**
  * The delayed calls still pending when the reactor's loop ended: their ids, each with
@@ -92,7 +92,8 @@ export function median(values: readonly number[]): number {
 
 /**
  * The counters of a run: every chain of at least `minCalls` delayed calls in which
- * each call was scheduled by the one before (the trace's `by`). A call that schedules
+ * each call was scheduled by the one before (the trace's `by`, or a promise's
+ * continuation in the wait after it ran: an async counter that awaits a sleep). A call that schedules
  * several others ends its chain unless exactly one of them has its own label (a
  * counter that also schedules something else goes on with its own next count); the
  * others start chains of their own. The delayed calls scheduled by one LoopingCall are
@@ -112,16 +113,18 @@ export function median(values: readonly number[]): number {
 export function findCounters(model: RunModel, minCalls = 2): Counter[] {
   const calls = model.delayed.toSorted((a, b) => a.scheduledUs - b.scheduledUs);
   const ids = new Set(calls.map((call) => call.call));
+  const parents = continuedFrom(model, calls);
   const children = new Map<number, DelayedLife[]>();
   const byLoopingCall = new Map<number, DelayedLife[]>();
   const roots: DelayedLife[] = [];
   for (const call of calls) {
-    if (call.by === undefined) roots.push(call);
+    const parent = parents.get(call.call);
+    if (parent === undefined) roots.push(call);
     else {
-      const parents = ids.has(call.by) ? children : byLoopingCall;
-      const list = parents.get(call.by) ?? [];
+      const family = ids.has(parent) ? children : byLoopingCall;
+      const list = family.get(parent) ?? [];
       list.push(call);
-      parents.set(call.by, list);
+      family.set(parent, list);
     }
   }
   const chains: DelayedLife[][] = [...byLoopingCall.values()];
@@ -143,6 +146,40 @@ export function findCounters(model: RunModel, minCalls = 2): Counter[] {
     .filter((chain) => chain.length >= minCalls)
     .map((chain) => asCounter(chain, pending))
     .sort((a, b) => a.calls[0].scheduledUs - b.calls[0].scheduledUs);
+}
+
+/**
+ * For each delayed call, the call (or LoopingCall) it continues: its `by`, when it was
+ * scheduled while that call ran. A call scheduled outside any callback, while the
+ * reactor waited, was scheduled by a promise's continuation: `await sleep(0.1)` in an
+ * async counter, where `sleep` resolves from a delayed call. Such a continuation runs
+ * in the wait that follows the turn whose call resolved it, so it continues one of the
+ * calls that ran in that turn and scheduled nothing themselves: the first of them with
+ * its label, else the first (continuations run in the order their promises resolved).
+ */
+function continuedFrom(model: RunModel, calls: readonly DelayedLife[]): Map<number, number> {
+  const parents = new Map<number, number>();
+  for (const call of calls) if (call.by !== undefined) parents.set(call.call, call.by);
+  const continued = new Set(parents.values());
+  const fired = calls.filter((call) => call.firedUs !== undefined)
+    .sort((a, b) => (a.firedUs ?? 0) - (b.firedUs ?? 0));
+  for (const call of calls) {
+    if (call.by !== undefined || callbackAround(model.callbacks, call.scheduledUs)) continue;
+    const waitIndex = model.waits.findLastIndex((wait) => wait.startUs <= call.scheduledUs);
+    if (waitIndex < 0) continue;
+    const turnEndUs = model.waits[waitIndex].startUs;
+    const turnStartUs = model.waits[waitIndex - 1]?.endUs ?? model.reactor?.runUs ?? 0;
+    const candidates = fired.filter((parent) =>
+      !continued.has(parent.call) && (parent.firedUs ?? 0) >= turnStartUs &&
+      (parent.firedUs ?? 0) <= turnEndUs
+    );
+    const parent = candidates.find((candidate) => candidate.label === call.label) ??
+      candidates[0];
+    if (parent === undefined) continue;
+    parents.set(call.call, parent.call);
+    continued.add(parent.call);
+  }
+  return parents;
 }
 
 function asCounter(calls: DelayedLife[], pending: Map<number, number>): Counter {
