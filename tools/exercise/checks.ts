@@ -153,7 +153,7 @@ export function judgeThreeCounters(report: Report, model: RunModel): void {
   if (
     !report.check(
       counters.length >= 3,
-      `three counters, each a chain of callLater calls made from the call before (found ${counters.length}${
+      `three counters, chains of delayed calls each made by the one before (found ${counters.length}${
         found ? `: ${found}` : ""
       })`,
       model.reactor !== undefined

@@ -58,10 +58,12 @@ export interface LearnerRun extends Outcome {
 
 /** The learner's files running now. */
 const running = new Set<ScriptProcess>();
+/** Their trace files, removed when they end. */
+const traceFiles = new Set<string>();
 
 /**
- * Kills (SIGKILL) every learner's file still running: for a checker that is itself
- * interrupted, so that nothing it started is left behind.
+ * Kills (SIGKILL) every learner's file still running, and removes their traces: for a
+ * checker that is itself interrupted, so that nothing it started is left behind.
  *
  * @example
  * ```ts
@@ -74,6 +76,13 @@ const running = new Set<ScriptProcess>();
  */
 export function killLearnerFiles(): void {
   for (const process of running) process.kill("SIGKILL");
+  for (const path of traceFiles) {
+    try {
+      Deno.removeSync(path);
+    } catch {
+      // gone already
+    }
+  }
 }
 
 /**
@@ -156,6 +165,7 @@ export async function runLearnerFile(
   );
   Deno.mkdirSync(TRACE_DIRECTORY, { recursive: true });
   const tracePath = Deno.makeTempFileSync({ dir: TRACE_DIRECTORY, suffix: ".json" });
+  traceFiles.add(tracePath);
   const process = new ScriptProcess(file, args, {
     permissions: tracedPermissions(tracePath),
     env: { [TRACE_FILE_VARIABLE]: tracePath },
@@ -187,6 +197,7 @@ export async function runLearnerFile(
   running.delete(process);
   tail.read();
   Deno.removeSync(tracePath);
+  traceFiles.delete(tracePath);
   const model = modelOfRun(tail.events);
   const run: LearnerRun = {
     ...outcome,
