@@ -180,7 +180,10 @@ export async function runLearnerFile(
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       const now = performance.now();
       tail.read();
-      const idle = idleSinceUs(modelOfRun(tail.events)) !== undefined;
+      // A waiting reactor's wait began last (it is flushed as it begins): only then model.
+      const last = tail.events.at(-1);
+      const idle = last?.name === "wait" && last.ph === "B" &&
+        idleSinceUs(modelOfRun(tail.events)) !== undefined;
       idleSeenAt = idle ? idleSeenAt ?? now : undefined;
       if (idleSeenAt !== undefined && now - idleSeenAt >= IDLE_GRACE_MS) {
         stoppedBecause = "idle reactor";

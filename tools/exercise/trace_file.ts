@@ -22,7 +22,17 @@
 
 import { parseTrace, type TraceEvent } from "../trace/read.ts";
 
-/** A trace file read as it grows. */
+/**
+ * A trace file read as it grows.
+ *
+ * @example
+ * ```ts
+ * import { TraceTail } from "./trace_file.ts";
+ * const tail = new TraceTail("/tmp/trace.json");
+ * const timer = setInterval(() => console.log(tail.read().length, "new events"), 150);
+ * clearInterval(timer);
+ * ```
+ */
 export class TraceTail {
   /** Every event read so far, in the file's order. */
   readonly events: TraceEvent[] = [];
