@@ -26,7 +26,7 @@ import { fireAllUs, type TimedReactor } from "./timers.ts";
 
 const lines: string[] = [];
 const say = (line = "") => lines.push(line);
-const RUNS = 7;
+const RUNS = 9;
 
 type ReactorClass = new () => TimedReactor;
 
@@ -163,11 +163,13 @@ say(
     "each side a copy of lib/ from git archive, in a process of its own, alternating)",
 );
 say();
-say("| what | main µs | this branch µs | this / main |");
+say("| what | main µs (min-max) | this branch µs (min-max) | this / main |");
 say("|---|---|---|---|");
+const spread = (values: number[]) =>
+  `${fixed(median(values), 3)} (${fixed(Math.min(...values), 3)}-${fixed(Math.max(...values), 3)})`;
 const abRow = (what: string, figures: { main: number[]; here: number[] }) =>
   say(
-    `| ${what} | ${fixed(median(figures.main), 3)} | ${fixed(median(figures.here), 3)} | ${
+    `| ${what} | ${spread(figures.main)} | ${spread(figures.here)} | ${
       fixed(median(figures.here) / median(figures.main), 3)
     }x |`,
   );
