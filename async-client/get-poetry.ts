@@ -8,20 +8,18 @@
  * @module
  */
 
-import {
-  expectServerAddresses,
-  formatAddress,
-  formatDuration,
-  startStopwatch,
-} from "../lib/cli.ts";
+import { endOnMissingPermission } from "../lib/cli.ts";
+import { expectServerAddresses, formatAddress } from "../lib/address.ts";
+import { formatDuration, startStopwatch } from "../lib/duration.ts";
 import { endIfUnreachable } from "../lib/poetry_client.ts";
 import { type Address, select, Socket, WouldBlock } from "../lib/socket/mod.ts";
 
+endOnMissingPermission(); // a missing -N or -R: one line, not a stack trace
 const addresses = expectServerAddresses(`
 Downloads a poem from each server given, from all of them at the same time,
 printing a line for every batch of bytes that arrives. HOST defaults to
 127.0.0.1. With the three slow poetry servers of Part 2 running on ports
-10000, 10001 and 10002 (see blocking-server/slowpoetry.ts --help):
+10000, 10001 and 10002 (deno task servers starts them):
 
   deno run -N -R async-client/get-poetry.ts 10000 10001 10002`);
 
@@ -55,7 +53,10 @@ function readAvailable(task: Task): number {
     try {
       chunk = task.socket.recv(65536);
     } catch (error) {
-      if (error instanceof WouldBlock) break; // nothing more for now
+      // EWOULDBLOCK: a blocking socket would wait here. A non-blocking one says so
+      // instead, which tells us that we have read all there is for now: stop, and let
+      // select tell us when there is more. Waiting here would hold up every other poem.
+      if (error instanceof WouldBlock) break;
       endIfUnreachable(task.address, error);
     }
     if (chunk.length === 0) break; // the server closed
@@ -66,12 +67,18 @@ function readAvailable(task: Task): number {
   return bytes;
 }
 
-/** The select loop: the heart of the program. */
+/**
+ * The "reactor loop" of Part 2's Figure 5: wait for events (sockets with something to
+ * read), react to each, and go round again until every poem is in. Its lines interleave
+ * the tasks as the asynchronous model of Part 1's Figure 3 does.
+ */
 function getPoetry(tasks: Task[]): void {
   let open = tasks;
   while (open.length > 0) {
-    const [readable] = select(open, [], []); // blocks until some socket has something
+    // The one place this program waits: select blocks until some socket has something.
+    const [readable] = select(open, [], []);
     for (const task of readable) {
+      // Read only what has come, never wait on one socket: the others may be ready too.
       const bytes = readAvailable(task);
       if (bytes === 0) { // readable, yet nothing to read: the poem is complete
         open = open.filter((other) => other !== task);

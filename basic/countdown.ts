@@ -5,9 +5,10 @@
  *
  * @module
  */
-import { expectNoArguments } from "../lib/cli.ts";
+import { endOnMissingPermission, expectNoArguments } from "../lib/cli.ts";
 import { reactor } from "../lib/reactor/mod.ts";
 
+endOnMissingPermission(); // a missing -N or -R: one line, not a stack trace
 expectNoArguments("Counts down from 5, then stops.");
 
 class Countdown {
@@ -16,13 +17,10 @@ class Countdown {
   // An arrow function, not a method: `this.count` is handed to the reactor on its own,
   // and an arrow function keeps `this` bound to its Countdown (Python's bound method).
   count = (): void => {
-    if (this.counter === 0) {
-      reactor.stop();
-    } else {
-      console.log(this.counter, "...");
-      this.counter -= 1;
-      reactor.callLater(1, this.count);
-    }
+    if (this.counter === 0) return reactor.stop(); // run() returns, and "Stop!" follows
+    console.log(this.counter, "...");
+    this.counter -= 1;
+    reactor.callLater(1, this.count); // call me again in a second
   };
 }
 

@@ -5,9 +5,10 @@
  *
  * @module
  */
-import { expectNoArguments } from "../lib/cli.ts";
+import { endOnMissingPermission, expectNoArguments } from "../lib/cli.ts";
 import { install } from "../lib/reactor/poll.ts";
 
+endOnMissingPermission(); // a missing -N or -R: one line, not a stack trace
 expectNoArguments("Runs an idle poll reactor. Ctrl-C ends it.");
 
 // The poll reactor must be installed before anything imports the reactor

@@ -5,9 +5,10 @@
  *
  * @module
  */
-import { expectNoArguments } from "../lib/cli.ts";
+import { endOnMissingPermission, expectNoArguments } from "../lib/cli.ts";
 import { reactor } from "../lib/reactor/mod.ts";
 
+endOnMissingPermission(); // a missing -N or -R: one line, not a stack trace
 expectNoArguments("Runs an idle reactor. Ctrl-C ends it.");
 
 await reactor.run();

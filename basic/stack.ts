@@ -6,9 +6,10 @@
  *
  * @module
  */
-import { expectNoArguments } from "../lib/cli.ts";
+import { endOnMissingPermission, expectNoArguments } from "../lib/cli.ts";
 import { reactor } from "../lib/reactor/mod.ts";
 
+endOnMissingPermission(); // a missing -N or -R: one line, not a stack trace
 expectNoArguments("Prints a callback's stack.");
 
 function stack(): void {

@@ -11,8 +11,8 @@
  * @module
  */
 
-import { parsePoemsLine } from "../lib/client_output.ts";
-import { ROOT } from "../lib/process.ts";
+import { parsePoemsLine } from "../tools/client_output.ts";
+import { ROOT } from "../tools/process.ts";
 import { Socket } from "../lib/socket/mod.ts";
 import type { IReadDescriptor } from "../lib/reactor/interfaces.ts";
 

@@ -30,7 +30,7 @@ import {
   ROOT,
   sectionOpening,
 } from "./lib.ts";
-import { ScriptProcess, startServers } from "../lib/process.ts";
+import { ScriptProcess, startServers } from "../tools/process.ts";
 import { PoemText } from "../lib/poem.ts";
 
 const POEM_MIB = Number(Deno.args[0] ?? 256);

@@ -28,6 +28,7 @@ import type { Socket } from "../lib/socket/mod.ts";
 import type { ReactorBase } from "../lib/reactor/base.ts";
 import { PollReactor } from "../lib/reactor/poll.ts";
 import { SelectReactor } from "../lib/reactor/select.ts";
+import { fireAllUs, scheduleThenCancelUs } from "./timers.ts";
 
 const CALLS = 100_000;
 const RUNS = 5;
@@ -38,14 +39,7 @@ const noop = () => {};
 // 1. callLater ----------------------------------------------------------------------------
 
 function scheduleAndCancel(): number {
-  const reactor = new SelectReactor();
-  const started = performance.now();
-  const calls = new Array(CALLS);
-  for (let index = 0; index < CALLS; index++) {
-    calls[index] = reactor.callLater(1 + index * 1e-6, noop);
-  }
-  for (let index = 0; index < CALLS; index++) calls[index].cancel();
-  return (performance.now() - started) * 1000 / CALLS;
+  return scheduleThenCancelUs(SelectReactor, CALLS);
 }
 
 function setTimeoutAndClear(): number {
@@ -56,16 +50,8 @@ function setTimeoutAndClear(): number {
   return (performance.now() - started) * 1000 / CALLS;
 }
 
-async function fireAll(): Promise<number> {
-  const reactor = new SelectReactor();
-  let left = CALLS;
-  const done = () => {
-    if (--left === 0) reactor.stop();
-  };
-  const started = performance.now();
-  for (let index = 0; index < CALLS; index++) reactor.callLater(0, done);
-  await reactor.run();
-  return (performance.now() - started) * 1000 / CALLS;
+function fireAll(): Promise<number> {
+  return fireAllUs(SelectReactor, CALLS);
 }
 
 async function setTimeoutFireAll(): Promise<number> {

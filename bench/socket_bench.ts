@@ -25,7 +25,7 @@ import {
   reportedSeconds,
   sectionOpening,
 } from "./lib.ts";
-import { ScriptProcess, startServers } from "../lib/process.ts";
+import { ScriptProcess, startServers } from "../tools/process.ts";
 import { Poll, POLLIN, select, sleep, WouldBlock } from "../lib/socket/mod.ts";
 
 const POEM_MIB = Number(Deno.args[0] ?? 256);

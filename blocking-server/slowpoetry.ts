@@ -8,39 +8,25 @@
  * @module
  */
 
+import { formatAddress, parsePort } from "../lib/address.ts";
 import {
-  existingFile,
+  endOnMissingPermission,
   fail,
-  formatAddress,
   parseCommandLine,
   parseNumber,
-  parsePort,
+  readableFile,
   UsageError,
 } from "../lib/cli.ts";
 import { type Address, sleep, Socket, SocketError } from "../lib/socket/mod.ts";
 
+endOnMissingPermission(); // a missing -N or -R: one line, not a stack trace
 const settings = parseCommandLine(Deno.args, {
   usage: "[options] POETRY-FILE",
   description: `
-Serves the poem in POETRY-FILE to each client that connects, slowly: it sends
-NUM-BYTES bytes, waits DELAY seconds, sends the next NUM-BYTES, and so on;
-after the last chunk it closes the connection. It serves one client at a
-time; the next one waits until the poem is done. It prints the port it
-listens on, and a line for every chunk it sends.
+Serves POETRY-FILE to one client at a time, NUM-BYTES bytes every DELAY seconds
+(the README's Part 2 shows the article's three servers):
 
-  deno run -N -R blocking-server/slowpoetry.ts poetry/ecstasy.txt
-  deno run -N -R blocking-server/slowpoetry.ts --num-bytes 50 --delay 5 poetry/ecstasy.txt
-  deno run -N -R blocking-server/slowpoetry.ts --port 10000 poetry/ecstasy.txt
-
-Then watch the poem arrive with netcat (nc localhost 10000), or start the
-three servers of Part 2, one per terminal, and run a client against them:
-
-  deno run -N -R blocking-server/slowpoetry.ts --port 10000 poetry/ecstasy.txt --num-bytes 30
-  deno run -N -R blocking-server/slowpoetry.ts --port 10001 poetry/fascination.txt
-  deno run -N -R blocking-server/slowpoetry.ts --port 10002 poetry/science.txt
-  deno run -N -R blocking-client/get-poetry.ts 10000 10001 10002
-
-Stop it with Ctrl-C.`,
+  deno run -N -R blocking-server/slowpoetry.ts --port 10000 poetry/ecstasy.txt`,
   options: {
     port: { metavar: "N", help: "the port to listen on; 0 picks a free one", default: "0" },
     iface: { metavar: "HOST", help: "the interface to listen on", default: "localhost" },
@@ -50,7 +36,7 @@ Stop it with Ctrl-C.`,
 }, ({ values, positionals }) => {
   if (positionals.length !== 1) throw new UsageError("Provide exactly one poetry file.");
   return {
-    poetryFile: existingFile(positionals[0]),
+    poetryFile: readableFile(positionals[0]),
     port: parsePort(values.port),
     iface: values.iface,
     delay: parseNumber(values.delay, "--delay", { min: 0 }),
@@ -58,10 +44,26 @@ Stop it with Ctrl-C.`,
   };
 });
 
-/** Sends the poem to one client, chunk by chunk; a client that leaves ends it early. */
-function sendPoetry(client: Socket, poem: Uint8Array, numBytes: number, delay: number): void {
-  for (let offset = 0; offset < poem.length; offset += numBytes) {
-    const chunk = poem.subarray(offset, offset + numBytes);
+/** Reads the next chunk of the poem into `buffer`: a full one, or the last (empty at the end). */
+function readChunk(poem: Deno.FsFile, buffer: Uint8Array): Uint8Array {
+  let filled = 0;
+  while (filled < buffer.length) {
+    const read = poem.readSync(buffer.subarray(filled));
+    if (read === null) break; // the end of the file
+    filled += read;
+  }
+  return buffer.subarray(0, filled);
+}
+
+/**
+ * Sends the poem to one client, reading it as it goes, `numBytes` at a time: whatever
+ * the file's size, the server holds one chunk of it. A client that leaves ends it early.
+ */
+function sendPoetry(client: Socket, poem: Deno.FsFile, numBytes: number, delay: number): void {
+  const buffer = new Uint8Array(numBytes);
+  while (true) {
+    const chunk = readChunk(poem, buffer);
+    if (chunk.length === 0) return;
     console.log(`Sending ${chunk.length} bytes`);
     try {
       client.sendAll(chunk); // blocks until the chunk fits in the socket's send buffer
@@ -73,28 +75,22 @@ function sendPoetry(client: Socket, poem: Uint8Array, numBytes: number, delay: n
   }
 }
 
-/** The poem, read afresh for each client so that edits show up; null if it cannot be read. */
-function readPoem(): Uint8Array | null {
-  try {
-    return Deno.readFileSync(settings.poetryFile);
-  } catch (error) {
-    // The poem went missing: this client gets nothing, the next one may be luckier.
-    console.log(`Cannot read ${settings.poetryFile}: ${(error as Error).message}`);
-    return null;
-  }
-}
-
 /** Serves clients one after another, forever. */
 function serve(listener: Socket): never {
   while (true) {
     const [client, address]: [Socket, Address] = listener.accept(); // blocks until a client connects
     console.log(`Somebody at ${formatAddress(address)} wants poetry!`);
-    const poem = readPoem();
-    if (poem) sendPoetry(client, poem, settings.numBytes, settings.delay);
+    try {
+      // Opened afresh for each client, so that edits show up.
+      using poem = Deno.openSync(settings.poetryFile);
+      sendPoetry(client, poem, settings.numBytes, settings.delay);
+    } catch (error) {
+      // The poem went missing or broke: this client's poem ends, the next may be luckier.
+      console.log(`Cannot read ${settings.poetryFile}: ${(error as Error).message}`);
+    }
     client.close();
   }
 }
-
 const listener = new Socket();
 const where: Address = [settings.iface, settings.port];
 try {

@@ -1,38 +1,28 @@
 /**
  * What every command-line program of the project shares (the lesson scripts, the
  * solutions and the tools): reading a command line (with `--help`, and a one-line
- * error with exit status 2 for a mistake), parsing and printing `HOST:PORT`
- * addresses, checking numbers and files given on it, printing durations the way
- * Python prints a `datetime.timedelta`, timing things, and ending with a one-line
- * error. Reading what the clients print is `client_output.ts`'s job.
+ * error with exit status 2 for a mistake), checking numbers and files given on it,
+ * ending with a one-line error, and ending with one line on a missing permission.
+ * Addresses are `address.ts`'s, durations `duration.ts`'s.
  *
- * @example Reading a client's command line
+ * @example Reading a server's command line
  * ```ts
- * import { parseAddresses, parseCommandLine } from "./cli.ts";
+ * import { parseCommandLine, parseNumber, UsageError } from "./cli.ts";
  *
- * const addresses = parseCommandLine(["10000", "example.org:10001"], {
- *   usage: "[HOST:]PORT ...",
- *   description: "Fetches poems.",
- * }, ({ positionals }) => parseAddresses(positionals));
- * // addresses: [["127.0.0.1", 10000], ["example.org", 10001]]
+ * const delay = parseCommandLine(["--delay", "0.5", "poem.txt"], {
+ *   usage: "[--delay S] POETRY-FILE",
+ *   description: "Serves a poem.",
+ *   options: { delay: { metavar: "S", help: "seconds between chunks", default: "0.1" } },
+ * }, ({ values, positionals }) => {
+ *   if (positionals.length !== 1) throw new UsageError("Provide exactly one poetry file.");
+ *   return parseNumber(values.delay, "--delay", { min: 0 });
+ * });
  * ```
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
-import type { Address } from "./socket/mod.ts";
-
-/**
- * The host an address means when it gives only a port.
- *
- * @example
- * ```ts
- * import { DEFAULT_HOST, parseAddress } from "./cli.ts";
- * parseAddress("10000")[0] === DEFAULT_HOST; // true
- * ```
- */
-export const DEFAULT_HOST = "127.0.0.1";
 
 /**
  * A mistake on the command line. {@linkcode parseCommandLine} turns it into
@@ -50,126 +40,6 @@ export class UsageError extends Error {
     super(message);
     this.name = "UsageError";
   }
-}
-
-/**
- * Parses a port number: decimal digits only, 0 to 65535.
- *
- * @example
- * ```ts
- * import { parsePort } from "./cli.ts";
- * parsePort("10000"); // 10000
- * parsePort("ten"); // throws UsageError: Ports must be integers.
- * parsePort("-1"); // throws UsageError: Ports must be between 0 and 65535, not -1.
- * ```
- *
- * @param text the port as typed
- * @returns the port
- * @throws {UsageError} when `text` is not an integer in range
- */
-export function parsePort(text: string): number {
-  const outOfRange = () => new UsageError(`Ports must be between 0 and 65535, not ${text}.`);
-  if (/^-[0-9]+$/.test(text)) throw outOfRange();
-  if (!/^[0-9]+$/.test(text)) throw new UsageError("Ports must be integers.");
-  const port = Number(text);
-  if (port > 65535) throw outOfRange();
-  return port;
-}
-
-/**
- * Parses `[HOST:]PORT`. Without a host (or with an empty one) the host is
- * {@linkcode DEFAULT_HOST}. An IPv6 host goes in brackets: `[::1]:10000`.
- *
- * @example
- * ```ts
- * import { parseAddress } from "./cli.ts";
- * parseAddress("10000"); // ["127.0.0.1", 10000]
- * parseAddress("localhost:10001"); // ["localhost", 10001]
- * parseAddress("[::1]:10002"); // ["::1", 10002]
- * ```
- *
- * @param text the address as typed
- * @returns the host and the port
- * @throws {UsageError} when the port is not an integer from 0 to 65535
- */
-export function parseAddress(text: string): Address {
-  const colon = text.lastIndexOf(":");
-  if (colon < 0) return [DEFAULT_HOST, parsePort(text)];
-  let host = text.slice(0, colon);
-  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
-  return [host === "" ? DEFAULT_HOST : host, parsePort(text.slice(colon + 1))];
-}
-
-/**
- * Parses the `[HOST:]PORT ...` arguments of a poetry client: at least one address,
- * each read by {@linkcode parseAddress}.
- *
- * @example
- * ```ts
- * import { parseAddresses } from "./cli.ts";
- * parseAddresses(["10000", "localhost:10001"]); // [["127.0.0.1", 10000], ["localhost", 10001]]
- * parseAddresses([]); // throws UsageError: Provide at least one server address.
- * ```
- *
- * @param texts the addresses as typed
- * @returns the hosts and ports, in order
- * @throws {UsageError} when there is none, or one is not an address
- */
-export function parseAddresses(texts: readonly string[]): Address[] {
-  if (texts.length === 0) throw new UsageError("Provide at least one server address.");
-  return texts.map(parseAddress);
-}
-
-/**
- * Formats an address as `HOST:PORT` (`[HOST]:PORT` for an IPv6 host).
- *
- * @example
- * ```ts
- * import { formatAddress } from "./cli.ts";
- * formatAddress(["127.0.0.1", 10000]); // "127.0.0.1:10000"
- * ```
- *
- * @param address the host and the port
- * @returns the address as one string
- */
-export function formatAddress([host, port]: Address): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-/**
- * Formats a duration as Python prints a `datetime.timedelta`: `H:MM:SS`,
- * then `.ffffff` when the microseconds are not zero, after `N day(s), ` when
- * there are whole days. The duration is first rounded to the microsecond
- * (half to even, as Python does).
- * Negative durations come out as Python's do (`-1 day, 23:59:59`).
- *
- * @example
- * ```ts
- * import { formatDuration } from "./cli.ts";
- * formatDuration(10.126361); // "0:00:10.126361"
- * formatDuration(3723); // "1:02:03"
- * formatDuration(93784); // "1 day, 2:03:04"
- * ```
- *
- * @param seconds the duration in seconds
- * @returns the duration as Python would print it
- */
-export function formatDuration(seconds: number): string {
-  const MICROSECONDS_PER_DAY = 86_400_000_000;
-  const exact = seconds * 1e6;
-  let total = Math.round(exact); // halves go up here; Python sends them to the even neighbour
-  if (total - exact === 0.5 && total % 2 !== 0) total -= 1;
-  const days = Math.floor(total / MICROSECONDS_PER_DAY);
-  const rest = total - days * MICROSECONDS_PER_DAY; // 0 <= rest < one day
-  const microseconds = rest % 1_000_000;
-  const wholeSeconds = (rest - microseconds) / 1_000_000;
-  const hh = Math.floor(wholeSeconds / 3600);
-  const mm = Math.floor(wholeSeconds / 60) % 60;
-  const ss = wholeSeconds % 60;
-  let text = `${hh}:${String(mm).padStart(2, "0")}:${String(ss).padStart(2, "0")}`;
-  if (days !== 0) text = `${days} day${Math.abs(days) === 1 ? "" : "s"}, ${text}`;
-  if (microseconds !== 0) text += `.${String(microseconds).padStart(6, "0")}`;
-  return text;
 }
 
 /**
@@ -215,7 +85,7 @@ let permissionHandlerInstalled = false;
  * line, `NAME: error: Requires net access to "127.0.0.1:10000", run again with the
  * --allow-net flag (-N)`, and exit status 1, instead of a stack trace. Deno says which
  * flag to add; without a terminal it cannot ask, and fails at once. Every lesson
- * script gets this from {@linkcode parseCommandLine}.
+ * script calls it first thing, before reading its command line.
  *
  * @example
  * ```ts
@@ -233,24 +103,6 @@ export function endOnMissingPermission(): void {
   };
   addEventListener("error", (event) => endIfMissingPermission(event, event.error));
   addEventListener("unhandledrejection", (event) => endIfMissingPermission(event, event.reason));
-}
-
-/**
- * Starts a stopwatch.
- *
- * @example
- * ```ts
- * import { formatDuration, startStopwatch } from "./cli.ts";
- * const elapsed = startStopwatch();
- * // ... work ...
- * console.log(`done in ${formatDuration(elapsed())}`);
- * ```
- *
- * @returns a function giving the seconds passed since the stopwatch started
- */
-export function startStopwatch(): () => number {
-  const start = performance.now();
-  return () => (performance.now() - start) / 1000;
 }
 
 /**
@@ -368,7 +220,8 @@ export function helpText<T extends Record<string, OptionSpec>>(spec: CommandSpec
  *
  * @example
  * ```ts
- * import { parseCommandLine, parsePort, UsageError } from "./cli.ts";
+ * import { parsePort } from "./address.ts";
+import { parseCommandLine, UsageError } from "./cli.ts";
  *
  * const options = parseCommandLine(Deno.args, {
  *   usage: "[options] POETRY-FILE",
@@ -391,7 +244,6 @@ export function parseCommandLine<T extends Record<string, OptionSpec>, R>(
   spec: CommandSpec<T>,
   interpret: (parsed: ParsedCommandLine<T>) => R,
 ): R {
-  endOnMissingPermission();
   const config: Record<string, { type: "string" | "boolean"; short?: string }> = {
     help: { type: "boolean", short: "h" },
   };
@@ -470,43 +322,19 @@ export function expectNoArguments(description: string, args: string[] = Deno.arg
 }
 
 /**
- * Reads the command line of a poetry client, `[HOST:]PORT ...`: `-h`/`--help` prints
- * the usage line and `description` and exits 0; no address, or a bad one, ends the
- * program with a one-line error and exit status 2.
+ * Checks that a file named on the command line is a regular file that can be read.
  *
  * @example
  * ```ts
- * import { expectServerAddresses } from "./cli.ts";
- * const addresses = expectServerAddresses("Fetches a poem from each server.", ["10000"]);
- * // [["127.0.0.1", 10000]]
- * ```
- *
- * @param description the text of `--help`: what the client does, how to run it
- * @param args the arguments, `Deno.args` unless given
- * @returns the servers' addresses, in order
- */
-export function expectServerAddresses(description: string, args: string[] = Deno.args): Address[] {
-  return parseCommandLine(
-    args,
-    { usage: "[HOST:]PORT ...", description },
-    ({ positionals }) => parseAddresses(positionals),
-  );
-}
-
-/**
- * Checks that a file named on the command line exists and is a regular file.
- *
- * @example
- * ```ts
- * import { existingFile } from "./cli.ts";
- * const poem = existingFile("poetry/ecstasy.txt"); // "poetry/ecstasy.txt"
+ * import { readableFile } from "./cli.ts";
+ * const poem = readableFile("poetry/ecstasy.txt"); // "poetry/ecstasy.txt"
  * ```
  *
  * @param path the file as typed
  * @returns `path`, unchanged
- * @throws {UsageError} `No such file: PATH` or `Not a file: PATH`
+ * @throws {UsageError} `No such file: PATH`, `Not a file: PATH` or `Cannot read PATH: REASON`
  */
-export function existingFile(path: string): string {
+export function readableFile(path: string): string {
   let info: Deno.FileInfo;
   try {
     info = Deno.statSync(path);
@@ -515,6 +343,13 @@ export function existingFile(path: string): string {
     throw error;
   }
   if (!info.isFile) throw new UsageError(`Not a file: ${path}`);
+  try {
+    using file = Deno.openSync(path);
+    file.readSync(new Uint8Array(1)); // opening is not enough: some files fail on reading
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) throw error; // a missing -R: Deno's message
+    throw new UsageError(`Cannot read ${path}: ${(error as Error).message}`);
+  }
   return path;
 }
 

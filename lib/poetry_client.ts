@@ -1,88 +1,48 @@
 /**
- * The plumbing of the Part 4 reactor clients, so that their files show only the lesson:
- * the command line (`[--reactor select|poll] [HOST:]PORT ...`), installing the reactor
- * chosen, and a main that makes one download per server, runs the reactor and prints the
- * summary. `twisted-client/get-poetry.ts`, `get-poetry-broken.ts` and the Part 4
- * solutions use it; each brings its own download class (`PoetrySocket` or a subclass).
+ * What the Part 4 reactor clients (`twisted-client/`, the Part 4 solutions) share, so
+ * that their files show only the lesson: the command line
+ * (`[--reactor select|poll] [HOST:]PORT ...`), installing the reactor chosen, the reactor
+ * type their downloads hold, and the one-line ending for a server that cannot be reached
+ * (which the Part 2 clients use too). Each client keeps its own main: it makes the
+ * downloads, runs the reactor and reports.
  *
  * @example A client's main
- * ```ts
- * import { type PoetryReactor, parsePoetryArgs, poetryMain } from "./poetry_client.ts";
- * import type { Address } from "./socket/mod.ts";
+ * ```ts ignore
+ * import { installNamedReactor, parsePoetryArgs } from "./poetry_client.ts";
  *
- * class Download {
- *   readonly poem = { characters: 0 };
- *   constructor(readonly taskNumber: number, address: Address, reactor: PoetryReactor) {}
- * }
- * const { addresses, reactorName } = parsePoetryArgs(["10000"], "Fetches a poem.");
- * await poetryMain(Download, addresses, reactorName);
+ * const { addresses, reactorName } = parsePoetryArgs(Deno.args, "Fetches poems.");
+ * const reactor = await installNamedReactor(reactorName);
+ * // ... one download per address, each registered with reactor.addReader ...
+ * await reactor.run();
  * ```
  *
  * @module
  */
 
-import {
-  fail,
-  formatAddress,
-  formatDuration,
-  parseAddresses,
-  parseCommandLine,
-  startStopwatch,
-  UsageError,
-} from "./cli.ts";
+import { formatAddress, parseAddresses } from "./address.ts";
+import { fail, parseCommandLine, UsageError } from "./cli.ts";
 import type { IReactorCore, IReactorFDSet, IReactorTime } from "./reactor/interfaces.ts";
 import { type Address, SocketError } from "./socket/mod.ts";
 
 /**
- * What a Part 4 download needs of the reactor: running and stopping, and watching its
- * socket.
+ * The reactor a Part 4 download holds: running and stopping it, watching sockets, and
+ * timers (`callLater`, `seconds`, `getDelayedCalls`).
  *
- * @example
+ * @example A PoetrySocket that gives up after a while type-checks
  * ```ts
  * import { reactor } from "./reactor/mod.ts";
  * import type { PoetryReactor } from "./poetry_client.ts";
+ * import { PoetrySocket } from "../twisted-client/get-poetry.ts";
+ *
  * const forDownloads: PoetryReactor = reactor;
+ * class ImpatientPoetrySocket extends PoetrySocket {
+ *   giveUpIn(seconds: number): void {
+ *     this.reactor.callLater(seconds, () => this.socket.close());
+ *   }
+ * }
  * ```
  */
-export type PoetryReactor = IReactorCore & IReactorFDSet;
-
-/**
- * What {@linkcode poetryMain} reads of a download once the reactor has stopped.
- *
- * @example
- * ```ts
- * import type { PoetryDownload } from "./poetry_client.ts";
- * const download: PoetryDownload = { taskNumber: 1, poem: { characters: 3003 } };
- * ```
- */
-export interface PoetryDownload {
-  /** Its number in the output: `Task N`. */
-  readonly taskNumber: number;
-  /** The poem received, in characters (code points). */
-  readonly poem: { readonly characters: number };
-}
-
-/**
- * How to start one download: `PoetrySocket` of `twisted-client/get-poetry.ts`, or a
- * subclass. The constructor connects and registers with the reactor; it throws a
- * `SocketError` when the connection fails.
- *
- * @example
- * ```ts
- * import type { PoetryDownloadClass, PoetryReactor } from "./poetry_client.ts";
- * import type { Address } from "./socket/mod.ts";
- *
- * const Download: PoetryDownloadClass = class {
- *   readonly poem = { characters: 0 };
- *   constructor(readonly taskNumber: number, address: Address, reactor: PoetryReactor) {}
- * };
- * ```
- */
-export type PoetryDownloadClass = new (
-  taskNumber: number,
-  address: Address,
-  reactor: PoetryReactor,
-) => PoetryDownload;
+export type PoetryReactor = IReactorCore & IReactorFDSet & IReactorTime;
 
 /**
  * The reactors a client can run on.
@@ -156,9 +116,7 @@ export function reactorNameOf(value: string): ReactorName {
  * @param name `select` or `poll`
  * @returns the installed reactor
  */
-export async function installNamedReactor(
-  name: ReactorName,
-): Promise<PoetryReactor & IReactorTime> {
+export async function installNamedReactor(name: ReactorName): Promise<PoetryReactor> {
   if (name === "poll") (await import("./reactor/poll.ts")).install();
   return (await import("./reactor/mod.ts")).reactor;
 }
@@ -216,73 +174,4 @@ export function endIfUnreachable(address: Address, error: unknown): never {
     fail(`cannot get poetry from ${formatAddress(address)}: ${error.message}`, 1);
   }
   throw error;
-}
-
-/**
- * Starts one download per address, numbering the tasks from 1. A server that cannot be
- * reached (`start` throws a `SocketError`) ends the program with one line,
- * `NAME: error: cannot get poetry from HOST:PORT: REASON`, and exit status 1.
- *
- * @example
- * ```ts
- * import { startDownloads } from "./poetry_client.ts";
- * const tasks = startDownloads([["127.0.0.1", 10000]], (taskNumber, address) => ({
- *   taskNumber,
- *   address,
- * }));
- * ```
- *
- * @param addresses the servers
- * @param start makes the download of task `taskNumber` from `address`
- * @returns the downloads, in the order of the addresses
- */
-export function startDownloads<T>(
-  addresses: Address[],
-  start: (taskNumber: number, address: Address) => T,
-): T[] {
-  return addresses.map((address, index) => {
-    try {
-      return start(index + 1, address);
-    } catch (error) {
-      endIfUnreachable(address, error);
-    }
-  });
-}
-
-/**
- * Runs a Part 4 client: installs the reactor, starts one download per address (a server
- * that cannot be reached ends the program: one line, exit status 1), runs the reactor
- * until the downloads stop it, then prints `Task N: C characters of poetry` for each and
- * `Got N poems in DURATION`.
- *
- * @example
- * ```ts
- * import { poetryMain } from "./poetry_client.ts";
- * import type { PoetryDownloadClass } from "./poetry_client.ts";
- *
- * declare const PoetrySocket: PoetryDownloadClass;
- * await poetryMain(PoetrySocket, [["127.0.0.1", 10000]], "select");
- * ```
- *
- * @param Download the download class
- * @param addresses the servers
- * @param reactorName the reactor to run on
- */
-export async function poetryMain(
-  Download: PoetryDownloadClass,
-  addresses: Address[],
-  reactorName: ReactorName,
-): Promise<void> {
-  const reactor = await installNamedReactor(reactorName);
-  const elapsed = startStopwatch();
-  const downloads = startDownloads(
-    addresses,
-    (taskNumber, address) => new Download(taskNumber, address, reactor),
-  );
-  await reactor.run();
-  const seconds = elapsed();
-  for (const download of downloads) {
-    console.log(`Task ${download.taskNumber}: ${download.poem.characters} characters of poetry`);
-  }
-  console.log(`Got ${addresses.length} poems in ${formatDuration(seconds)}`);
 }

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type Outcome, runScript, ScriptProcess } from "../lib/process.ts";
+import { type Outcome, runScript, ScriptProcess } from "../tools/process.ts";
 
 const MOD = new URL("../lib/reactor/mod.ts", import.meta.url).href;
 const POLL = new URL("../lib/reactor/poll.ts", import.meta.url).href;

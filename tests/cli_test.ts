@@ -1,19 +1,16 @@
 import assert from "node:assert/strict";
 import {
   DEFAULT_HOST,
-  existingFile,
   formatAddress,
-  formatDuration,
-  helpText,
   parseAddress,
   parseAddresses,
-  parseNumber,
   parsePort,
-  startStopwatch,
-  UsageError,
-} from "../lib/cli.ts";
-import { parseDuration, parsePoemsLine } from "../lib/client_output.ts";
-import { repoPath, runScript } from "../lib/process.ts";
+} from "../lib/address.ts";
+import { helpText, parseNumber, readableFile, UsageError } from "../lib/cli.ts";
+import { formatDuration, startStopwatch } from "../lib/duration.ts";
+import { parseDuration } from "../lib/duration.ts";
+import { parsePoemsLine } from "../tools/client_output.ts";
+import { repoPath, runScript } from "../tools/process.ts";
 
 Deno.test("parsePort accepts 0 to 65535", () => {
   assert.equal(parsePort("0"), 0);
@@ -59,13 +56,13 @@ Deno.test("parseAddresses wants at least one address", () => {
   assert.throws(() => parseAddresses(["10000", "x"]), /Ports must be integers\./);
 });
 
-Deno.test("existingFile accepts a file, and names what is wrong otherwise", () => {
+Deno.test("readableFile accepts a file, and names what is wrong otherwise", () => {
   const poem = repoPath("poetry/science.txt");
-  assert.equal(existingFile(poem), poem);
+  assert.equal(readableFile(poem), poem);
   const missing = repoPath("poetry/none.txt");
-  assert.throws(() => existingFile(missing), new UsageError(`No such file: ${missing}`));
+  assert.throws(() => readableFile(missing), new UsageError(`No such file: ${missing}`));
   assert.throws(
-    () => existingFile(repoPath("poetry")),
+    () => readableFile(repoPath("poetry")),
     new UsageError(`Not a file: ${repoPath("poetry")}`),
   );
 });

@@ -3,10 +3,10 @@
  * and that it leaves no server behind, also when interrupted.
  */
 import assert from "node:assert/strict";
-import { ROOT, ScriptProcess } from "../lib/process.ts";
+import { ROOT, ScriptProcess } from "../tools/process.ts";
 import { occupied } from "../tools/timeline.ts";
 
-const PERMISSIONS = ["-N", "-R", "--allow-run"];
+const PERMISSIONS = ["-N", "-R", "-W", "--allow-run", "--allow-env=INIT_CWD"];
 const POEM_BYTES = 3003 + 623 + 653;
 
 /** The ports the tour says its servers listen on. */
@@ -41,14 +41,23 @@ function timeline(lines: string[], client: string): Array<[number, number]> {
   return rows;
 }
 
-Deno.test("the tour runs the four clients and draws their table and timelines", async () => {
-  const tour = new ScriptProcess("tools/demo.ts", ["--scale", "0.05"], {
+Deno.test("the tour runs the four clients and draws their table, timelines and page", async () => {
+  const page = await Deno.makeTempFile({ suffix: ".html" });
+  const tour = new ScriptProcess("tools/demo.ts", ["--scale", "0.05", "--html", page], {
     permissions: PERMISSIONS,
   });
   const outcome = await tour.finished(60_000);
   const lines = outcome.lines.map((line) => line.text);
   assert.equal(outcome.code, 0, outcome.stderr);
   assert.equal(outcome.stderr, "");
+  assert.ok(lines.includes(`The four runs drawn side by side, from their traces: ${page}`));
+  const html = Deno.readTextFileSync(page);
+  await Deno.remove(page);
+  assert.equal(html.match(/<svg /g)?.length, 4);
+  for (const client of ["blocking client", "async client", "reactor client", "broken client"]) {
+    assert.ok(html.includes(`the ${client} (`), client);
+  }
+  assert.match(html, /Figure 7 \(doRead\), gone wrong/);
 
   const ports = servedPorts(lines);
   assert.equal(ports.length, 3);

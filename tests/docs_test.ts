@@ -7,7 +7,7 @@
  * Run: deno test -R tests/docs_test.ts
  */
 import assert from "node:assert/strict";
-import { repoPath } from "../lib/process.ts";
+import { repoPath } from "../tools/process.ts";
 
 const README = Deno.readTextFileSync(repoPath("README.md"));
 

@@ -4,7 +4,7 @@
  * runs. One clear line and an exit, or, for the server, a line and the next client.
  */
 import assert from "node:assert/strict";
-import { closedPort, ScriptProcess, startServers } from "../lib/process.ts";
+import { closedPort, ScriptProcess, startServers } from "../tools/process.ts";
 import { selectAsync, Socket } from "../lib/socket/mod.ts";
 import { concat } from "./helpers/bytes.ts";
 

@@ -7,10 +7,12 @@
  */
 
 import assert from "node:assert/strict";
-import { Report, runLearnerFile } from "../tools/exercise/report.ts";
-import { type Outcome, ScriptProcess } from "../lib/process.ts";
+import { Report } from "../tools/exercise/report.ts";
+import { noteTypeErrors, runLearnerFile, typeErrors } from "../tools/exercise/run.ts";
+import { checkCountdownLoopingCall, checkThreeCounters } from "../tools/exercise/checks.ts";
+import { type Outcome, ScriptProcess } from "../tools/process.ts";
 
-const PERMISSIONS = ["-N", "-R", "--allow-run", "--allow-env=INIT_CWD"];
+const PERMISSIONS = ["-N", "-R", "--allow-run", "--allow-env=INIT_CWD", "--allow-write=.tmp"];
 const FIXTURES = "tests/fixtures/exercises";
 
 function exercise(args: string[]): Promise<Outcome> {
@@ -47,10 +49,15 @@ const PASSING: Array<[id: string, file: string, args?: string[]]> = [
   ["3.1", "solutions/part-3/countdowns.ts", ["--scale", "0.2"]],
   ["3.1", `${FIXTURES}/counters-numbered.ts`],
   ["3.1", `${FIXTURES}/countdowns-alike.ts`],
+  ["3.1", `${FIXTURES}/async-counters.ts`],
   ["3.2", "solutions/part-3/countdown-looping.ts", ["--interval", "0.2"]],
   ["3.2", `${FIXTURES}/looping-promise.ts`],
+  ["3.2", `${FIXTURES}/looping-task-namespace.ts`],
+  ["3.2", `${FIXTURES}/looping-alias.ts`],
+  ["3.2", `${FIXTURES}/looping-with-count.ts`],
   ["4.1", "solutions/part-4/get-poetry-robust.ts"],
   ["4.1", `${FIXTURES}/quiet-skipper.ts`],
+  ["4.1", `${FIXTURES}/robust-console-error.ts`],
   ["4.2", "solutions/part-4/get-poetry-timeout.ts"],
   ["4.2", `${FIXTURES}/one-deadline.ts`],
 ];
@@ -58,30 +65,99 @@ for (const [id, file, args] of PASSING) {
   Deno.test(`exercise ${id}: ${file} passes`, () => assertPasses(id, file, args));
 }
 
-Deno.test("exercise 3.2: the unchanged countdown fails, for want of a LoopingCall", () =>
-  assertFails("3.2", "basic/countdown.ts", /makes a LoopingCall/));
+const FAILING: Array<[id: string, file: string, failing: RegExp, why: string]> = [
+  [
+    "4.1",
+    "twisted-client/get-poetry.ts",
+    /the poem read to the end/,
+    "it stops at the refused port",
+  ],
+  ["4.2", "twisted-client/get-poetry.ts", /given up about 1 s in/, "it knows no --timeout"],
+  ["2.3", "blocking-client/get-poetry.ts", /one after another/, "one poem after another"],
+  ["2.3", "async-client/get-poetry.ts", /defines getPoetry/, "no getPoetry of that shape"],
+  [
+    "3.1",
+    `${FIXTURES}/countdowns-each-stops.ts`,
+    /each counted to its end \(Countdown\.count \(every 0\.17 s\) was still due in 0\.\d\d s when the reactor stopped; Countdown\.count \(every 0\.30 s\) was still due/,
+    "each counter stops the reactor at zero",
+  ],
+  [
+    "4.2",
+    `${FIXTURES}/timeouts-never-cancelled.ts`,
+    /timeouts? fired on a finished poem: [23] fired \(ForgetfulTimedSocket at/,
+    "its timeouts are never cancelled",
+  ],
+  [
+    "3.1",
+    `${FIXTURES}/throws.ts`,
+    /an error nobody caught .*: Error: the counter broke/,
+    "it throws",
+  ],
+];
+for (const [id, file, failing, why] of FAILING) {
+  Deno.test(`exercise ${id}: ${file} fails: ${why}`, () => assertFails(id, file, failing));
+}
 
-Deno.test("exercise 4.1: the unchanged reactor client fails: it stops at the refused port", () =>
-  assertFails("4.1", "twisted-client/get-poetry.ts", /the poem read to the end/));
+// basic/countdown.ts counts for 5 s: its two checks run side by side.
+Deno.test("exercises 3.1 and 3.2: the unchanged countdown fails both", async () => {
+  await Promise.all([
+    assertFails("3.1", "basic/countdown.ts", /three counters, .*\(found 1: count every 1\.00 s/),
+    assertFails("3.2", "basic/countdown.ts", /a LoopingCall ran \(none did\)/),
+  ]);
+});
 
-Deno.test("exercise 4.2: the unchanged reactor client fails: it knows no --timeout", () =>
-  assertFails("4.2", "twisted-client/get-poetry.ts", /given up about 1 s in/));
-
-Deno.test("exercise 2.3: the blocking client fails: one poem after another", () =>
-  assertFails("2.3", "blocking-client/get-poetry.ts", /one after another/));
-
-Deno.test("exercise 2.3: the async client as it stands fails: no getPoetry of that shape", () =>
-  assertFails("2.3", "async-client/get-poetry.ts", /defines getPoetry/));
-
-Deno.test("a file that throws fails, and its stack trace is named", () =>
-  assertFails("3.1", `${FIXTURES}/throws.ts`, /a stack trace on stderr/));
+for (
+  const [id, file] of [["3.1", "countdowns-never-stop.ts"], [
+    "3.2",
+    "looping-reactor-left-running.ts",
+  ]]
+) {
+  Deno.test(`exercise ${id}: ${file}, whose reactor is never stopped, fails within 2.5 s of going idle`, async () => {
+    const lines: string[] = [];
+    const report = new Report((line) => lines.push(line));
+    const check = id === "3.1" ? checkThreeCounters : checkCountdownLoopingCall;
+    const started = performance.now();
+    await check(report, `${FIXTURES}/${file}`, []);
+    const tookMs = performance.now() - started;
+    report.finish();
+    assert.equal(report.passing, false);
+    const idle = lines.find((line) => line.includes("its reactor had nothing left to do from"));
+    assert.ok(idle, lines.join("\n"));
+    assert.ok(lines.some((line) => line.includes("hint: Nobody called reactor.stop()")));
+    // The trace's clock starts with the program: the verdict came soon after the idle moment.
+    const idleMs = Number(/from (\d+\.\d+) s on/.exec(idle)?.[1]) * 1000;
+    assert.ok(tookMs - idleMs < 2500, `${tookMs} ms in all, idle from ${idleMs} ms`);
+  });
+}
 
 Deno.test("a file that never ends is stopped at the time limit and fails", async () => {
-  const report = new Report();
-  const run = await runLearnerFile(report, "basic/simple.ts", [], 1000);
+  const report = new Report(() => {});
+  const run = await runLearnerFile(report, `${FIXTURES}/alive-after-reactor.ts`, [], 1000);
   assert.equal(run.timedOut, true);
   assert.equal(run.signal, "SIGKILL");
   assert.equal(report.passing, false);
+});
+
+Deno.test("type errors are a note, not a failure", async () => {
+  const lines: string[] = [];
+  const report = new Report((line) => lines.push(line));
+  // Written at run time: a file with a type error in the tree would fail `deno check .`.
+  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(file, 'const count: number = "3";\nconsole.log(count);\n');
+    noteTypeErrors(report, await typeErrors(file));
+  } finally {
+    await Deno.remove(file);
+  }
+  assert.ok(report.passing);
+  assert.match(lines[0], /^ {2}note: deno check finds 1 type error in it \(they do not fail/);
+  assert.ok(
+    lines[0].includes(
+      `TS2322 [ERROR]: Type 'string' is not assignable to type 'number'. (${file}:1:7)`,
+    ),
+    lines[0],
+  );
+  assert.deepEqual(await typeErrors("basic/countdown.ts"), []);
 });
 
 Deno.test("without arguments, it lists every exercise and what the checker does", async () => {

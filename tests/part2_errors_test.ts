@@ -3,7 +3,7 @@
  * stack trace.
  */
 import assert from "node:assert/strict";
-import { closedPort, type Outcome, runScript, startServers } from "../lib/process.ts";
+import { closedPort, type Outcome, runScript, startServers } from "../tools/process.ts";
 
 const SERVER = "blocking-server/slowpoetry.ts";
 const CLIENTS = ["blocking-client/get-poetry.ts", "async-client/get-poetry.ts"];

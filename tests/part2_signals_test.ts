@@ -3,7 +3,7 @@
  * Ctrl-C (SIGINT) while a script waits in a socket call or in sleep.
  */
 import assert from "node:assert/strict";
-import { repoPath, runScript, ScriptProcess, startServers } from "../lib/process.ts";
+import { repoPath, runScript, ScriptProcess, startServers } from "../tools/process.ts";
 import { withDeadline } from "./helpers/deadline.ts";
 
 /** Sends SIGINT and checks that the process ends within two seconds. */

@@ -9,7 +9,7 @@ import {
   type ServerSpec,
   startServers,
   type TimedLine,
-} from "../lib/process.ts";
+} from "../tools/process.ts";
 import { withDeadline } from "./helpers/deadline.ts";
 
 const DELAY = 0.01;

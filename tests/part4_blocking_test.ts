@@ -9,8 +9,9 @@
  */
 
 import assert from "node:assert/strict";
-import { repoPath, runScript, type ServerSpec } from "../lib/process.ts";
+import { repoPath, runScript, type ServerSpec } from "../tools/process.ts";
 import { serverSeconds, startTimedServers } from "./part4_helpers.ts";
+import { REACTORS } from "./helpers/reactors.ts";
 
 // 29 chunks of 20 bytes, 0.017 s apart: about 0.49 s.
 const SLOW: ServerSpec = { poetryFile: "poetry/alla_sera.txt", numBytes: 20, delay: 0.017 };
@@ -51,7 +52,7 @@ async function timeline(kind: string, reactor: string): Promise<Timeline> {
   }
 }
 
-for (const reactor of ["select", "poll"]) {
+for (const [reactor] of REACTORS) {
   Deno.test(`${reactor} reactor: a blocking doRead holds back a due timer until the poem is complete`, async () => {
     const { timers, poemEnded, reads } = await timeline("broken", reactor);
     const poem = poemEnded.at;

@@ -31,7 +31,7 @@ import {
   type ServerSpec,
   startServers,
   type TimedLine,
-} from "../lib/process.ts";
+} from "../tools/process.ts";
 
 /** A child process whose lines can be put on this process's clock. */
 export interface TimedScript {

@@ -12,8 +12,8 @@
  */
 
 import assert from "node:assert/strict";
-import { parseDuration } from "../lib/client_output.ts";
-import { closedPort, repoPath, runScript, type ServerSpec } from "../lib/process.ts";
+import { parseDuration } from "../lib/duration.ts";
+import { closedPort, repoPath, runScript, type ServerSpec } from "../tools/process.ts";
 import {
   charactersOf,
   DURATION,
@@ -24,12 +24,12 @@ import {
   startResetServer,
   startTimedServers,
 } from "./part4_helpers.ts";
+import { REACTORS } from "./helpers/reactors.ts";
 
 const CLIENTS = [
   { script: "twisted-client/get-poetry.ts", broken: false },
   { script: "twisted-client/get-poetry-broken.ts", broken: true },
 ];
-const REACTORS = ["select", "poll"];
 
 const DELAY = 0.01;
 const THREE: ServerSpec[] = [
@@ -63,7 +63,7 @@ function parseGot(line: string): { task: number; bytes: number; address: string 
 }
 
 for (const { script, broken } of CLIENTS) {
-  for (const reactor of REACTORS) {
+  for (const [reactor] of REACTORS) {
     Deno.test(`${script} --reactor ${reactor}`, async (t) => {
       const run = (ports: number[]) =>
         spawnTimed(script, ["--reactor", reactor, ...ports.map(String)]);

@@ -7,29 +7,14 @@
  */
 
 import assert from "node:assert/strict";
-import { PollReactor } from "../lib/reactor/poll.ts";
-import { SelectReactor } from "../lib/reactor/select.ts";
 import { formatUnhandledError, type ReactorBase } from "../lib/reactor/base.ts";
+import type { SelectReactor } from "../lib/reactor/select.ts";
 import {
   ReactorAlreadyRunning,
   ReactorNotRestartable,
   ReactorNotRunning,
 } from "../lib/reactor/error.ts";
-
-type ReactorClass = new () => ReactorBase;
-
-const REACTORS: Array<[string, ReactorClass]> = [
-  ["select", SelectReactor],
-  ["poll", PollReactor],
-];
-
-/** A reactor whose error reports are kept in `reports` instead of printed. */
-function quietReactor(Reactor: ReactorClass): { reactor: ReactorBase; reports: string[] } {
-  const reactor = new Reactor();
-  const reports: string[] = [];
-  reactor.writeErrorReport = (report) => reports.push(report);
-  return { reactor, reports };
-}
+import { quietReactor, type ReactorClass, REACTORS } from "./helpers/reactors.ts";
 
 /**
  * A reactor that counts the turns of its loop, so a test can tell which turn

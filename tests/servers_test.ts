@@ -7,7 +7,13 @@
  */
 
 import assert from "node:assert/strict";
-import { closedPort, type Outcome, repoPath, ScriptProcess, startServers } from "../lib/process.ts";
+import {
+  closedPort,
+  type Outcome,
+  repoPath,
+  ScriptProcess,
+  startServers,
+} from "../tools/process.ts";
 
 const PERMISSIONS = ["-R", "--allow-run"];
 

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { ScriptProcess } from "../lib/process.ts";
+import { ScriptProcess } from "../tools/process.ts";
 import { withDeadline } from "./helpers/deadline.ts";
 
 const FIXTURE = "tests/fixtures/socket_exit.ts";

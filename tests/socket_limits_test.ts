@@ -5,7 +5,7 @@
  * and the argument and connect errors of Python's `socket`.
  */
 import assert from "node:assert/strict";
-import { closedPort, ScriptProcess } from "../lib/process.ts";
+import { closedPort, ScriptProcess } from "../tools/process.ts";
 import {
   AddressLookupError,
   AlreadyConnected,

@@ -168,7 +168,7 @@ import {
 import type { ReactorBase } from "../lib/reactor/base.ts";
 import { PollReactor } from "../lib/reactor/poll.ts";
 import { SelectReactor } from "../lib/reactor/select.ts";
-import { closedPort } from "../lib/process.ts";
+import { closedPort } from "../tools/process.ts";
 import { concat } from "./helpers/bytes.ts";
 import { runAtMost, withDeadline } from "./helpers/deadline.ts";
 import { Probe } from "./helpers/probe.ts";

@@ -38,7 +38,7 @@ import {
 } from "../lib/socket/mod.ts";
 import { HEADER } from "../lib/socket/header.ts";
 import { TX } from "../lib/socket/ring.ts";
-import { closedPort, ScriptProcess } from "../lib/process.ts";
+import { closedPort, ScriptProcess } from "../tools/process.ts";
 import { concat } from "./helpers/bytes.ts";
 
 const HOST = "127.0.0.1";

@@ -16,7 +16,7 @@ import {
   ScriptProcess,
   type ServerSpec,
   startServers,
-} from "../lib/process.ts";
+} from "../tools/process.ts";
 
 const texts = (outcome: Outcome): string[] => outcome.lines.map((line) => line.text);
 

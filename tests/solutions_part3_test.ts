@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { Clock } from "../lib/reactor/task.ts";
 import { Countdown, PACES } from "../solutions/part-3/countdowns.ts";
-import { runScript, type TimedLine } from "../lib/process.ts";
+import { runScript, type TimedLine } from "../tools/process.ts";
 
 /** Runs `f` with console.log writing to the returned list instead. */
 function capturing(f: (lines: string[]) => void): string[] {

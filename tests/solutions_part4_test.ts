@@ -19,7 +19,8 @@ import {
   runScript,
   type ServerSpec,
   startServers,
-} from "../lib/process.ts";
+} from "../tools/process.ts";
+import { REACTORS } from "./helpers/reactors.ts";
 
 const ROBUST = "solutions/part-4/get-poetry-robust.ts";
 const TIMEOUT = "solutions/part-4/get-poetry-timeout.ts";
@@ -70,7 +71,7 @@ const FAST: ServerSpec[] = [
   { poetryFile: "poetry/fascination.txt", delay: 0.003 },
 ];
 
-for (const reactor of ["select", "poll"]) {
+for (const [reactor] of REACTORS) {
   Deno.test(`Part 4 robust client (${reactor}): a refused connection does not stop the others`, async () => {
     await withServers(FAST, async (servers) => {
       const refused = closedPort();
@@ -117,7 +118,7 @@ const FAST_AND_SLOW: ServerSpec[] = [
   { poetryFile: "poetry/science.txt", delay: 0.2 },
 ];
 
-for (const reactor of ["select", "poll"]) {
+for (const [reactor] of REACTORS) {
   Deno.test(`Part 4 timeout client (${reactor}): the slow poem given up, the fast one complete`, async () => {
     await withServers(FAST_AND_SLOW, async ([fast, slow]) => {
       const outcome = await runScript(

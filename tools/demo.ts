@@ -1,13 +1,15 @@
 /**
  * The tour of Parts 2 to 4 (`deno task demo`): it starts the article's three slow poetry
  * servers, runs the four clients against them one after another (blocking, asynchronous,
- * reactor, broken reactor), shows their output as it comes, then a table of what each
- * did and a timeline of each, drawn from the times its lines arrived.
+ * reactor, broken reactor), each traced, shows their output as it comes, then a table of
+ * what each did and a timeline of each, drawn from its trace (one row per socket, a mark
+ * per read); and it writes one page with the four runs drawn side by side.
  *
  * @module
  */
 
-import { fail, parseCommandLine, parsePort, UsageError } from "../lib/cli.ts";
+import { parsePort } from "../lib/address.ts";
+import { fail, parseCommandLine, UsageError } from "../lib/cli.ts";
 import {
   articleServers,
   type RunningServer,
@@ -15,11 +17,15 @@ import {
   SPEED_OPTIONS,
   speedScaleOf,
   startServers,
-} from "../lib/process.ts";
-import { type ClientRun, drawTimeline, summarize } from "./timeline.ts";
+} from "./process.ts";
+import { type ClientRun, drawTimeline, summarizeTraced } from "./timeline.ts";
+import { TRACE_FILE_VARIABLE } from "../lib/trace/mod.ts";
+import { modelOfRun, readTrace, type RunModel } from "./trace/read.ts";
+import { pagesSideBySide } from "./trace/page.ts";
+import { tracedPermissions } from "./trace/run.ts";
 
 const settings = parseCommandLine(Deno.args, {
-  usage: "[--fast] [--scale F] [--base-port N]",
+  usage: "[--fast] [--scale F] [--base-port N] [--html FILE]",
   description: `
 A tour of Parts 2 to 4 of the article. It starts three slow poetry servers
 (poetry/ecstasy.txt 30 bytes at a time, poetry/fascination.txt and
@@ -27,9 +33,10 @@ poetry/science.txt 10 bytes at a time, every 0.1 s), then runs against them, in
 turn, the blocking client and the asynchronous client of Part 2, and the reactor
 client and the broken reactor client of Part 4. At the end: a table of times,
 poems and bytes, and one timeline per client (a row per task, time across, a
-mark where bytes arrived). It takes about a minute; --fast scales every delay
-down ten times (about 6 s). The servers are stopped on exit, Ctrl-C
-included.
+mark where bytes arrived), drawn from each client's trace; and it writes a page
+with the four runs drawn side by side (tour.html, or FILE), as deno task trace
+draws one. It takes about a minute; --fast scales every delay down ten times
+(about 6 s). The servers are stopped on exit, Ctrl-C included.
 
   deno task demo
   deno task demo --fast`,
@@ -40,6 +47,7 @@ included.
       help: "serve on ports N, N+1, N+2; 0 picks free ports",
       default: "0",
     },
+    html: { metavar: "FILE", help: "where to write the page (default tour.html)" },
   },
 }, ({ values, positionals }) => {
   if (positionals.length > 0) {
@@ -47,7 +55,11 @@ included.
       `Unexpected argument '${positionals[0]}': the tour takes only options, such as --fast.`,
     );
   }
-  return { scale: speedScaleOf(values), basePort: parsePort(values["base-port"]) };
+  return {
+    scale: speedScaleOf(values),
+    basePort: parsePort(values["base-port"]),
+    html: values.html ?? "tour.html",
+  };
 });
 
 const SPECS = articleServers(settings);
@@ -94,20 +106,27 @@ for (const [index, server] of servers.entries()) {
 }
 
 const runs: ClientRun[] = [];
+const traces: { title: string; run: RunModel }[] = [];
 for (const client of CLIENTS) {
   console.log(`\n== ${client.part}: the ${client.name} ==`);
-  console.log(`$ deno run -N -R ${client.script} ${ports.join(" ")}`);
+  console.log(`$ deno task trace ${client.script} ${ports.join(" ")}`);
+  const traceFile = await Deno.makeTempFile({ suffix: ".trace" });
   running = new ScriptProcess(client.script, ports, {
     onLine: (line) => console.log(`  ${line.text}`),
+    permissions: tracedPermissions(traceFile),
+    env: { [TRACE_FILE_VARIABLE]: traceFile },
   });
   const outcome = await running.finished(300_000);
   running = null;
+  const trace = modelOfRun(readTrace(traceFile));
+  await Deno.remove(traceFile).catch(() => {});
   if (interrupted) await new Promise(() => {}); // the signal handler ends the program
   if (outcome.code !== 0) {
     await cleanUp();
     fail(`the ${client.name} failed (exit ${outcome.code}): ${outcome.stderr.trim()}`, 1);
   }
-  runs.push(summarize(client.name, outcome.lines));
+  runs.push(summarizeTraced(client.name, outcome.lines, trace));
+  traces.push({ title: `${client.part}: the ${client.name} (${client.script})`, run: trace });
 }
 await cleanUp();
 Deno.removeSignalListener("SIGINT", onSignal);
@@ -132,9 +151,23 @@ for (const run of runs) {
   console.log(`\nThe ${run.name} (${run.seconds.toFixed(2)} s):`);
   for (const row of drawTimeline(run)) console.log(row);
 }
+const page = settings.html.startsWith("/")
+  ? settings.html
+  : `${callerDirectory()}/${settings.html}`;
+Deno.writeTextFileSync(page, pagesSideBySide("The tour: four clients, one time scale", traces));
+console.log(`\nThe four runs drawn side by side, from their traces: ${page}`);
 console.log(
   "\nThe blocking client's tasks follow one another: the total is the sum of the servers'" +
     "\ntimes. The asynchronous and reactor clients' tasks run side by side: the total is" +
     "\nthe longest server's time. The broken client blocks inside doRead, yet finishes" +
     "\nearly: the operating system buffered the other poems while it waited on the first.",
 );
+
+/** The directory `deno task` was started from (it runs tasks from the repository's root). */
+function callerDirectory(): string {
+  try {
+    return Deno.env.get("INIT_CWD") ?? Deno.cwd();
+  } catch {
+    return Deno.cwd();
+  }
+}

@@ -1,25 +1,29 @@
 /**
  * `deno task exercise`: the article's exercises, and a check of the learner's answers.
  * Without arguments it lists the exercises; with an id, it shows that one; with an id
- * and a file, it runs the file against the checker's own servers and judges what it
- * does, not what it prints: `passed` (exit 0), or what failed and a hint (exit 1).
+ * and a file, it runs the file traced, against the checker's own servers, and judges
+ * what it did (its trace, what the servers saw), not what it prints or how its source
+ * reads: `passed` (exit 0), or what failed and a hint (exit 1).
  *
  * @module
  */
 
 import { fail, helpText } from "../lib/cli.ts";
-import { fromRoot } from "../lib/process.ts";
+import { fromRoot } from "./process.ts";
 import { type Exercise, EXERCISES } from "./exercise/catalogue.ts";
-import { killLearnerFiles, Report } from "./exercise/report.ts";
+import { Report } from "./exercise/report.ts";
+import { killLearnerFiles, noteTypeErrors, typeErrors } from "./exercise/run.ts";
 
 const SPEC = {
   usage: "[ID [FILE [ARGS...]]]",
   description: `
 Lists the article's exercises, shows one (ID), or checks your answer to one
-(ID FILE): FILE is run with deno run -N -R, against slow poetry servers the
-checker starts itself, under a time limit. ARGS, if any, are given to FILE
-before the checker's own arguments. It prints what it checked, then "passed"
-(exit 0) or what failed with a hint (exit 1). Mistakes in the command exit 2.
+(ID FILE): FILE is run with deno run -N -R, traced, against slow poetry servers
+the checker starts itself, under a time limit, and judged by what it did (its
+reactor's calls, what the servers saw), never by what it prints. ARGS, if any,
+are given to FILE before the checker's own arguments. It prints what it
+checked, then "passed" (exit 0) or what failed with a hint (exit 1); type
+errors are shown as a note. Mistakes in the command exit 2.
 
   deno task exercise
   deno task exercise 3.1
@@ -115,5 +119,7 @@ for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
   });
 }
 const report = new Report();
+const typeCheck = typeErrors(path); // alongside the run, at the lowest priority
 await exercise.check(report, path, args);
+noteTypeErrors(report, await typeCheck);
 Deno.exit(report.finish());

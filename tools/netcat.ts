@@ -8,15 +8,10 @@
  * @module
  */
 
-import {
-  fail,
-  formatAddress,
-  parseAddress,
-  parseCommandLine,
-  parsePort,
-  UsageError,
-} from "../lib/cli.ts";
+import { formatAddress, parseAddress, parsePort } from "../lib/address.ts";
+import { endOnMissingPermission, fail, parseCommandLine, UsageError } from "../lib/cli.ts";
 
+endOnMissingPermission();
 const [hostname, port] = parseCommandLine(Deno.args, {
   usage: "[HOST] PORT",
   description: `

@@ -7,15 +7,23 @@
  * @module
  */
 
-import { fail, parseCommandLine, parseNumber, scriptName, UsageError } from "../lib/cli.ts";
+import {
+  endOnMissingPermission,
+  fail,
+  parseCommandLine,
+  parseNumber,
+  scriptName,
+  UsageError,
+} from "../lib/cli.ts";
 import {
   articleServers,
   type RunningServer,
   SPEED_OPTIONS,
   speedScaleOf,
   startServers,
-} from "../lib/process.ts";
+} from "./process.ts";
 
+endOnMissingPermission();
 const settings = parseCommandLine(Deno.args, {
   usage: "[--base-port N] [--fast] [--scale F]",
   description: `

@@ -1,8 +1,10 @@
 /**
- * Timelines of a poetry client's run, drawn from its output lines and the times they
- * arrived: one row per task, time across, a mark where bytes arrived. They are the
- * article's figures of synchronous and asynchronous tasks (Part 1's Figures 1 and 3),
- * come out of a real run.
+ * Timelines of a poetry client's run: one row per task, time across, a mark where bytes
+ * arrived. They are the article's figures of synchronous and asynchronous tasks (Part
+ * 1's Figures 1 and 3), come out of a real run. Drawn from the client's trace
+ * ({@linkcode tracksFromTrace}: one row per socket, a mark per read), or, for a trace
+ * with no socket in it, from its output lines and the times they arrived
+ * ({@linkcode summarize}).
  *
  * @example
  * ```ts
@@ -18,8 +20,9 @@
  * @module
  */
 
-import { parsePoemsLine } from "../lib/client_output.ts";
-import type { TimedLine } from "../lib/process.ts";
+import { parsePoemsLine } from "./client_output.ts";
+import type { TimedLine } from "./process.ts";
+import type { RunModel } from "./trace/read.ts";
 
 /** What one task did, in milliseconds from the client's start. */
 export interface TaskTrack {
@@ -88,6 +91,87 @@ export function summarize(name: string, lines: TimedLine[]): ClientRun {
     tracks: [...tracks.values()].sort((a, b) => a.task - b.task),
     spanMs: seconds * 1000,
   };
+}
+
+/**
+ * The tracks of a run as its trace tells them: one per socket that received bytes (or
+ * was read by a `doRead`), numbered by the task the reactor's callbacks name, or else
+ * in the order the sockets were opened; a mark at each read that returned bytes (or
+ * each `doRead`, when the socket layer recorded no reads). Time zero is the trace's
+ * first event.
+ *
+ * @example
+ * ```ts
+ * import { tracksFromTrace } from "./timeline.ts";
+ * import { modelOfRun } from "./trace/read.ts";
+ * const run = modelOfRun([
+ *   { name: "recv", cat: "socket", ph: "i", ts: 0, pid: 1, tid: 1003, args: { fd: 3, bytes: 10 } },
+ *   { name: "recv", cat: "socket", ph: "i", ts: 5000, pid: 1, tid: 1003, args: { fd: 3, bytes: 0 } },
+ * ]);
+ * console.log(tracksFromTrace(run)[0].arrivals); // [ { at: 0, bytes: 10 } ]
+ * ```
+ *
+ * @param run the model of the client's traced run
+ * @returns the tracks, by task; empty when the trace has no socket read in it
+ */
+export function tracksFromTrace(run: RunModel): TaskTrack[] {
+  const ms = (us: number) => (us - run.startUs) / 1000;
+  const tracks: TaskTrack[] = [];
+  for (const lane of run.sockets) {
+    let arrivals = lane.events
+      .filter((event) => event.name === "recv" && Number(event.args?.bytes ?? 0) > 0)
+      .map((event) => ({ at: ms(event.ts), bytes: Number(event.args?.bytes) }));
+    if (arrivals.length === 0) {
+      arrivals = run.callbacks
+        .filter((callback) =>
+          callback.args.kind === "doRead" && callback.args.fd === lane.fd &&
+          callback.startUs >= lane.firstUs && callback.startUs <= (lane.closedUs ?? Infinity)
+        )
+        .map((callback) => ({ at: ms(callback.startUs + callback.durUs), bytes: 0 }));
+    }
+    if (arrivals.length === 0) continue;
+    const task = /\(Task (\d+)\)$/.exec(lane.holder ?? "");
+    tracks.push({
+      task: task ? Number(task[1]) : tracks.length + 1,
+      arrivals,
+      startedAt: ms(lane.firstUs),
+      endedAt: Math.max(ms(lane.closedUs ?? 0), ...arrivals.map((arrival) => arrival.at)),
+    });
+  }
+  return tracks.sort((a, b) => a.task - b.task);
+}
+
+/**
+ * A client's run with its tracks from its trace when the trace has them (see
+ * {@linkcode tracksFromTrace}), from its output lines otherwise. The totals (time,
+ * poems, bytes) are what the client reported.
+ *
+ * @example
+ * ```ts
+ * import { summarizeTraced } from "./timeline.ts";
+ * import { modelOfRun } from "./trace/read.ts";
+ * const lines = [{ text: "Got 1 poems in 0:00:01.000000", at: 1000 }];
+ * console.log(summarizeTraced("blocking", lines, modelOfRun([])).source); // printed lines
+ * ```
+ *
+ * @param name what to call the client
+ * @param lines its output lines
+ * @param run the model of its traced run
+ * @returns the run, and where its tracks came from
+ */
+export function summarizeTraced(
+  name: string,
+  lines: TimedLine[],
+  run: RunModel,
+): ClientRun & { source: "trace" | "printed lines" } {
+  const printed = summarize(name, lines);
+  const tracks = tracksFromTrace(run);
+  if (tracks.length === 0) return { ...printed, source: "printed lines" };
+  const spanMs = Math.max(
+    printed.spanMs,
+    ...tracks.map((track) => track.endedAt),
+  );
+  return { ...printed, tracks, spanMs, source: "trace" };
 }
 
 /** The column of a time, on a row `width` columns wide covering `spanMs`. */

@@ -10,9 +10,8 @@
  */
 
 import { CONNECTION_DONE, CONNECTION_LOST } from "../lib/reactor/main.ts";
-import { formatAddress } from "../lib/cli.ts";
-import { parsePoetryArgs, poetryMain } from "../lib/poetry_client.ts";
-import { PoetrySocket } from "./get-poetry.ts";
+import { formatAddress } from "../lib/address.ts";
+import { main, PoetrySocket } from "./get-poetry.ts";
 
 /** A PoetrySocket that blocks. */
 export class BrokenPoetrySocket extends PoetrySocket {
@@ -44,15 +43,19 @@ export class BrokenPoetrySocket extends PoetrySocket {
 }
 
 if (import.meta.main) {
-  const { addresses, reactorName } = parsePoetryArgs(
-    Deno.args,
+  // The same program as get-poetry.ts (its `main`: make the sockets, run the reactor,
+  // report), with the broken sockets.
+  await main(
+    BrokenPoetrySocket,
     `
 Downloads a poem from each server given, on a reactor, but with blocking reads
 inside doRead: each poem is read whole, and nothing else runs meanwhile. HOST
 defaults to 127.0.0.1. With the three slow poetry servers of Part 2 running on
 ports 10000, 10001 and 10002:
 
-  deno run -N -R twisted-client/get-poetry-broken.ts 10000 10001 10002`,
+  deno run -N -R twisted-client/get-poetry-broken.ts 10000 10001 10002
+
+While doRead blocks, Ctrl-C cannot stop it (the reactor handles Ctrl-C, and the
+reactor is not running); Ctrl-\\ (SIGQUIT) ends it anyway.`,
   );
-  await poetryMain(BrokenPoetrySocket, addresses, reactorName);
 }

@@ -6,15 +6,22 @@
  * has something to read.
  *
  * The other Part 4 client, `get-poetry-broken.ts`, and the solutions of the part's
- * exercises build on the `PoetrySocket` class exported here. The command line and the
- * main loop they share (installing the reactor chosen, one `PoetrySocket` per server,
- * the summary) are in `lib/poetry_client.ts`.
+ * exercises build on the `PoetrySocket` class exported here. The command line
+ * (`[--reactor select|poll] [HOST:]PORT ...`) and installing the reactor chosen are in
+ * `lib/poetry_client.ts`; the program itself is `main`, at the end of this file.
  *
  * @module
  */
 
-import { formatAddress } from "../lib/cli.ts";
-import { parsePoetryArgs, poetryMain, type PoetryReactor } from "../lib/poetry_client.ts";
+import { endOnMissingPermission } from "../lib/cli.ts";
+import { formatAddress } from "../lib/address.ts";
+import { formatDuration, startStopwatch } from "../lib/duration.ts";
+import {
+  endIfUnreachable,
+  installNamedReactor,
+  parsePoetryArgs,
+  type PoetryReactor,
+} from "../lib/poetry_client.ts";
 import { CONNECTION_DONE, CONNECTION_LOST } from "../lib/reactor/main.ts";
 import type { IReadDescriptor } from "../lib/reactor/interfaces.ts";
 import { type Address, Socket, WouldBlock } from "../lib/socket/mod.ts";
@@ -28,7 +35,7 @@ import { PoemText } from "../lib/poem.ts";
 export class PoetrySocket implements IReadDescriptor {
   /** The poem so far, decoded as one UTF-8 stream. */
   readonly poem: PoemText = new PoemText();
-  /** Why the connection failed, when it did not end cleanly. */
+  /** Why the connection did not end cleanly (a read failed, or it was cut short); null if it did. */
   failure: Error | null = null;
   protected readonly socket: Socket = new Socket();
 
@@ -98,8 +105,10 @@ export class PoetrySocket implements IReadDescriptor {
     this.socket.close();
     this.reactor.removeReader(this);
     if (reason !== CONNECTION_DONE) {
-      const why = this.failure?.message ?? reason.message;
-      console.log(`Task ${this.taskNumber}: lost after ${this.poem.bytes} bytes: ${why}`);
+      this.failure ??= reason; // cut short (a Ctrl-C, say): not a whole poem
+      console.log(
+        `Task ${this.taskNumber}: lost after ${this.poem.bytes} bytes: ${this.failure.message}`,
+      );
     }
     const poetryLeft = this.reactor.getReaders().some((reader) => reader instanceof PoetrySocket);
     // No more poetry: stop, unless the reactor is stopping already (after a Ctrl-C, it
@@ -112,17 +121,51 @@ export class PoetrySocket implements IReadDescriptor {
   }
 }
 
+/**
+ * The program, shaped like the article's: read the command line, start the clock, make one
+ * `PoetrySocket` per server, run the reactor until the last one stops it, then report.
+ * `get-poetry-broken.ts` runs it with its own download class.
+ *
+ * @example
+ * ```ts ignore
+ * import { main, PoetrySocket } from "./get-poetry.ts";
+ * await main(PoetrySocket, "Fetches a poem from each server.");
+ * ```
+ *
+ * @param Download `PoetrySocket`, or a subclass
+ * @param help the text of `--help`
+ */
+export async function main(Download: typeof PoetrySocket, help: string): Promise<void> {
+  endOnMissingPermission(); // a missing -N or -R: one line, not a stack trace
+  const { addresses, reactorName } = parsePoetryArgs(Deno.args, help);
+  const reactor = await installNamedReactor(reactorName); // install first, then import
+  const elapsed = startStopwatch();
+  const sockets = addresses.map((address, index) => {
+    try {
+      return new Download(index + 1, address, reactor);
+    } catch (error) {
+      // A refused connection ends the program here (exercise 4.1 changes that).
+      endIfUnreachable(address, error);
+    }
+  });
+  await reactor.run(); // the reactor is in control until the last PoetrySocket stops it
+  const seconds = elapsed();
+  for (const socket of sockets) {
+    console.log(`Task ${socket.taskNumber}: ${socket.poem.characters} characters of poetry`);
+  }
+  console.log(`Got ${addresses.length} poems in ${formatDuration(seconds)}`);
+}
+
 if (import.meta.main) {
-  const { addresses, reactorName } = parsePoetryArgs(
-    Deno.args,
+  await main(
+    PoetrySocket,
     `
 Downloads a poem from each server given, all at once, on a reactor: each download
 is a PoetrySocket that the reactor calls back when its socket has bytes to read.
 HOST defaults to 127.0.0.1. With the three slow poetry servers of Part 2 running on
-ports 10000, 10001 and 10002 (see blocking-server/slowpoetry.ts --help):
+ports 10000, 10001 and 10002 (deno task servers starts them):
 
   deno run -N -R twisted-client/get-poetry.ts 10000 10001 10002
   deno run -N -R twisted-client/get-poetry.ts --reactor poll 10000 10001 10002`,
   );
-  await poetryMain(PoetrySocket, addresses, reactorName);
 }

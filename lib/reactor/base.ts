@@ -28,6 +28,17 @@
 
 import { wakeUp } from "../socket/mod.ts";
 import { DelayedCall, DelayedCallQueue } from "./delayed.ts";
+import {
+  describeTarget,
+  MAIN_LANE,
+  nowUs,
+  traceBegin,
+  traceComplete,
+  traceEnd,
+  traceInstant,
+  tracing,
+} from "../trace/mod.ts";
+import { callbackLabel, oneLine } from "../trace/names.ts";
 import { isThenable, PHASES, ThreePhaseEvent, Trigger } from "./events.ts";
 import { CONNECTION_LOST } from "./main.ts";
 import {
@@ -170,10 +181,10 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
 
   /** A reactor that has not run yet. Prefer `install()` and `mod.ts` in programs. */
   constructor() {
-    this.#calls = new DelayedCallQueue(() => this.seconds(), () => this.wake());
+    this.#calls = new DelayedCallQueue(() => this.seconds(), () => this.wake(), true);
     this.#addStartTrigger();
-    this.addSystemEventTrigger("during", "shutdown", () => this.crash());
-    this.addSystemEventTrigger("during", "shutdown", () => this.disconnectAll());
+    this.#addOwnTrigger("during", "shutdown", () => this.#endLoop());
+    this.#addOwnTrigger("during", "shutdown", () => this.disconnectAll());
   }
 
   // -- IReactorCore --------------------------------------------------------
@@ -200,6 +211,7 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
     if (this.#startedBefore) throw new ReactorNotRestartable();
     this.#started = true;
     this.#stopped = false;
+    if (tracing) traceInstant("run", "reactor", MAIN_LANE, { reactor: this.constructor.name });
     const runNumber = ++this.#runNumber;
     this.fireSystemEvent("startup");
     // A startup trigger crashed this run (and maybe ran the reactor again): it is over.
@@ -226,6 +238,7 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
    */
   stop(): void {
     if (this.#stopped) throw new ReactorNotRunning();
+    if (tracing) traceInstant("stop", "reactor", MAIN_LANE);
     this.#stopped = true;
     this.#justStopped = true;
     this.#startedBefore = true;
@@ -237,6 +250,12 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
    * registered). The reactor may `run()` again afterwards.
    */
   crash(): void {
+    if (tracing) traceInstant("crash", "reactor", MAIN_LANE);
+    this.#endLoop();
+  }
+
+  /** What `crash()` does, without being recorded: the `during shutdown` trigger's part of `stop()`. */
+  #endLoop(): void {
     this.#started = false;
     this.#running = false;
     this.#stopped = true;
@@ -287,11 +306,18 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
    */
   disconnectAll(): void {
     for (const descriptor of this.removeAll()) {
+      const fd = tracing ? fdOf(descriptor) : -1;
+      const start = tracing ? nowUs() : 0;
+      let threw: { error: unknown } | undefined;
       try {
         descriptor.connectionLost(CONNECTION_LOST);
       } catch (error) {
-        this.reportError(error, logPrefixOf(descriptor));
+        threw = { error };
       }
+      if (tracing) {
+        traceDescriptorCall(descriptor, fd, "connectionLost", start, CONNECTION_LOST, threw);
+      }
+      if (threw) this.reportError(threw.error, logPrefixOf(descriptor));
     }
   }
 
@@ -376,7 +402,9 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
       f(...args);
       return undefined;
     }
-    return this.addSystemEventTrigger("after", "startup", f, ...args);
+    const trigger = this.addSystemEventTrigger("after", "startup", f, ...args);
+    (trigger as Trigger).traceKind = "whenRunning";
+    return trigger;
   }
 
   // -- IReactorTime --------------------------------------------------------
@@ -407,14 +435,22 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
     return this.#calls.schedule(delay, f, args);
   }
 
-  /** @returns the calls not yet run or cancelled */
+  /**
+   * The delayed calls still to come.
+   *
+   * @returns the calls not yet run or cancelled
+   */
   getDelayedCalls(): DelayedCall[] {
     return this.#calls.pending();
   }
 
   // -- IReactorFDSet -------------------------------------------------------
 
-  /** @param reader the descriptor to watch for reading */
+  /**
+   * Watches a descriptor for reading: its `doRead` is called while it has something to read.
+   *
+   * @param reader the descriptor to watch for reading
+   */
   addReader(reader: IReadDescriptor): void {
     if (this.readers.has(reader)) return;
     this.readers.add(reader);
@@ -422,7 +458,11 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
     this.wake();
   }
 
-  /** @param writer the descriptor to watch for writing */
+  /**
+   * Watches a descriptor for writing: its `doWrite` is called while it can take bytes.
+   *
+   * @param writer the descriptor to watch for writing
+   */
   addWriter(writer: IWriteDescriptor): void {
     if (this.writers.has(writer)) return;
     this.writers.add(writer);
@@ -430,21 +470,33 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
     this.wake();
   }
 
-  /** @param reader the descriptor to stop watching for reading */
+  /**
+   * Stops watching a descriptor for reading; it is not told (no `connectionLost`).
+   *
+   * @param reader the descriptor to stop watching for reading
+   */
   removeReader(reader: IReadDescriptor): void {
     if (!this.readers.delete(reader)) return;
     this.descriptorChanged(reader);
     this.wake();
   }
 
-  /** @param writer the descriptor to stop watching for writing */
+  /**
+   * Stops watching a descriptor for writing; it is not told (no `connectionLost`).
+   *
+   * @param writer the descriptor to stop watching for writing
+   */
   removeWriter(writer: IWriteDescriptor): void {
     if (!this.writers.delete(writer)) return;
     this.descriptorChanged(writer);
     this.wake();
   }
 
-  /** @returns every descriptor removed, each once; none gets `connectionLost` */
+  /**
+   * Stops watching every descriptor, readers and writers.
+   *
+   * @returns every descriptor removed, each once; none gets `connectionLost`
+   */
   removeAll(): IFileDescriptor[] {
     const removed = new Set<IFileDescriptor>([...this.readers, ...this.writers]);
     for (const descriptor of removed) this.#forget(descriptor);
@@ -452,12 +504,20 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
     return [...removed];
   }
 
-  /** @returns the descriptors watched for reading */
+  /**
+   * The readers, in the order added.
+   *
+   * @returns the descriptors watched for reading (a copy)
+   */
   getReaders(): IReadDescriptor[] {
     return [...this.readers];
   }
 
-  /** @returns the descriptors watched for writing */
+  /**
+   * The writers, in the order added.
+   *
+   * @returns the descriptors watched for writing (a copy)
+   */
   getWriters(): IWriteDescriptor[] {
     return [...this.writers];
   }
@@ -526,18 +586,24 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
    */
   protected readOrWrite(descriptor: IReadDescriptor | IWriteDescriptor, reading: boolean): void {
     let reason: Error | undefined;
+    let start = 0;
+    let fd = -1;
     try {
-      if (descriptor.fileno() === -1) {
+      fd = descriptor.fileno();
+      if (fd === -1) {
         reason = new ConnectionFdescWentAway();
       } else {
+        if (tracing) start = nowUs();
         const result = reading
           ? (descriptor as IReadDescriptor).doRead()
           : (descriptor as IWriteDescriptor).doWrite();
         if (result) reason = asError(result);
       }
     } catch (error) {
+      if (start !== 0) traceDescriptorCall(descriptor, fd, reading, start, undefined, { error });
       return this.loseBrokenDescriptor(descriptor, error);
     }
+    if (start !== 0) traceDescriptorCall(descriptor, fd, reading, start, reason);
     if (reason !== undefined) this.disconnect(descriptor, reason);
   }
 
@@ -562,11 +628,16 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
    */
   protected disconnect(descriptor: IFileDescriptor, reason: Error): void {
     this.#forget(descriptor);
+    const fd = tracing ? fdOf(descriptor) : -1;
+    const start = tracing ? nowUs() : 0;
+    let threw: { error: unknown } | undefined;
     try {
       descriptor.connectionLost(reason);
     } catch (error) {
-      this.reportError(error, logPrefixOf(descriptor));
+      threw = { error };
     }
+    if (tracing) traceDescriptorCall(descriptor, fd, "connectionLost", start, reason, threw);
+    if (threw) this.reportError(threw.error, logPrefixOf(descriptor));
   }
 
   /**
@@ -576,6 +647,9 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
    * @param logPrefix who was being called, if known
    */
   protected reportError(error: unknown, logPrefix?: string): void {
+    if (tracing) {
+      traceInstant("unhandledError", "reactor", MAIN_LANE, { logPrefix, error: oneLine(error) });
+    }
     this.#writeReport(formatUnhandledError(error, logPrefix));
   }
 
@@ -622,6 +696,56 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
     if (wasReader || wasWriter) this.descriptorChanged(descriptor);
   }
 
+  /**
+   * Record the beginning of a wait (tracing only): the descriptors watched
+   * and the timeout. Subclasses call it just before waiting.
+   *
+   * @param timeout the wait's timeout, seconds, or null
+   */
+  protected traceWaitBegin(timeout: number | null): void {
+    traceBegin("wait", "reactor", {
+      readers: fdsOf(this.readers),
+      writers: fdsOf(this.writers),
+      timeout,
+    });
+  }
+
+  /**
+   * Record the end of a wait (tracing only): the descriptors found ready.
+   *
+   * @param readable the descriptors ready for reading
+   * @param writable the descriptors ready for writing
+   */
+  protected traceWaitEnd(
+    readable: Iterable<IFileDescriptor>,
+    writable: Iterable<IFileDescriptor>,
+  ): void {
+    traceEnd("wait", "reactor", { readable: fdsOf(readable), writable: fdsOf(writable) });
+  }
+
+  #addOwnTrigger(phase: EventPhase, event: SystemEvent, f: () => void): void {
+    (this.addSystemEventTrigger(phase, event, f) as Trigger).traceKind = undefined;
+  }
+
+  /** What was still registered or pending as the loop ended. */
+  #traceEnded(): void {
+    const holders = (descriptors: Iterable<IFileDescriptor>) =>
+      [...descriptors].map((descriptor) => ({
+        fd: fdOf(descriptor),
+        ...describeTarget(descriptor),
+      }));
+    const now = this.seconds();
+    traceInstant("ended", "reactor", MAIN_LANE, {
+      readers: holders(this.readers),
+      writers: holders(this.writers),
+      delayed: this.#calls.pending().map((call) => ({
+        call: call._trace?.id,
+        label: call._trace?.label,
+        dueInS: call.time - now,
+      })),
+    });
+  }
+
   #writeReport(report: string): void {
     try {
       this.writeErrorReport(report);
@@ -632,7 +756,7 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
 
   #addStartTrigger(): void {
     this.#startTriggerPending = true;
-    this.addSystemEventTrigger("during", "startup", () => this.#reallyStartRunning());
+    this.#addOwnTrigger("during", "startup", () => this.#reallyStartRunning());
   }
 
   /** The `during startup` trigger: running from now on, and Ctrl-C stops the reactor. */
@@ -651,6 +775,7 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
   }
 
   #interrupted(): void {
+    if (tracing) traceInstant("interrupt", "reactor", MAIN_LANE);
     if (this.#stopped) {
       this.crash();
     } else {
@@ -676,7 +801,51 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
         }
       }
     }
+    if (tracing) this.#traceEnded();
   }
+}
+
+/** A descriptor's number, or -1 when it has none or `fileno()` throws. */
+function fdOf(descriptor: IFileDescriptor): number {
+  try {
+    return descriptor.fileno();
+  } catch {
+    return -1;
+  }
+}
+
+function fdsOf(descriptors: Iterable<IFileDescriptor>): number[] {
+  const fds: number[] = [];
+  for (const descriptor of descriptors) fds.push(fdOf(descriptor));
+  return fds;
+}
+
+/**
+ * Record a call the reactor made on a descriptor (`doRead`, `doWrite`,
+ * `connectionLost`) as a `callback` event.
+ */
+function traceDescriptorCall(
+  descriptor: IFileDescriptor,
+  fd: number,
+  kind: boolean | "connectionLost",
+  start: number,
+  reason: Error | undefined,
+  threw?: { error: unknown },
+): void {
+  const method = kind === true ? "doRead" : kind === false ? "doWrite" : "connectionLost";
+  const who = describeTarget(descriptor);
+  const args: Record<string, unknown> = { kind: method, ...who, fd };
+  if (threw !== undefined) {
+    args.outcome = "threw";
+    args.detail = oneLine(threw.error);
+  } else if (method !== "connectionLost" && reason !== undefined) {
+    args.outcome = "returned";
+    args.detail = oneLine(reason);
+  } else {
+    args.outcome = "ok";
+    if (reason !== undefined) args.detail = oneLine(reason);
+  }
+  traceComplete(callbackLabel(method, who), "callback", start, args);
 }
 
 function logPrefixOf(descriptor: IFileDescriptor): string {

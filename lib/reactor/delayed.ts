@@ -18,6 +18,91 @@
 
 import { AlreadyCalled, AlreadyCancelled } from "./error.ts";
 import type { IDelayedCall } from "./interfaces.ts";
+import { MAIN_LANE, nowUs, traceComplete, traceInstant, tracing } from "../trace/mod.ts";
+import { delayedCallLabel, functionName, oneLine, schedulingSite } from "../trace/names.ts";
+
+/**
+ * What the trace knows of a delayed call, or of a LoopingCall's tick: its id,
+ * its label, and the LoopingCall it belongs to. Given only while tracing.
+ */
+export interface TracedCall {
+  /** The call's id, unique in the program. */
+  id: number;
+  /** What the learner would call it: `Countdown.count`, `LoopingCall of tick`. */
+  label: string;
+  /** `delayedCall`, or `loopingCall` for a LoopingCall's tick. */
+  kind: "delayedCall" | "loopingCall";
+  /** Where it was scheduled from, when that was read from the stack. */
+  from?: string;
+  /** The LoopingCall's id, for a tick. */
+  loop?: number;
+}
+
+/**
+ * A function may carry this property to name itself in the trace instead of
+ * being named from its name or the call stack (a LoopingCall's tick does).
+ */
+export const TRACE_NAME: unique symbol = Symbol("traceName");
+
+let lastTraceId = 0;
+/** The id of the delayed call or LoopingCall running now, while tracing. */
+let runningTraceId: number | undefined;
+
+/**
+ * A new id for a traced delayed call or LoopingCall.
+ *
+ * @example
+ * ```ts
+ * import { newTraceId } from "./delayed.ts";
+ * console.log(newTraceId() < newTraceId()); // true
+ * ```
+ *
+ * @returns the id
+ */
+export function newTraceId(): number {
+  return ++lastTraceId;
+}
+
+/**
+ * Run `f` as the delayed call or LoopingCall `id`: what it schedules is
+ * recorded as scheduled `by` that id.
+ *
+ * @example
+ * ```ts
+ * import { runningAs } from "./delayed.ts";
+ * console.log(runningAs(7, () => 42)); // 42
+ * ```
+ *
+ * @param id the running call's id
+ * @param f what it runs
+ * @returns what `f` returned
+ */
+export function runningAs<T>(id: number, f: () => T): T {
+  const previous = runningTraceId;
+  runningTraceId = id;
+  try {
+    return f();
+  } finally {
+    runningTraceId = previous;
+  }
+}
+
+/**
+ * A due time in the reactor's seconds (`performance.timeOrigin` based) on the
+ * trace's clock, µs.
+ *
+ * @example
+ * ```ts
+ * import { traceUsOfSeconds } from "./delayed.ts";
+ * console.log(Math.round(traceUsOfSeconds(performance.timeOrigin / 1000))); // 0
+ * ```
+ *
+ * @param seconds reactor seconds
+ * @returns µs on the trace's clock
+ */
+export function traceUsOfSeconds(seconds: number): number {
+  return (seconds * 1000 - performance.timeOrigin) * 1000;
+}
 
 /** `_heapIndex` of a call not in a queue (new, run, or cancelled). */
 const NOT_QUEUED = -1;
@@ -53,6 +138,8 @@ export class DelayedCall implements IDelayedCall {
   /**
    * Position in the queue's heap, or NOT_QUEUED / DUE_NOW. Internal to
    * {@linkcode DelayedCallQueue}; do not touch.
+   *
+   * @ignore
    */
   _heapIndex = NOT_QUEUED;
   /**
@@ -60,6 +147,8 @@ export class DelayedCall implements IDelayedCall {
    * given when the call is (re)scheduled. Internal to the queue.
    */
   _sequence = 0;
+  /** What the trace knows of it; set only while tracing, by a traced queue. */
+  _trace: TracedCall | undefined;
 
   /**
    * Made by {@linkcode DelayedCallQueue.schedule}; not meant to be built by hand.
@@ -96,7 +185,11 @@ export class DelayedCall implements IDelayedCall {
     return this.#cancelled;
   }
 
-  /** @returns the due time, in the scheduler's seconds */
+  /**
+   * When the call is due.
+   *
+   * @returns the due time, in the scheduler's seconds
+   */
   getTime(): number {
     return this.#time;
   }
@@ -111,6 +204,9 @@ export class DelayedCall implements IDelayedCall {
     this.#checkActive("cancel");
     this.#cancelled = true;
     this.#queue.remove(this);
+    if (tracing && this._trace) {
+      traceInstant("cancel", "delayed", MAIN_LANE, { call: this._trace.id });
+    }
   }
 
   /**
@@ -125,6 +221,7 @@ export class DelayedCall implements IDelayedCall {
     checkNumber("delay", secondsLater);
     this.#time += secondsLater;
     this.#queue.reschedule(this);
+    if (tracing && this._trace) this.#traceMoved();
   }
 
   /**
@@ -139,9 +236,14 @@ export class DelayedCall implements IDelayedCall {
     checkNumber("reset", secondsFromNow);
     this.#time = this.#queue.seconds() + secondsFromNow;
     this.#queue.reschedule(this);
+    if (tracing && this._trace) this.#traceMoved();
   }
 
-  /** @returns true while the call can still run: not run, not cancelled */
+  /**
+   * Whether the call is still to come.
+   *
+   * @returns true while the call can still run: not run, not cancelled
+   */
   active(): boolean {
     return !this.#called && !this.#cancelled;
   }
@@ -185,6 +287,13 @@ export class DelayedCall implements IDelayedCall {
    */
   [Symbol.for("Deno.customInspect")](): string {
     return this.toString();
+  }
+
+  #traceMoved(): void {
+    traceInstant("reset", "delayed", MAIN_LANE, {
+      call: this._trace?.id,
+      dueUs: traceUsOfSeconds(this.#time),
+    });
   }
 
   #checkActive(verb: string): void {
@@ -233,6 +342,7 @@ export class DelayedCallQueue {
   #nextSequence = 0;
   #taken: DelayedCall[] = [];
   readonly #onScheduled: () => void;
+  readonly #traced: boolean;
   /** The scheduler's clock, in seconds. */
   readonly seconds: () => number;
 
@@ -240,10 +350,14 @@ export class DelayedCallQueue {
    * @param seconds the clock that `callLater` delays and `reset` count from
    * @param onScheduled called whenever a call is added or moved (the reactor
    *   wakes itself up there)
+   * @param traced whether its calls are recorded while tracing: true for a
+   *   reactor's queue (its clock must be the reactor's `seconds()`), false
+   *   for a test's `Clock`
    */
-  constructor(seconds: () => number, onScheduled: () => void = () => {}) {
+  constructor(seconds: () => number, onScheduled: () => void = () => {}, traced = false) {
     this.seconds = seconds;
     this.#onScheduled = onScheduled;
+    this.#traced = traced;
   }
 
   /**
@@ -273,6 +387,7 @@ export class DelayedCallQueue {
       args,
       this,
     );
+    if (tracing && this.#traced) traceScheduled(call, delay);
     this.#push(call);
     this.#onScheduled();
     return call;
@@ -331,6 +446,7 @@ export class DelayedCallQueue {
   runTaken(call: DelayedCall): unknown {
     if (call._heapIndex !== DUE_NOW) return undefined;
     call._markCalled();
+    if (tracing && call._trace) return runTraced(call, call._trace);
     return (call.func as (...args: unknown[]) => unknown)(...call.args);
   }
 
@@ -408,6 +524,55 @@ export class DelayedCallQueue {
     }
     heap[index] = call;
     call._heapIndex = index;
+  }
+}
+
+/** Name a call being scheduled and record its `schedule` event. */
+function traceScheduled(call: DelayedCall, delay: number): void {
+  const named = (call.func as { [TRACE_NAME]?: Omit<TracedCall, "id"> })[TRACE_NAME];
+  let traced: TracedCall;
+  if (named !== undefined) {
+    traced = { id: newTraceId(), ...named };
+  } else {
+    const from = schedulingSite();
+    const label = delayedCallLabel(functionName(call.func), from);
+    traced = { id: newTraceId(), label, kind: "delayedCall", from };
+  }
+  call._trace = traced;
+  traceInstant("schedule", "delayed", MAIN_LANE, {
+    call: traced.id,
+    label: traced.label,
+    delayS: delay,
+    dueUs: traceUsOfSeconds(call.time),
+    by: runningTraceId,
+    from: traced.from,
+    loop: traced.loop,
+  });
+}
+
+/** Run a due call, recorded as a `callback` event with its lateness and outcome. */
+function runTraced(call: DelayedCall, traced: TracedCall): unknown {
+  const start = nowUs();
+  const dueUs = traceUsOfSeconds(call.time);
+  const args: Record<string, unknown> = {
+    kind: traced.kind,
+    call: traced.id,
+    loop: traced.loop,
+    dueUs,
+    lateUs: Math.max(0, start - dueUs),
+    outcome: "ok",
+  };
+  try {
+    return runningAs(
+      traced.loop ?? traced.id,
+      () => (call.func as (...args: unknown[]) => unknown)(...call.args),
+    );
+  } catch (error) {
+    args.outcome = "threw";
+    args.detail = oneLine(error);
+    throw error;
+  } finally {
+    traceComplete(traced.label, "callback", start, args);
   }
 }
 

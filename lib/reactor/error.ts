@@ -33,7 +33,11 @@
 
 /** Base class of every error defined here; `name` is always the class name. */
 export class ReactorError extends Error {
-  /** @param message what went wrong, in one line */
+  /**
+   * Makes the error.
+   *
+   * @param message what went wrong, in one line
+   */
   constructor(message: string) {
     super(message);
     this.name = new.target.name;
@@ -42,7 +46,11 @@ export class ReactorError extends Error {
 
 /** `stop()` was called on a reactor that is not running (never started, or already stopping). */
 export class ReactorNotRunning extends ReactorError {
-  /** @param message defaults to Twisted's wording */
+  /**
+   * Makes the error.
+   *
+   * @param message defaults to Twisted's wording
+   */
   constructor(message = "Can't stop reactor that isn't running.") {
     super(message);
   }
@@ -53,7 +61,11 @@ export class ReactorNotRunning extends ReactorError {
  * is for good. (After `crash()` the reactor may run again.)
  */
 export class ReactorNotRestartable extends ReactorError {
-  /** @param message defaults to Twisted's wording */
+  /**
+   * Makes the error.
+   *
+   * @param message defaults to Twisted's wording
+   */
   constructor(message = "Can't restart a reactor.") {
     super(message);
   }
@@ -65,7 +77,11 @@ export class ReactorNotRestartable extends ReactorError {
  * `run()` refused.
  */
 export class ReactorAlreadyRunning extends ReactorNotRestartable {
-  /** @param message defaults to a one-line reason */
+  /**
+   * Makes the error.
+   *
+   * @param message defaults to a one-line reason
+   */
   constructor(message = "The reactor is already running.") {
     super(message);
   }
@@ -76,7 +92,11 @@ export class ReactorAlreadyRunning extends ReactorNotRestartable {
  * one reactor, and the first one installed (or imported) is it.
  */
 export class ReactorAlreadyInstalledError extends ReactorError {
-  /** @param message defaults to Twisted's wording */
+  /**
+   * Makes the error.
+   *
+   * @param message defaults to Twisted's wording
+   */
   constructor(message = "reactor already installed") {
     super(message);
   }
@@ -84,7 +104,11 @@ export class ReactorAlreadyInstalledError extends ReactorError {
 
 /** A delayed call was cancelled, delayed or reset after it had been cancelled. */
 export class AlreadyCancelled extends ReactorError {
-  /** @param message defaults to a one-line reason */
+  /**
+   * Makes the error.
+   *
+   * @param message defaults to a one-line reason
+   */
   constructor(message = "Tried to cancel an already-cancelled event.") {
     super(message);
   }
@@ -92,7 +116,11 @@ export class AlreadyCancelled extends ReactorError {
 
 /** A delayed call was cancelled, delayed or reset after it had run. */
 export class AlreadyCalled extends ReactorError {
-  /** @param message defaults to a one-line reason */
+  /**
+   * Makes the error.
+   *
+   * @param message defaults to a one-line reason
+   */
   constructor(message = "Tried to cancel an already-called event.") {
     super(message);
   }
@@ -103,7 +131,11 @@ export class AlreadyCalled extends ReactorError {
  * when `doRead` returns `CONNECTION_DONE` (from `main.ts`).
  */
 export class ConnectionDone extends ReactorError {
-  /** @param message defaults to Twisted's wording */
+  /**
+   * Makes the error.
+   *
+   * @param message defaults to Twisted's wording
+   */
   constructor(message = "Connection was closed cleanly.") {
     super(message);
   }
@@ -114,7 +146,11 @@ export class ConnectionDone extends ReactorError {
  * the reactor disconnected it at shutdown.
  */
 export class ConnectionLost extends ReactorError {
-  /** @param message defaults to Twisted's wording */
+  /**
+   * Makes the error.
+   *
+   * @param message defaults to Twisted's wording
+   */
   constructor(message = "Connection to the other side was lost in a non-clean fashion.") {
     super(message);
   }
@@ -125,7 +161,11 @@ export class ConnectionLost extends ReactorError {
  * the reactor still watched it. A kind of {@linkcode ConnectionLost}.
  */
 export class ConnectionFdescWentAway extends ConnectionLost {
-  /** @param message defaults to Twisted's wording */
+  /**
+   * Makes the error.
+   *
+   * @param message defaults to Twisted's wording
+   */
   constructor(message = "File descriptor lost") {
     super(message);
   }

@@ -15,6 +15,8 @@
  */
 
 import type { EventPhase, SystemEvent, TriggerId } from "./interfaces.ts";
+import { nowUs, traceComplete, tracing } from "../trace/mod.ts";
+import { functionName, oneLine, schedulingSite } from "../trace/names.ts";
 
 /**
  * Whether a value is a promise, or promise-like (it has a `then` method): what
@@ -34,15 +36,47 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 /** One registered system event trigger; given out as its {@linkcode TriggerId}. */
 export class Trigger implements TriggerId {
+  /**
+   * How the trace records its call: as a `trigger`, as a `whenRunning` call
+   * (`callWhenRunning`), or not at all (the reactor's own triggers).
+   */
+  traceKind: "trigger" | "whenRunning" | undefined = "trigger";
+  /** Where it was registered from, read from the stack while tracing. */
+  readonly traceSite: string | undefined;
+
   constructor(
     readonly phase: EventPhase,
     readonly event: SystemEvent,
     readonly func: (...args: never[]) => unknown,
     readonly args: readonly unknown[],
-  ) {}
+  ) {
+    this.traceSite = tracing ? schedulingSite() : undefined;
+  }
 
   call(): unknown {
+    if (tracing && this.traceKind !== undefined) return this.#tracedCall(this.traceKind);
     return (this.func as (...args: unknown[]) => unknown)(...this.args);
+  }
+
+  #tracedCall(kind: "trigger" | "whenRunning"): unknown {
+    const name = functionName(this.func) || this.traceSite || "anonymous";
+    const label = kind === "whenRunning" ? name : `${this.phase} ${this.event} trigger ${name}`;
+    const args: Record<string, unknown> = {
+      kind,
+      event: this.event,
+      phase: this.phase,
+      outcome: "ok",
+    };
+    const start = nowUs();
+    try {
+      return (this.func as (...args: unknown[]) => unknown)(...this.args);
+    } catch (error) {
+      args.outcome = "threw";
+      args.detail = oneLine(error);
+      throw error;
+    } finally {
+      traceComplete(label, "callback", start, args);
+    }
   }
 }
 

@@ -22,6 +22,7 @@ import { installReactor, ReactorBase } from "./base.ts";
 import { ConnectionFdescWentAway } from "./error.ts";
 import type { IFileDescriptor, IReadDescriptor, IWriteDescriptor } from "./interfaces.ts";
 import { CONNECTION_DONE, CONNECTION_LOST } from "./main.ts";
+import { tracing } from "../trace/mod.ts";
 
 /** What is registered on one descriptor number. */
 interface Registration {
@@ -116,7 +117,15 @@ export class PollReactor extends ReactorBase {
    */
   protected async doIteration(timeout: number | null): Promise<void> {
     const timeoutMs = timeout === null ? undefined : timeout * 1000;
-    const ready = await this.waitFor(this.#poll.pollAsync(timeoutMs));
+    if (tracing) this.traceWaitBegin(timeout);
+    let ready: [number, number][];
+    try {
+      ready = await this.waitFor(this.#poll.pollAsync(timeoutMs));
+    } catch (error) {
+      if (tracing) this.traceWaitEnd([], []);
+      throw error;
+    }
+    if (tracing) this.#traceReady(ready);
     for (const [fd, events] of ready) {
       const registration = this.#byFd.get(fd);
       if (registration === undefined) continue;
@@ -150,6 +159,21 @@ export class PollReactor extends ReactorBase {
         }
       }
     }
+  }
+
+  #traceReady(ready: [number, number][]): void {
+    const readable: IFileDescriptor[] = [];
+    const writable: IFileDescriptor[] = [];
+    for (const [fd, events] of ready) {
+      const registration = this.#byFd.get(fd);
+      if (registration?.reader && events & (POLLIN | POLL_DISCONNECTED)) {
+        readable.push(registration.reader);
+      }
+      if (registration?.writer && events & (POLLOUT | POLL_DISCONNECTED)) {
+        writable.push(registration.writer);
+      }
+    }
+    this.traceWaitEnd(readable, writable);
   }
 
   #lose(registration: Registration, reason: Error): void {

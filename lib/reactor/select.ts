@@ -20,6 +20,7 @@ import { BadDescriptor, select, selectAsync } from "../socket/mod.ts";
 import { installReactor, ReactorBase } from "./base.ts";
 import { ConnectionFdescWentAway } from "./error.ts";
 import type { IFileDescriptor } from "./interfaces.ts";
+import { tracing } from "../trace/mod.ts";
 
 /**
  * A reactor that waits with `select`.
@@ -46,15 +47,18 @@ export class SelectReactor extends ReactorBase {
     const writers = [...this.writers];
     let readable: typeof readers;
     let writable: typeof writers;
+    if (tracing) this.traceWaitBegin(timeout);
     try {
       [readable, writable] = await this.waitFor(
         selectAsync<IFileDescriptor>(readers, writers, [], timeout ?? undefined),
       ) as [typeof readers, typeof writers, IFileDescriptor[]];
     } catch (error) {
+      if (tracing) this.traceWaitEnd([], []);
       if (!(error instanceof BadDescriptor)) throw error;
       this.#dropBadDescriptors();
       return;
     }
+    if (tracing) this.traceWaitEnd(readable, writable);
     for (const reader of readable) {
       if (this.readers.has(reader)) this.readOrWrite(reader, true);
     }

@@ -22,7 +22,10 @@
  * @module
  */
 
-import { DelayedCall, DelayedCallQueue } from "./delayed.ts";
+import { DelayedCall, DelayedCallQueue, newTraceId, runningAs, TRACE_NAME } from "./delayed.ts";
+import type { TracedCall } from "./delayed.ts";
+import { nowUs, traceComplete, tracing } from "../trace/mod.ts";
+import { functionName, schedulingSite } from "../trace/names.ts";
 import { installedOrDefaultReactor } from "./default.ts";
 import { isThenable } from "./events.ts";
 import type { IDelayedCall, ILoopingCall, IReactorTime } from "./interfaces.ts";
@@ -48,7 +51,11 @@ export class Clock implements IReactorTime {
   #now = 0;
   readonly #calls = new DelayedCallQueue(() => this.#now);
 
-  /** @returns the clock's time, 0 at creation */
+  /**
+   * The clock's time: it moves only with `advance`.
+   *
+   * @returns the clock's time, 0 at creation
+   */
   seconds(): number {
     return this.#now;
   }
@@ -69,7 +76,11 @@ export class Clock implements IReactorTime {
     return this.#calls.schedule(delay, f, args);
   }
 
-  /** @returns the calls not yet run or cancelled */
+  /**
+   * The delayed calls still to come.
+   *
+   * @returns the calls not yet run or cancelled
+   */
   getDelayedCalls(): DelayedCall[] {
     return this.#calls.pending();
   }
@@ -150,14 +161,31 @@ export class LoopingCall<Args extends unknown[] = []> implements ILoopingCall {
   #settle:
     | { resolve: (loop: LoopingCall<Args>) => void; reject: (error: unknown) => void }
     | undefined;
+  /** The function each scheduled call runs; named for the trace while tracing. */
+  readonly #tick = (): void => this.#callNow();
+  /** The trace's id and label of this loop, while tracing. */
+  #traced: Omit<TracedCall, "id"> | undefined;
 
   /**
+   * Makes the looping call; `start` starts it.
+   *
    * @param f the function to call each time
    * @param args its arguments
    */
   constructor(f: (...args: Args) => unknown, ...args: Args) {
     this.f = f;
     this.args = args;
+    if (tracing) this.#nameForTrace(schedulingSite());
+  }
+
+  /** Give this loop an id and a label, and its tick the name the trace shows. */
+  #nameForTrace(site: string | undefined): Omit<TracedCall, "id"> {
+    if (this.#traced === undefined) {
+      const label = `LoopingCall of ${functionName(this.f) || site || "anonymous"}`;
+      this.#traced = { label, kind: "loopingCall", loop: newTraceId(), from: site };
+      (this.#tick as { [TRACE_NAME]?: Omit<TracedCall, "id"> })[TRACE_NAME] = this.#traced;
+    }
+    return this.#traced;
   }
 
   /**
@@ -245,7 +273,8 @@ export class LoopingCall<Args extends unknown[] = []> implements ILoopingCall {
     this.#ranAtStart = now;
     this.startTime = this.clock.seconds();
     if (now) {
-      this.#callNow();
+      if (tracing && !(this.clock instanceof Clock)) this.#tracedFirstCall();
+      else this.#callNow();
     } else {
       this.#scheduleFrom(this.startTime);
     }
@@ -302,6 +331,18 @@ export class LoopingCall<Args extends unknown[] = []> implements ILoopingCall {
     this.#scheduleFrom(this.startTime);
   }
 
+  /** The call `start` makes at once, recorded as the loop's first tick. */
+  #tracedFirstCall(): void {
+    const traced = this.#nameForTrace(undefined);
+    const loop = traced.loop ?? 0;
+    const start = nowUs();
+    try {
+      runningAs(loop, () => this.#callNow());
+    } finally {
+      traceComplete(traced.label, "callback", start, { kind: "loopingCall", loop, outcome: "ok" });
+    }
+  }
+
   #callNow(): void {
     this.#call = undefined;
     let result: unknown;
@@ -351,6 +392,7 @@ export class LoopingCall<Args extends unknown[] = []> implements ILoopingCall {
       // Float rounding can make `untilNext` vanish next to a large `when`.
       delay = when + untilNext === when ? interval : untilNext;
     }
-    this.#call = this.clock.callLater(delay, () => this.#callNow());
+    if (tracing) this.#nameForTrace(undefined);
+    this.#call = this.clock.callLater(delay, this.#tick);
   }
 }

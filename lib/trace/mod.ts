@@ -29,16 +29,25 @@
  *     seconds | null }`; E has `{ readable: fd[], writable: fd[] }`.
  *   - `ended` (i), when the loop ends: `{ readers: Holder[], writers:
  *     Holder[], delayed: { call: id, label, dueInS }[] }`, what was still
- *     registered or pending.
+ *     registered or pending; a Holder is `{ fd, target?, logPrefix?, task? }`.
+ *   - `interrupt` (i): Ctrl-C (SIGINT) reached the running reactor.
  *   - `unhandledError` (i) `{ logPrefix?, error }`: the reactor reported an
  *     error nobody caught.
+ *   - `wait` B/E and `ended` use the descriptors' `fileno()`, -1 when it has none.
  * - `callback` (X, with `dur`), on the main lane: each call the reactor
  *   makes. `name` is the display label (`doRead of PoetrySocket (Task 1)`);
- *   args {@linkcode CallbackArgs}.
+ *   args {@linkcode CallbackArgs}. A LoopingCall's tick has `kind:
+ *   "loopingCall"`, its `loop` id, and (when a delayed call ran it) `call`,
+ *   `dueUs`, `lateUs`; the tick `start()` makes at once has only `loop`.
+ *   Callbacks may nest (a tick inside the callback that started the loop).
  * - `delayed` (i), on the main lane: `schedule` `{ call, label, delayS,
  *   dueUs, by? }` (`by`: the call id of the delayed call or LoopingCall
- *   running when it was scheduled), `cancel` `{ call }`, `reset` `{ call,
- *   dueUs }`. A delayed call that runs is a `callback` with `kind:
+ *   running when it was scheduled; `from`: the scheduling site read from
+ *   the stack, `Class.method`, `function` or `file.ts:line`; `loop`: the
+ *   LoopingCall whose tick this is), `cancel` `{ call }`, `reset` `{ call,
+ *   dueUs }` (for `reset` and `delay` alike). A delayed call's label is its
+ *   function's name (`bound count` gives `count`; `Countdown.count` when it
+ *   was scheduled from a method of the same name), else its `from`. A delayed call that runs is a `callback` with `kind:
  *   "delayedCall"`, its `call`, `dueUs` and `lateUs`.
  * - `socket`:
  *   - on the socket's lane, instants: `open` `{ fd, listening? }`,
@@ -104,12 +113,14 @@ export interface CallbackArgs {
   target?: string;
   /** Its `logPrefix()`, when it has one. */
   logPrefix?: string;
-  /** Its task number, when it has a numeric `task` property. */
+  /** Its task number, when it has a numeric `task`, `taskNumber` or `taskNum` property. */
   task?: number;
   /** Its descriptor number at the time of the call. */
   fd?: number;
-  /** A delayed call's or LoopingCall's id. */
+  /** A delayed call's id. */
   call?: number;
+  /** A LoopingCall's id (its ticks). */
+  loop?: number;
   /** A delayed call's due time, µs. */
   dueUs?: number;
   /** How late a delayed call ran, µs. */
@@ -123,6 +134,13 @@ export interface CallbackArgs {
   /** A trigger's phase. */
   phase?: string;
 }
+
+/**
+ * The environment variable that names the trace file, read by `preload.ts`
+ * (kept here so that tools can name it without importing the preload, whose
+ * import turns tracing on).
+ */
+export const TRACE_FILE_VARIABLE = "TWISTED_TRACE_FILE";
 
 /** The lane of the main thread, where the loop, the callbacks and blocking calls go. */
 export const MAIN_LANE = 1;
@@ -363,7 +381,8 @@ export function flushTrace(): void {
 
 /**
  * Describe who is being called, for a `callback` event's label and args:
- * its class, `logPrefix()` and task number, never throwing.
+ * its class, `logPrefix()` and task number (a numeric `task`, `taskNumber`
+ * or `taskNum` property), never throwing.
  *
  * @example
  * ```ts
@@ -389,7 +408,9 @@ export function describeTarget(
       const prefix: unknown = withPrefix.logPrefix();
       if (typeof prefix === "string") described.logPrefix = prefix;
     }
-    const task = (target as { task?: unknown }).task;
+    const numbered = target as { task?: unknown; taskNumber?: unknown; taskNum?: unknown };
+    const task = [numbered.task, numbered.taskNumber, numbered.taskNum]
+      .find((value) => typeof value === "number");
     if (typeof task === "number") described.task = task;
   } catch {
     // A target that throws while being described is still called; it is just unnamed.

@@ -18,10 +18,8 @@
  * @module
  */
 
-import { flushTrace, MAIN_LANE, startTracing, traceInstant } from "./mod.ts";
-
-/** The environment variable that names the trace file. */
-export const TRACE_FILE_VARIABLE = "TWISTED_TRACE_FILE";
+import { flushTrace, MAIN_LANE, startTracing, TRACE_FILE_VARIABLE, traceInstant } from "./mod.ts";
+import { oneLine } from "./names.ts";
 
 const path = Deno.env.get(TRACE_FILE_VARIABLE);
 if (path !== undefined && path !== "") {
@@ -47,13 +45,4 @@ if (path !== undefined && path !== "") {
     traceInstant("exit", "process", MAIN_LANE, { code: Deno.exitCode });
     flushTrace();
   });
-}
-
-function oneLine(error: unknown): string {
-  try {
-    if (error instanceof Error) return `${error.name}: ${error.message}`;
-    return String(error);
-  } catch {
-    return "(a value that cannot be printed)";
-  }
 }

@@ -25,12 +25,9 @@
  * @module
  */
 
-import {
-  expectServerAddresses,
-  formatAddress,
-  formatDuration,
-  startStopwatch,
-} from "../../lib/cli.ts";
+import { endOnMissingPermission } from "../../lib/cli.ts";
+import { expectServerAddresses, formatAddress } from "../../lib/address.ts";
+import { formatDuration, startStopwatch } from "../../lib/duration.ts";
 import { PoemText } from "../../lib/poem.ts";
 import { reactor } from "../../lib/reactor/mod.ts";
 import { CONNECTION_DONE, CONNECTION_LOST } from "../../lib/reactor/main.ts";
@@ -139,6 +136,7 @@ export function describePoem(poem: PoemText): string {
 }
 
 if (import.meta.main) {
+  endOnMissingPermission(); // a missing -N or -R: one line, not a stack trace
   const addresses = expectServerAddresses(`
 Downloads a poem from each server given, all at once, with getPoetry(address,
 callback) on the reactor, and prints each poem's size as its callback gets it.

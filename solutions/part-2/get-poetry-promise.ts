@@ -20,12 +20,9 @@
  * @module
  */
 
-import {
-  expectServerAddresses,
-  formatAddress,
-  formatDuration,
-  startStopwatch,
-} from "../../lib/cli.ts";
+import { endOnMissingPermission } from "../../lib/cli.ts";
+import { expectServerAddresses, formatAddress } from "../../lib/address.ts";
+import { formatDuration, startStopwatch } from "../../lib/duration.ts";
 import { ConnectionLost } from "../../lib/reactor/error.ts";
 import { reactor } from "../../lib/reactor/mod.ts";
 import { type Address, SocketError } from "../../lib/socket/mod.ts";
@@ -52,6 +49,7 @@ export function getPoetry(address: Address): Promise<PoemText> {
 }
 
 if (import.meta.main) {
+  endOnMissingPermission(); // a missing -N or -R: one line, not a stack trace
   const addresses = expectServerAddresses(`
 Downloads a poem from each server given, all at once, with getPoetry(address),
 which returns a promise of the poem, on the reactor, and prints each poem's

@@ -15,14 +15,15 @@
  */
 
 import {
-  existingFile,
+  endOnMissingPermission,
   fail,
   parseCommandLine,
   parseNumber,
+  readableFile,
   scriptName,
   UsageError,
 } from "../../lib/cli.ts";
-import { parsePoemsLine } from "../../lib/client_output.ts";
+import { parsePoemsLine } from "../../tools/client_output.ts";
 import {
   ARTICLE_POEMS,
   repoPath,
@@ -30,7 +31,7 @@ import {
   ScriptProcess,
   type ServerSpec,
   startServers,
-} from "../../lib/process.ts";
+} from "../../tools/process.ts";
 
 /** One server of a configuration, as the slow poetry server takes it. */
 interface Server {
@@ -76,7 +77,7 @@ function parseServer(text: string): Server {
     throw new UsageError(`A server is FILE[:NUM-BYTES[:DELAY]], not '${text}'.`);
   }
   return {
-    poetryFile: Deno.realPathSync(existingFile(file)), // the servers run in the repository's root
+    poetryFile: Deno.realPathSync(readableFile(file)), // the servers run in the repository's root
     numBytes: bytesText === undefined || bytesText === ""
       ? SERVER_DEFAULTS.numBytes
       : parseNumber(bytesText, "NUM-BYTES", { integer: true, min: 1 }),
@@ -86,6 +87,7 @@ function parseServer(text: string): Server {
   };
 }
 
+endOnMissingPermission(); // a missing -N or -R: one line, not a stack trace
 const settings = parseCommandLine(Deno.args, {
   usage: "[--preset NAME[,NAME...]] [--scale X] [FILE[:NUM-BYTES[:DELAY]] ...]",
   description: `

@@ -9,9 +9,15 @@
  *
  * @module
  */
-import { parseCommandLine, parseNumber, UsageError } from "../../lib/cli.ts";
+import {
+  endOnMissingPermission,
+  parseCommandLine,
+  parseNumber,
+  UsageError,
+} from "../../lib/cli.ts";
 import { LoopingCall, reactor } from "../../lib/reactor/mod.ts";
 
+endOnMissingPermission(); // a missing -N or -R: one line, not a stack trace
 const interval = parseCommandLine(Deno.args, {
   usage: "[--interval S]",
   description: `

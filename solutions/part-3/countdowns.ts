@@ -20,7 +20,12 @@
  * @module
  */
 
-import { parseCommandLine, parseNumber, UsageError } from "../../lib/cli.ts";
+import {
+  endOnMissingPermission,
+  parseCommandLine,
+  parseNumber,
+  UsageError,
+} from "../../lib/cli.ts";
 import type { IReactorTime } from "../../lib/reactor/interfaces.ts";
 
 /**
@@ -91,6 +96,7 @@ export const PACES: ReadonlyArray<readonly [name: string, interval: number]> = [
 ];
 
 if (import.meta.main) {
+  endOnMissingPermission(); // a missing -N or -R: one line, not a stack trace
   const scale = parseCommandLine(Deno.args, {
     usage: "[--scale X]",
     description: `

@@ -20,7 +20,9 @@
  * @module
  */
 
-import { formatAddress, formatDuration, startStopwatch } from "../../lib/cli.ts";
+import { endOnMissingPermission } from "../../lib/cli.ts";
+import { formatAddress } from "../../lib/address.ts";
+import { formatDuration, startStopwatch } from "../../lib/duration.ts";
 import { type Address, SocketError } from "../../lib/socket/mod.ts";
 import { installNamedReactor, parsePoetryArgs, type ReactorName } from "../../lib/poetry_client.ts";
 import { PoetrySocket } from "../../twisted-client/get-poetry.ts";
@@ -77,6 +79,7 @@ export async function getPoetryRobustly(
 }
 
 if (import.meta.main) {
+  endOnMissingPermission(); // a missing -N or -R: one line, not a stack trace
   const { addresses, reactorName } = parsePoetryArgs(
     Deno.args,
     `

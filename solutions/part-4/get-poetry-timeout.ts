@@ -21,37 +21,25 @@
  * @module
  */
 
+import { parseAddresses } from "../../lib/address.ts";
 import {
-  formatDuration,
-  parseAddresses,
+  endOnMissingPermission,
   parseCommandLine,
   parseNumber,
-  startStopwatch,
   UsageError,
 } from "../../lib/cli.ts";
+import { formatDuration, startStopwatch } from "../../lib/duration.ts";
 import {
+  endIfUnreachable,
   installNamedReactor,
   type PoetryReactor,
   REACTOR_OPTION,
   reactorNameOf,
-  startDownloads,
 } from "../../lib/poetry_client.ts";
-import type { IDelayedCall, IReactorTime } from "../../lib/reactor/interfaces.ts";
+import type { IDelayedCall } from "../../lib/reactor/interfaces.ts";
 import { CONNECTION_LOST } from "../../lib/reactor/main.ts";
 import type { Address } from "../../lib/socket/mod.ts";
 import { PoetrySocket } from "../../twisted-client/get-poetry.ts";
-
-/**
- * What a `TimedPoetrySocket` needs of the reactor: a `PoetrySocket`'s needs and timers.
- *
- * @example
- * ```ts
- * import { reactor } from "../../lib/reactor/mod.ts";
- * import type { TimedPoetryReactor } from "./get-poetry-timeout.ts";
- * const timed: TimedPoetryReactor = reactor;
- * ```
- */
-export type TimedPoetryReactor = PoetryReactor & IReactorTime;
 
 /**
  * The reason a download was given up: its `failure`.
@@ -103,7 +91,7 @@ export class TimedPoetrySocket extends PoetrySocket {
   constructor(
     taskNumber: number,
     address: Address,
-    reactor: TimedPoetryReactor,
+    reactor: PoetryReactor,
     readonly timeout: number,
   ) {
     super(taskNumber, address, reactor);
@@ -125,6 +113,7 @@ export class TimedPoetrySocket extends PoetrySocket {
 }
 
 if (import.meta.main) {
+  endOnMissingPermission(); // a missing -N or -R: one line, not a stack trace
   const { addresses, reactorName, timeout } = parseCommandLine(Deno.args, {
     usage: "--timeout S [--reactor select|poll] [HOST:]PORT ...",
     description: `
@@ -150,13 +139,16 @@ ports 10000, 10001 and 10002 (10 s, 6.3 s and 6.6 s):
   });
 
   // Install the chosen reactor before the reactor module is first loaded (see
-  // lib/poetry_client.ts); it provides timers too.
+  // lib/poetry_client.ts).
   const reactor = await installNamedReactor(reactorName);
   const elapsed = startStopwatch();
-  const downloads = startDownloads(
-    addresses,
-    (taskNumber, address) => new TimedPoetrySocket(taskNumber, address, reactor, timeout),
-  );
+  const downloads = addresses.map((address, index) => {
+    try {
+      return new TimedPoetrySocket(index + 1, address, reactor, timeout);
+    } catch (error) {
+      endIfUnreachable(address, error);
+    }
+  });
   await reactor.run();
   const seconds = elapsed();
   for (const download of downloads) {

@@ -5,8 +5,10 @@
  * @module
  */
 
-import { fail, parseAddresses, parseCommandLine, parseNumber } from "../../lib/cli.ts";
+import { parseAddresses } from "../../lib/address.ts";
+import { endOnMissingPermission, fail, parseCommandLine, parseNumber } from "../../lib/cli.ts";
 
+endOnMissingPermission();
 const settings = parseCommandLine(Deno.args, {
   usage: "[options] [HOST:]PORT ...",
   description: "Prints its settings as JSON.\n\n  deno run tests/helpers/cli_fixture.ts 10000",

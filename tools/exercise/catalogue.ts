@@ -82,10 +82,11 @@ export const EXERCISES: readonly Exercise[] = [
     ourAnswer: "solutions/part-2/get-poetry-callback.ts, solutions/part-2/get-poetry-promise.ts",
     checking: "Looks in FILE for a function getPoetry that takes a callback or returns a " +
       "promise. Starts three slow servers of its own (about 1.2 s, 0.6 s and 0.7 s) and runs " +
-      "FILE PORT PORT PORT: every poem must be read to the end (the servers see it), the " +
-      "three connections must be open at once, the whole in about the slowest server's " +
-      "time rather than the sum, and FILE must then end by itself, with exit status 0 and " +
-      "no stack trace.",
+      "FILE PORT PORT PORT, traced: every poem must be read to the end (the servers see it), " +
+      "the three connections open at once, the whole in about the slowest server's time " +
+      "rather than the sum (and, where its trace shows its sockets, bytes arriving on all " +
+      "three at once); FILE must then end by itself, with exit status 0 and no error that " +
+      "nobody caught.",
     check: checkAsyncGetPoetry,
   },
   {
@@ -94,10 +95,12 @@ export const EXERCISES: readonly Exercise[] = [
       "the reactor when all of them are done.",
     startFrom: "basic/countdown.ts",
     ourAnswer: "solutions/part-3/countdowns.ts",
-    checking: "Runs FILE (no arguments) for up to 40 s. Its output must hold three counters: " +
-      "at least three lines each with a number going down (or up) by one, whatever the " +
-      "words around it; at clearly different rates; running at the same time, their lines " +
-      "interleaved. FILE must end by itself soon after the last count, with exit status 0.",
+    checking: "Runs FILE (no arguments), traced, and looks at its reactor's delayed calls. " +
+      "A counter is a chain of callLater calls, each made from inside the call before. " +
+      "There must be three, at clearly different delays, running at the same time; each " +
+      "must count to its end: when the reactor stops, none of their calls may still be " +
+      "waiting. The reactor must be stopped soon after the last count, and FILE end with " +
+      "exit status 0. What it prints does not matter.",
     check: checkThreeCounters,
   },
   {
@@ -105,9 +108,10 @@ export const EXERCISES: readonly Exercise[] = [
     task: "Rewrite the countdown with LoopingCall, using only its start and stop.",
     startFrom: "basic/countdown.ts, lib/reactor/task.ts",
     ourAnswer: "solutions/part-3/countdown-looping.ts",
-    checking: "Looks in FILE for a LoopingCall being made, then runs it (no arguments) for up " +
-      "to 40 s: it must count down (three numbers or more, one at a time) and end by itself " +
-      "soon after the last one, with exit status 0.",
+    checking: "Runs FILE (no arguments), traced: a LoopingCall must run (three times or " +
+      "more), however it is imported or made; then nothing may be left waiting when the " +
+      "reactor stops, soon after the loop's last call, and FILE must end with exit status " +
+      "0. What it prints does not matter.",
     check: checkCountdownLoopingCall,
   },
   {
@@ -116,10 +120,11 @@ export const EXERCISES: readonly Exercise[] = [
       "it, get the other poems, end normally.",
     startFrom: "twisted-client/get-poetry.ts",
     ourAnswer: "solutions/part-4/get-poetry-robust.ts",
-    checking: "Starts two slow servers of its own and runs FILE LIVE REFUSED LIVE, the " +
-      "middle port one where connecting is refused. Both live poems must be read to the end " +
-      "(the servers see every byte sent and the client staying until they close), and FILE " +
-      "must end soon after, with exit status 0 and no stack trace.",
+    checking: "Starts two slow servers of its own and runs FILE LIVE REFUSED LIVE, traced, " +
+      "the middle port one where connecting is refused. Both live poems must be read to the " +
+      "end (the servers see every byte sent and the client staying until they close), and " +
+      "FILE must end soon after, with exit status 0. An error that nobody caught fails; " +
+      "one your program catches and prints (even with its stack) does not.",
     check: checkSurvivesRefusal,
   },
   {
@@ -130,9 +135,10 @@ export const EXERCISES: readonly Exercise[] = [
     ourAnswer: "solutions/part-4/get-poetry-timeout.ts",
     checking: "FILE must take the time limit as --timeout S, before the ports. Starts three " +
       "slow servers of its own, the middle one far too slow (6 s), and runs FILE --timeout 1 " +
-      "FAST SLOW FAST: the fast poems must be read to the end, the slow one given up (its " +
-      "connection closed) about 1 s in, and FILE must end soon after, with no stack trace " +
-      "(any exit status).",
+      "FAST SLOW FAST, traced: the fast poems must be read to the end, the slow one given up " +
+      "(its connection closed) about 1 s in, and FILE must end soon after (any exit status, " +
+      "no error that nobody caught). Its timeouts (callLater calls of about 1 s) must fire " +
+      "only for poems given up: every other one cancelled, none left waiting.",
     check: checkGivesUp,
   },
 ];

@@ -1,8 +1,10 @@
 /**
  * The checks of the exercises, one function per exercise that can be checked by running
- * the learner's file. Each prints what it checks into a {@linkcode Report}; none depends
- * on the wording of the file's output. The poetry clients are run against the checker's
- * own servers, which see for themselves whether each poem was read to the end.
+ * the learner's file. Each runs the file traced and judges what it did: its trace (the
+ * reactor's delayed calls and callbacks, its sockets' reads, the errors nobody caught)
+ * and, for the poetry clients, what the checker's own servers saw. None looks at the
+ * file's output. The judgements of the trace are functions of their own
+ * (`judgeThreeCounters`, ...), so that they can be tried on made-up traces.
  *
  * @example
  * ```ts
@@ -17,10 +19,20 @@
  * @module
  */
 
-import { closedPort } from "../../lib/process.ts";
-import { type Counter, findCounters } from "./counters.ts";
-import { type LearnerRun, type Report, runLearnerFile } from "./report.ts";
+import { closedPort } from "../../tools/process.ts";
+import type { Report } from "./report.ts";
+import { type LearnerRun, runLearnerFile } from "./run.ts";
 import { type ConnectionRecord, WatchedPoetryServer, type WatchedServerSpec } from "./server.ts";
+import type { DelayedLife, RunModel } from "../trace/read.ts";
+import {
+  type Counter,
+  findCounters,
+  loopingCallTicks,
+  median,
+  pendingAtEnd,
+  receivingSpans,
+  secondsText,
+} from "./trace_facts.ts";
 
 /**
  * A check of one exercise: it runs the learner's `file` (with `args` first, then the
@@ -42,8 +54,11 @@ const CLIENT_LIMIT_MS = 20_000;
 const POEM_TIMEOUT_SECONDS = 1;
 /** Grace after the last thing a program had to do, before "it ended soon after" fails. */
 const GRACE_MS = 1500;
+/** How much two counters' delays must differ to count as different rates. */
+const DISTINCT_RATIO = 1.15;
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const seconds = (ms: number) => secondsText(ms / 1000);
+const atTime = (us: number) => secondsText(us / 1e6);
 
 /** The source without its comments, roughly: enough to look for names. */
 function sourceWithoutComments(file: string): string {
@@ -53,26 +68,139 @@ function sourceWithoutComments(file: string): string {
 // -- Part 3 ---------------------------------------------------------------------------
 
 function describeCounter(counter: Counter): string {
-  return `${counter.values[0]}..${counter.values.at(-1)} every ${seconds(counter.intervalMs)}`;
+  const ran = counter.ticksUs.length;
+  return `${counter.label} every ${secondsText(counter.intervalS)}, ${ran} call${
+    ran === 1 ? "" : "s"
+  } ran`;
 }
 
-/** Whether the program ended soon after its last count. */
-function checkEndsAfterCounting(report: Report, run: LearnerRun, counters: Counter[]): void {
-  const lastCount = Math.max(...counters.map((counter) => counter.times.at(-1) ?? 0));
-  const slowest = Math.max(...counters.map((counter) => counter.intervalMs));
-  const after = run.elapsedMs - lastCount;
+/** How a delayed call still pending at the end is told: `X was still due in 0.40 s ...`. */
+function stillDue(what: string, dueInS: number): string {
+  return `${what} was still due in ${secondsText(Math.max(0, dueInS))} when the reactor stopped`;
+}
+
+/** The delayed calls among `calls` still pending at the end, told as by {@linkcode stillDue}. */
+function stillPending(model: RunModel, calls: readonly DelayedLife[]): string[] {
+  const pending = pendingAtEnd(model);
+  return calls.flatMap((call) => {
+    const dueInS = pending.get(call.call);
+    return dueInS === undefined ? [] : [stillDue(call.label, dueInS)];
+  });
+}
+
+/** The number of clearly different values among `values` (each 15% above the last). */
+function distinctRates(values: number[]): number {
+  const sorted = values.filter((value) => value > 0).toSorted((a, b) => a - b);
+  let distinct = 0;
+  let last = 0;
+  for (const value of sorted) {
+    if (distinct === 0 || value >= DISTINCT_RATIO * last) {
+      distinct++;
+      last = value;
+    }
+  }
+  return distinct;
+}
+
+/** Checks that the reactor was stopped, soon after `lastUs`, the end of the work. */
+function checkStoppedSoonAfter(
+  report: Report,
+  model: RunModel,
+  lastUs: number,
+  slowestS: number,
+  what: string,
+): void {
+  const stopUs = model.reactor?.stopUs;
+  if (stopUs === undefined) {
+    report.check(
+      false,
+      "the reactor was stopped",
+      "Call reactor.stop() when the last piece of work is done.",
+    );
+    return;
+  }
+  const afterS = Math.max(0, (stopUs - lastUs) / 1e6);
   report.check(
-    after <= 2 * slowest + GRACE_MS,
-    `it ended ${seconds(after)} after its last count (a count every ${
-      seconds(slowest)
-    } at the slowest)`,
-    "Stop the reactor as soon as the counting is over, not on a fixed timer.",
+    afterS <= slowestS + GRACE_MS / 1000,
+    `the reactor was stopped ${secondsText(afterS)} after ${what}`,
+    "Stop the reactor as soon as the work is over, from the callback that ends it, not on " +
+      "a fixed timer.",
   );
 }
 
 /**
- * Part 3, exercise 1: three counters at different rates, their lines interleaved, and
- * the program ends by itself soon after the last count.
+ * Judges a trace for Part 3, exercise 1: three counters (chains of delayed calls, each
+ * scheduled by the one before) at three different rates, running at the same time, each
+ * to its end, and the reactor stopped soon after the last, with none of their calls
+ * still pending.
+ *
+ * @example
+ * ```ts
+ * import { judgeThreeCounters } from "./checks.ts";
+ * import { Report } from "./report.ts";
+ * import { modelOfRun } from "../trace/read.ts";
+ * const report = new Report();
+ * judgeThreeCounters(report, modelOfRun([]));
+ * console.log(report.passing); // false: no counters
+ * ```
+ *
+ * @param report where to report
+ * @param model the run, from its trace
+ */
+export function judgeThreeCounters(report: Report, model: RunModel): void {
+  const counters = findCounters(model);
+  const found = counters.map(describeCounter).join("; ");
+  if (
+    !report.check(
+      counters.length >= 3,
+      `three counters, chains of delayed calls each made by the one before (found ${counters.length}${
+        found ? `: ${found}` : ""
+      })`,
+      model.reactor !== undefined
+        ? "Each counter schedules its own next count with reactor.callLater, from inside " +
+          "the call that counts. Start from basic/countdown.ts and make three Countdown objects."
+        : "No reactor ran: start from basic/countdown.ts, which runs one.",
+    )
+  ) return;
+  const intervals = counters.map((counter) => counter.intervalS);
+  report.check(
+    distinctRates(intervals) >= 3,
+    `at three different rates (every ${intervals.map(secondsText).join(", ")})`,
+    "Give each counter its own interval in callLater, such as 1 s, 0.5 s and 0.3 s.",
+  );
+  const overlap = counters.every((a) =>
+    counters.every((b) => a === b || (a.calls[0].scheduledUs < (b.ticksUs.at(-1) ?? 0)))
+  );
+  report.check(
+    overlap,
+    overlap
+      ? "running at the same time: their calls interleaved"
+      : "they ran one after another, not at the same time",
+    "Start all three before the reactor runs (callWhenRunning), not each when the last ends.",
+  );
+  const unfinished = counters.filter((counter) => counter.ending === "pending");
+  const interrupted = counters.filter((counter) => counter.ending === "cancelled from elsewhere");
+  const why = [
+    ...unfinished.map((counter) =>
+      stillDue(`${counter.label} (every ${secondsText(counter.intervalS)})`, counter.dueInS ?? 0)
+    ),
+    ...interrupted.map((counter) => `${counter.label} was cancelled by another callback`),
+  ];
+  report.check(
+    why.length === 0,
+    why.length === 0
+      ? "each counted to its end: the reactor stopped with no count pending"
+      : `each counted to its end (${why.join("; ")})`,
+    "The reactor stopped while a counter was still counting. Stop it only when the last " +
+      "counter has finished: keep a count of the counters still running, and let the last " +
+      "one to finish call reactor.stop().",
+  );
+  const lastUs = Math.max(...counters.map((counter) => counter.ticksUs.at(-1) ?? 0));
+  checkStoppedSoonAfter(report, model, lastUs, Math.max(...intervals), "the last count");
+}
+
+/**
+ * Part 3, exercise 1: runs the file, then {@linkcode judgeThreeCounters}.
  *
  * @example
  * ```ts
@@ -91,38 +219,61 @@ export async function checkThreeCounters(
   args: string[],
 ): Promise<void> {
   const run = await runLearnerFile(report, file, args, COUNTDOWN_LIMIT_MS);
-  const counters = findCounters(run.lines);
-  const found = counters.map(describeCounter).join("; ");
-  if (
-    !report.check(
-      counters.length >= 3,
-      `three counters in its output (found ${counters.length}${found ? `: ${found}` : ""})`,
-      "Each counter should print a line with its number at each count (at least three " +
-        "counts each). Start from basic/countdown.ts and make three Countdown objects.",
-    )
-  ) return;
-  const intervals = counters.map((counter) => counter.intervalMs).toSorted((a, b) => a - b);
-  const distinct = intervals[0] >= 10 &&
-    intervals.every((interval, index) => index === 0 || interval >= 1.2 * intervals[index - 1]);
-  report.check(
-    distinct,
-    `each at its own rate (every ${intervals.map(seconds).join(", ")})`,
-    "Give each counter its own interval in callLater, such as 1 s, 0.5 s and 0.3 s.",
-  );
-  const overlap = counters.every((a) =>
-    counters.every((b) => a === b || (a.times[0] < (b.times.at(-1) ?? 0)))
-  );
-  report.check(
-    overlap,
-    overlap ? "their lines interleaved: they ran at the same time" : "they ran one after another",
-    "Start all three before the reactor runs (callWhenRunning), not each when the last ends.",
-  );
-  checkEndsAfterCounting(report, run, counters);
+  if (run.stoppedBecause === "idle reactor") return; // said already, with its hint
+  judgeThreeCounters(report, run.model);
 }
 
 /**
- * Part 3, exercise 2: the countdown with `LoopingCall`: the source uses it, the program
- * counts down, and ends by itself soon after.
+ * Judges a trace for Part 3, exercise 2: a LoopingCall ran (three ticks or more),
+ * however it was imported or made, and the reactor stopped soon after its last tick,
+ * with nothing left pending.
+ *
+ * @example
+ * ```ts
+ * import { judgeLoopingCall } from "./checks.ts";
+ * import { Report } from "./report.ts";
+ * import { modelOfRun } from "../trace/read.ts";
+ * const report = new Report();
+ * judgeLoopingCall(report, modelOfRun([]));
+ * console.log(report.passing); // false: no LoopingCall ran
+ * ```
+ *
+ * @param report where to report
+ * @param model the run, from its trace
+ */
+export function judgeLoopingCall(report: Report, model: RunModel): void {
+  const loops = [...loopingCallTicks(model).values()].sort((a, b) =>
+    b.ticksUs.length - a.ticksUs.length
+  );
+  const busiest = loops[0];
+  const ticks = busiest?.ticksUs ?? [];
+  const intervalS = median(ticks.slice(1).map((at, index) => (at - ticks[index]) / 1e6));
+  if (
+    !report.check(
+      ticks.length >= 3,
+      busiest === undefined
+        ? "a LoopingCall ran (none did)"
+        : `a LoopingCall ran: ${busiest.label}, ${ticks.length} times, every ${
+          secondsText(intervalS)
+        }`,
+      "Make a LoopingCall (from lib/reactor/task.ts, or lib/reactor/mod.ts) with the function " +
+        "that counts, and start it with the interval: it replaces the callLater in count. " +
+        "It should run at least three times.",
+    )
+  ) return;
+  const pending = stillPending(model, model.delayed);
+  report.check(
+    pending.length === 0,
+    pending.length === 0
+      ? "it stopped after its count: nothing was pending when the reactor stopped"
+      : `it stopped after its count (${pending.join("; ")})`,
+    "Stop the LoopingCall (its stop()) when the count is over, then the reactor.",
+  );
+  checkStoppedSoonAfter(report, model, ticks[ticks.length - 1], intervalS, "its last call");
+}
+
+/**
+ * Part 3, exercise 2: runs the file, then {@linkcode judgeLoopingCall}.
  *
  * @example
  * ```ts
@@ -140,31 +291,9 @@ export async function checkCountdownLoopingCall(
   file: string,
   args: string[],
 ): Promise<void> {
-  const source = sourceWithoutComments(file);
-  const usesLoopingCall = /\b(new\s+LoopingCall|extends\s+LoopingCall)\b/.test(source);
-  if (
-    !report.check(
-      usesLoopingCall,
-      "its source makes a LoopingCall",
-      "Import LoopingCall from lib/reactor/mod.ts (or task.ts), make one with the function " +
-        "that counts, and start it with the interval; it replaces the callLater in count.",
-    )
-  ) {
-    report.note("not run: first make it use LoopingCall");
-    return;
-  }
   const run = await runLearnerFile(report, file, args, COUNTDOWN_LIMIT_MS);
-  const countdowns = findCounters(run.lines).filter((counter) => counter.down);
-  if (
-    !report.check(
-      countdowns.length >= 1,
-      countdowns.length >= 1
-        ? `it counts down: ${describeCounter(countdowns[0])}`
-        : "it counts down (no line with a number that goes down by one, three times or more)",
-      "Print the counter at each call, as basic/countdown.ts does, and count down to 1.",
-    )
-  ) return;
-  checkEndsAfterCounting(report, run, countdowns);
+  if (run.stoppedBecause === "idle reactor") return;
+  judgeLoopingCall(report, run.model);
 }
 
 // -- the poetry clients -------------------------------------------------------------
@@ -237,7 +366,7 @@ function checkPoemRead(report: Report, server: WatchedPoetryServer): boolean {
 function checkEndsSoonAfter(report: Report, run: LearnerRun, lastEventAt: number, what: string) {
   const after = run.endedAt - lastEventAt;
   report.check(
-    !run.timedOut && after <= GRACE_MS + 500,
+    !run.timedOut && run.stoppedBecause === undefined && after <= GRACE_MS + 500,
     `it ended ${seconds(Math.max(0, after))} after ${what}`,
     "Stop the reactor as soon as the last download ends, in whichever way it ended.",
   );
@@ -340,7 +469,84 @@ export async function checkGivesUp(report: Report, file: string, args: string[])
           "that socket and remove it from the reactor. Cancel it when a poem ends in time.",
     );
     if (inTime && closedAt !== null) checkEndsSoonAfter(report, run, closedAt, "giving up");
+    const givenUp = [fast, slow, otherFast].flatMap((server) => server.connections)
+      .filter((connection) => connection.sentAllAt === null && connection.clientClosedAt !== null)
+      .length;
+    judgeTimeouts(report, run.model, POEM_TIMEOUT_SECONDS, givenUp);
   });
+}
+
+/**
+ * Judges a trace for Part 4, exercise 2: the timeouts (delayed calls of about the time
+ * limit, between half and one and a half times it) fired only for poems given up, and
+ * every other one was cancelled: none fired on a finished poem, none was left pending
+ * when the reactor stopped.
+ *
+ * @example
+ * ```ts
+ * import { judgeTimeouts } from "./checks.ts";
+ * import { Report } from "./report.ts";
+ * import { modelOfRun } from "../trace/read.ts";
+ * const report = new Report();
+ * judgeTimeouts(report, modelOfRun([]), 1, 1);
+ * console.log(report.passing); // false: no timeout at all
+ * ```
+ *
+ * @param report where to report
+ * @param model the run, from its trace
+ * @param limitS the time limit given with --timeout, seconds
+ * @param givenUp how many downloads the servers saw given up (closed before the end)
+ */
+export function judgeTimeouts(
+  report: Report,
+  model: RunModel,
+  limitS: number,
+  givenUp: number,
+): void {
+  const timeouts = model.delayed.filter((call) =>
+    call.delayS >= 0.5 * limitS && call.delayS <= 1.5 * limitS
+  );
+  if (
+    !report.check(
+      timeouts.length > 0,
+      timeouts.length > 0
+        ? `a timeout: a callLater of about ${limitS} s (${timeouts.length} made)`
+        : `a timeout: a callLater of about ${limitS} s (${
+          model.reactor !== undefined ? "none was made" : "no reactor ran"
+        })`,
+      "Call reactor.callLater(timeout, ...) when each download starts, and keep what it " +
+        "returns: an IDelayedCall, with cancel().",
+    )
+  ) return;
+  const fired = timeouts.filter((call) => call.firedUs !== undefined);
+  const cancelled = timeouts.filter((call) => call.cancelledUs !== undefined);
+  const pending = stillPending(model, timeouts);
+  const labels = [...new Set(timeouts.map((call) => call.label))].join(", ");
+  report.note(
+    `timeouts (${labels}): ${timeouts.length} made, ${fired.length} fired, ` +
+      `${cancelled.length} cancelled, ${pending.length} still pending at the end; ` +
+      `${givenUp} download${givenUp === 1 ? "" : "s"} given up`,
+  );
+  const extra = fired.length - givenUp;
+  report.check(
+    extra <= 0,
+    extra <= 0
+      ? "no timeout fired on a finished poem"
+      : `${extra} timeout${extra === 1 ? "" : "s"} fired on a finished poem: ${fired.length} ` +
+        `fired (${
+          fired.map((call) => `${call.label} at ${atTime(call.firedUs ?? 0)}`).join(", ")
+        })` +
+        `, for ${givenUp} poem${givenUp === 1 ? "" : "s"} given up`,
+    "When a poem ends in time, cancel its timeout: call cancel() on what callLater " +
+      "returned, in connectionLost, so that it never fires.",
+  );
+  report.check(
+    pending.length === 0,
+    pending.length === 0
+      ? "every other timeout cancelled: none pending when the reactor stopped"
+      : `every other timeout cancelled (${pending.join("; ")})`,
+    "Cancel each timeout when its poem ends, so no call is left waiting in the reactor.",
+  );
 }
 
 /**
@@ -451,6 +657,48 @@ export async function checkAsyncGetPoetry(
           })`),
       "Let the downloads overlap: read whatever has arrived on any socket.",
     );
+    judgeOverlapInTrace(report, run.model);
     checkEndsSoonAfter(report, run, lastDone, "the last poem");
   });
+}
+
+/**
+ * Judges a trace for Part 2, exercise 3: bytes arrived on three sockets at once (each
+ * socket's first bytes came before every other's last). A program whose sockets the
+ * trace does not see (Deno's own, say) gets a note instead: the servers' view decides.
+ *
+ * @example
+ * ```ts
+ * import { judgeOverlapInTrace } from "./checks.ts";
+ * import { Report } from "./report.ts";
+ * import { modelOfRun } from "../trace/read.ts";
+ * judgeOverlapInTrace(new Report(), modelOfRun([])); // a note: no socket reads traced
+ * ```
+ *
+ * @param report where to report
+ * @param model the run, from its trace
+ */
+export function judgeOverlapInTrace(report: Report, model: RunModel): void {
+  // The three sockets that received the most, in the order their bytes began.
+  const sockets = receivingSpans(model).slice(0, 3).sort((a, b) => a.firstUs - b.firstUs);
+  if (sockets.length < 3) {
+    report.note(
+      "its trace shows no reads on three sockets (Deno's own sockets are not traced): " +
+        "the servers' view decides",
+    );
+    return;
+  }
+  const overlapped = Math.max(...sockets.map((span) => span.firstUs)) <
+    Math.min(...sockets.map((span) => span.lastUs));
+  report.check(
+    overlapped,
+    `in its trace, bytes came on three sockets at once (${
+      sockets.map((span) =>
+        `descriptor ${span.fd}: ${span.bytes} bytes, ${atTime(span.firstUs)} to ${
+          atTime(span.lastUs)
+        }`
+      ).join("; ")
+    })`,
+    "Let the downloads overlap: watch every socket at once and read whatever has arrived.",
+  );
 }

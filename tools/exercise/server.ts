@@ -23,7 +23,7 @@
  * @module
  */
 
-import { repoPath } from "../../lib/process.ts";
+import { repoPath } from "../process.ts";
 
 /**
  * What one client did, as the server saw it. Times are `performance.now()` milliseconds.

@@ -21,7 +21,7 @@
  * @module
  */
 
-import { parseNumber } from "./cli.ts";
+import { parseNumber } from "../lib/cli.ts";
 
 /** The repository's root directory, as a path ending without a slash. */
 export const ROOT: string = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -125,6 +125,8 @@ export interface ScriptOptions {
   permissions?: string[];
   /** A lower limit on open files (`ulimit -n`) for the script, set through `sh`. */
   openFilesLimit?: number;
+  /** More environment variables for the script (the trace file's name, say). */
+  env?: Record<string, string>;
 }
 
 /** A `deno run` of one lesson script, whose stdout is read as it arrives. */
@@ -170,7 +172,7 @@ export class ScriptProcess {
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-      env: { NO_COLOR: "1" },
+      env: { ...options.env, NO_COLOR: "1" },
     }).spawn();
     this.#stdoutDone = this.#readStdout();
     this.#stderr = new Response(this.#child.stderr).text();
@@ -491,7 +493,7 @@ export function articleServers(settings: { scale: number; basePort: number }): S
  *
  * @example
  * ```ts
- * import { parseCommandLine } from "./cli.ts";
+ * import { parseCommandLine } from "../lib/cli.ts";
  * import { SPEED_OPTIONS, speedScaleOf } from "./process.ts";
  * const scale = parseCommandLine(["--fast"], {
  *   usage: "[--fast] [--scale F]",
