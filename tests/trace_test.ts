@@ -133,6 +133,29 @@ Deno.test("a program without a reactor is told from its socket events, and drawn
   assert.match(pageOf(run, { title: "blocking" }), /Part 1, Figure 1: the synchronous model/);
 });
 
+Deno.test("a descriptor number reused after a close gets a lane per socket; select waits are grey", () => {
+  const events: TraceEvent[] = [];
+  const onLane = (item: TraceEvent) => ({ ...item, tid: 1003 });
+  for (const [start, bytes] of [[0, 653], [1_000_000, 623]]) {
+    events.push(onLane(event("open", "socket", "i", start, { fd: 3 })));
+    events.push(event("recv", "socket", "B", start + 10, { fd: 3, blocking: true }));
+    events.push(event("recv", "socket", "E", start + 900_000, { fd: 3, bytes }));
+    events.push(onLane(event("recv", "socket", "i", start + 900_000, { fd: 3, bytes })));
+    events.push(onLane(event("close", "socket", "i", start + 900_100, { fd: 3 })));
+  }
+  events.push(event("select", "socket", "B", 2_000_000, { readers: [3], blocking: true }));
+  events.push(event("select", "socket", "E", 2_100_000, { readable: [] }));
+  const run = modelOfRun(events);
+  assert.deepEqual(run.sockets.map((lane) => [lane.fd, lane.bytesIn]), [[3, 653], [3, 623]]);
+  const page = pageOf(run, { title: "reuse" });
+  const lanes = page.split('<g class="lane"').slice(1);
+  assert.equal(lanes.length, 3, "main thread and two lanes");
+  for (const lane of lanes.slice(1)) {
+    assert.equal(lane.match(/class="mark blocking"/g)?.length, 1, "only its own socket's recv");
+  }
+  assert.match(lanes[0], /class="mark wait"[^>]*><title>blocked in select/);
+});
+
 /** Starts fast slow-poetry servers for one traced client run, runs it, stops them. */
 async function tracedClient(script: string, specs: ServerSpec[]): Promise<TracedRun> {
   const servers = await startServers(specs);
