@@ -156,6 +156,52 @@ Deno.test("a descriptor number reused after a close gets a lane per socket; sele
   assert.match(lanes[0], /class="mark wait"[^>]*><title>blocked in select/);
 });
 
+/** Runs `deno task trace`'s script with `args`, in `directory`. */
+async function traceTool(directory: string, args: string[]) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-R", "-W", "--allow-run", "--allow-env", `${ROOT}/tools/trace.ts`, ...args],
+    cwd: directory,
+    env: { INIT_CWD: directory },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: output.code,
+    stdout: new TextDecoder().decode(output.stdout),
+    stderr: new TextDecoder().decode(output.stderr),
+  };
+}
+
+Deno.test("deno task trace: a missing script is one line and exit 2; a crash still gets its account, page and JSON", async () => {
+  const directory = await Deno.makeTempDir();
+  try {
+    const missing = await traceTool(directory, ["nothere.ts"]);
+    assert.equal(missing.code, 2);
+    assert.deepEqual(missing.stderr.trim().split("\n"), [
+      "trace: error: no such script: nothere.ts " +
+      "(usage: deno task trace [--html FILE] [--json FILE] SCRIPT [ARGS...])",
+    ]);
+    Deno.writeTextFileSync(
+      `${directory}/crash.ts`,
+      'console.log("before");\nawait new Promise((resolve) => setTimeout(resolve, 10));\n' +
+        'throw new RangeError("on purpose");\n',
+    );
+    const crash = await traceTool(directory, ["crash.ts"]);
+    assert.equal(crash.code, 1);
+    assert.equal(crash.stdout, "before\n", "the script's output passes through unchanged");
+    assert.match(
+      crash.stderr,
+      /^an error nobody caught ended the program: RangeError: on purpose$/m,
+    );
+    assert.match(crash.stderr, /^the program exited with status 1$/m);
+    assert.match(crash.stderr, new RegExp(`^wrote ${directory}/trace\\.html$`, "m"));
+    assertTraceEventFormat(Deno.readTextFileSync(`${directory}/trace.json`));
+    assert.match(Deno.readTextFileSync(`${directory}/trace.html`), /^<!DOCTYPE html>/);
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+});
+
 /** Starts fast slow-poetry servers for one traced client run, runs it, stops them. */
 async function tracedClient(script: string, specs: ServerSpec[]): Promise<TracedRun> {
   const servers = await startServers(specs);

@@ -39,8 +39,7 @@ function callerDirectory(): string {
 }
 
 function usageError(message: string): never {
-  console.error(`trace: error: ${message}`);
-  console.error(`usage: deno task trace ${SPEC.usage}`);
+  console.error(`trace: error: ${message} (usage: deno task trace ${SPEC.usage})`);
   Deno.exit(2);
 }
 
