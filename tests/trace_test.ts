@@ -133,6 +133,75 @@ Deno.test("a program without a reactor is told from its socket events, and drawn
   assert.match(pageOf(run, { title: "blocking" }), /Part 1, Figure 1: the synchronous model/);
 });
 
+Deno.test("a descriptor number reused after a close gets a lane per socket; select waits are grey", () => {
+  const events: TraceEvent[] = [];
+  const onLane = (item: TraceEvent) => ({ ...item, tid: 1003 });
+  for (const [start, bytes] of [[0, 653], [1_000_000, 623]]) {
+    events.push(onLane(event("open", "socket", "i", start, { fd: 3 })));
+    events.push(event("recv", "socket", "B", start + 10, { fd: 3, blocking: true }));
+    events.push(event("recv", "socket", "E", start + 900_000, { fd: 3, bytes }));
+    events.push(onLane(event("recv", "socket", "i", start + 900_000, { fd: 3, bytes })));
+    events.push(onLane(event("close", "socket", "i", start + 900_100, { fd: 3 })));
+  }
+  events.push(event("select", "socket", "B", 2_000_000, { readers: [3], blocking: true }));
+  events.push(event("select", "socket", "E", 2_100_000, { readable: [] }));
+  const run = modelOfRun(events);
+  assert.deepEqual(run.sockets.map((lane) => [lane.fd, lane.bytesIn]), [[3, 653], [3, 623]]);
+  const page = pageOf(run, { title: "reuse" });
+  const lanes = page.split('<g class="lane"').slice(1);
+  assert.equal(lanes.length, 3, "main thread and two lanes");
+  for (const lane of lanes.slice(1)) {
+    assert.equal(lane.match(/class="mark blocking"/g)?.length, 1, "only its own socket's recv");
+  }
+  assert.match(lanes[0], /class="mark wait"[^>]*><title>blocked in select/);
+});
+
+/** Runs `deno task trace`'s script with `args`, in `directory`. */
+async function traceTool(directory: string, args: string[]) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-R", "-W", "--allow-run", "--allow-env", `${ROOT}/tools/trace.ts`, ...args],
+    cwd: directory,
+    env: { INIT_CWD: directory },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: output.code,
+    stdout: new TextDecoder().decode(output.stdout),
+    stderr: new TextDecoder().decode(output.stderr),
+  };
+}
+
+Deno.test("deno task trace: a missing script is one line and exit 2; a crash still gets its account, page and JSON", async () => {
+  const directory = await Deno.makeTempDir();
+  try {
+    const missing = await traceTool(directory, ["nothere.ts"]);
+    assert.equal(missing.code, 2);
+    assert.deepEqual(missing.stderr.trim().split("\n"), [
+      "trace: error: no such script: nothere.ts " +
+      "(usage: deno task trace [--html FILE] [--json FILE] SCRIPT [ARGS...])",
+    ]);
+    Deno.writeTextFileSync(
+      `${directory}/crash.ts`,
+      'console.log("before");\nawait new Promise((resolve) => setTimeout(resolve, 10));\n' +
+        'throw new RangeError("on purpose");\n',
+    );
+    const crash = await traceTool(directory, ["crash.ts"]);
+    assert.equal(crash.code, 1);
+    assert.equal(crash.stdout, "before\n", "the script's output passes through unchanged");
+    assert.match(
+      crash.stderr,
+      /^an error nobody caught ended the program: RangeError: on purpose$/m,
+    );
+    assert.match(crash.stderr, /^the program exited with status 1$/m);
+    assert.match(crash.stderr, new RegExp(`^wrote ${directory}/trace\\.html$`, "m"));
+    assertTraceEventFormat(Deno.readTextFileSync(`${directory}/trace.json`));
+    assert.match(Deno.readTextFileSync(`${directory}/trace.html`), /^<!DOCTYPE html>/);
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+});
+
 /** Starts fast slow-poetry servers for one traced client run, runs it, stops them. */
 async function tracedClient(script: string, specs: ServerSpec[]): Promise<TracedRun> {
   const servers = await startServers(specs);
@@ -330,7 +399,10 @@ Deno.test("traced runs: the broken client holds the loop in doRead, the reactor 
     await t.step(
       "browser: the reactor client shows many short callbacks between waits",
       async () => {
-        const page = await facts(pageOf(reactorClient.run, { title: "reactor" }));
+        // The article's poems in the article's chunks: as many reads as its 10 s run.
+        const html = pageOf(reactorClient.run, { title: "reactor" });
+        assert.ok(html.length < 1_000_000, `${html.length} bytes`);
+        const page = await facts(html);
         assert.deepEqual(page.errors, []);
         const callbacks = page.main.filter((mark) => mark.kind === "callback");
         const waits = page.main.filter((mark) => mark.kind === "wait");

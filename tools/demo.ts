@@ -12,6 +12,7 @@ import { parsePort } from "../lib/address.ts";
 import { fail, parseCommandLine, UsageError } from "../lib/cli.ts";
 import {
   articleServers,
+  callerDirectory,
   type RunningServer,
   ScriptProcess,
   SPEED_OPTIONS,
@@ -162,12 +163,3 @@ console.log(
     "\nthe longest server's time. The broken client blocks inside doRead, yet finishes" +
     "\nearly: the operating system buffered the other poems while it waited on the first.",
 );
-
-/** The directory `deno task` was started from (it runs tasks from the repository's root). */
-function callerDirectory(): string {
-  try {
-    return Deno.env.get("INIT_CWD") ?? Deno.cwd();
-  } catch {
-    return Deno.cwd();
-  }
-}

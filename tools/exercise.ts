@@ -9,7 +9,7 @@
  */
 
 import { fail, helpText } from "../lib/cli.ts";
-import { fromRoot } from "./process.ts";
+import { callerDirectory, fromRoot } from "./process.ts";
 import { type Exercise, EXERCISES } from "./exercise/catalogue.ts";
 import { Report } from "./exercise/report.ts";
 import { killLearnerFiles, noteTypeErrors, typeErrors } from "./exercise/run.ts";
@@ -50,15 +50,6 @@ function show(exercise: Exercise): void {
   console.log(wrapped("  start from:  ", exercise.startFrom));
   console.log(wrapped("  our answer:  ", exercise.ourAnswer));
   console.log(wrapped("  the checker: ", exercise.checking));
-}
-
-/** The directory `deno task` was started from (it runs tasks from the repository's root). */
-function callerDirectory(): string {
-  try {
-    return Deno.env.get("INIT_CWD") ?? Deno.cwd();
-  } catch {
-    return Deno.cwd(); // no permission to read it: assume the root
-  }
 }
 
 const [id, file, ...args] = Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args;

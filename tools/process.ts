@@ -62,6 +62,28 @@ export function closedPort(): number {
 }
 
 /**
+ * The directory `deno task` was started from: it runs tasks from the repository's
+ * root and says where the user was in `INIT_CWD`. The tools resolve the user's
+ * relative paths (a script, an output file) from here. Without leave to read the
+ * variable, or outside `deno task`, the current directory.
+ *
+ * @example
+ * ```ts
+ * import { callerDirectory } from "./process.ts";
+ * const page = `${callerDirectory()}/trace.html`;
+ * ```
+ *
+ * @returns an absolute directory
+ */
+export function callerDirectory(): string {
+  try {
+    return Deno.env.get("INIT_CWD") ?? Deno.cwd();
+  } catch {
+    return Deno.cwd(); // no permission to read it: assume the root
+  }
+}
+
+/**
  * A path as the repository's root sees it: relative when it lies inside, as it was
  * otherwise ({@linkcode repoPath} the other way).
  *

@@ -10,6 +10,7 @@
  */
 
 import { helpText } from "../lib/cli.ts";
+import { callerDirectory } from "./process.ts";
 import { accountOf } from "./trace/account.ts";
 import { pageOf } from "./trace/page.ts";
 import { runTraced, traceEventFormat } from "./trace/run.ts";
@@ -29,18 +30,8 @@ the script's status; mistakes in the command exit 2.
   deno task trace --html countdown.html basic/countdown.ts`,
 };
 
-/** The directory `deno task` was started from (it runs tasks from the repository's root). */
-function callerDirectory(): string {
-  try {
-    return Deno.env.get("INIT_CWD") ?? Deno.cwd();
-  } catch {
-    return Deno.cwd();
-  }
-}
-
 function usageError(message: string): never {
-  console.error(`trace: error: ${message}`);
-  console.error(`usage: deno task trace ${SPEC.usage}`);
+  console.error(`trace: error: ${message} (usage: deno task trace ${SPEC.usage})`);
   Deno.exit(2);
 }
 

@@ -120,6 +120,22 @@ function meanwhileOf(run: RunModel, callback: Callback): string {
       if (writers.size > 0) parts.push(`${plural(writers.size, "other writer")} became ready`);
     }
   }
+  // Descriptors found ready by the same wait, whose turn came only after it.
+  const before = run.waits.findLast((wait) => (wait.endUs ?? Infinity) <= callback.startUs);
+  const nextStart = next?.startUs ?? Infinity;
+  const waitedFor = new Set(
+    run.callbacks.filter((other) =>
+      other.topLevel && other.startUs >= endUs && other.startUs < nextStart &&
+      (other.args.kind === "doRead" || other.args.kind === "doWrite") && other.args.fd !== own &&
+      other.args.fd !== undefined && before !== undefined &&
+      [...before.readable, ...before.writable].includes(other.args.fd)
+    ).map((other) => other.args.fd),
+  );
+  if (waitedFor.size > 0) {
+    parts.push(
+      `${plural(waitedFor.size, "other descriptor")} ready at the same time waited for it`,
+    );
+  }
   const due = run.delayed.filter((life) =>
     life.dueUs >= callback.startUs && life.dueUs < endUs &&
     (life.cancelledUs === undefined || life.cancelledUs > life.dueUs) &&

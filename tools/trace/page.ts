@@ -303,7 +303,9 @@ export function svgOf(run: RunModel, caption: FigureCaption, spanUs?: number): s
     parts.push(
       row.marks.length > MARKS_DRAWN_ONE_BY_ONE
         ? bucketedMarks(row.marks, top, startUs, spanUs)
-        : row.marks.map((mark) => markSvg(mark, top, xOf)).join(""),
+        : row.marks.map((mark) => markSvg(mark, top, xOf)).join("") +
+          // Labels last, so that no mark covers them.
+          row.marks.map((mark) => labelSvg(mark, top, xOf)).join(""),
     );
     parts.push("</g>");
   });
@@ -378,13 +380,17 @@ function markSvg(mark: Mark, top: number, xOf: (us: number) => number): string {
   const h = mark.inner ? ROW_HEIGHT - 16 : ROW_HEIGHT - 7;
   const extra = (mark.kind === "blocking" ? ` data-blocking="true"` : "") +
     ` data-us="${Math.round(mark.endUs - mark.startUs)}"`;
-  let svg = `<rect class="mark ${mark.kind}"${extra} x="${x0.toFixed(1)}" y="${y}" ` +
+  return `<rect class="mark ${mark.kind}"${extra} x="${x0.toFixed(1)}" y="${y}" ` +
     `width="${width.toFixed(1)}" height="${h}" fill="${colour}">${title}</rect>`;
-  if (mark.text !== undefined && width > mark.text.length * 6 + 6) {
-    svg += `<text x="${(x0 + 3).toFixed(1)}" y="${top + 17}" fill="#fff" ` +
-      `pointer-events="none">${escape(mark.text)}</text>`;
-  }
-  return svg;
+}
+
+/** A span's label, written inside it when it is wide enough. */
+function labelSvg(mark: Mark, top: number, xOf: (us: number) => number): string {
+  if (mark.text === undefined || mark.endUs === undefined) return "";
+  const x0 = xOf(mark.startUs);
+  if (xOf(mark.endUs) - x0 <= mark.text.length * 6 + 6) return "";
+  return `<text x="${(x0 + 3).toFixed(1)}" y="${top + 17}" fill="#fff" font-weight="bold" ` +
+    `pointer-events="none">${escape(mark.text)}</text>`;
 }
 
 /** A row with too many marks: per pixel column, what took most of its time, and a count. */
@@ -479,8 +485,10 @@ function rowsOf(run: RunModel): Row[] {
   }
   for (const call of run.blocking) {
     const endUs = call.endUs ?? run.endUs;
+    // A program's own select or poll waits for any socket: drawn as the loop's waits are.
+    const waitingForAny = call.name === "select" || call.name === "poll";
     main.push({
-      kind: "blocking",
+      kind: waitingForAny ? "wait" : "blocking",
       startUs: call.startUs,
       endUs,
       inner: call.insideCallback !== undefined,
@@ -514,11 +522,15 @@ function rowsOf(run: RunModel): Row[] {
   }
   for (const lane of run.sockets) {
     const marks: Mark[] = [];
+    // A descriptor number may have served several sockets, one after another.
+    const during = (us: number) => us >= lane.firstUs && us <= (lane.closedUs ?? Infinity);
     for (const readyUs of lane.readyUs) {
       marks.push({ kind: "ready", startUs: readyUs, title: `fd ${lane.fd} ready` });
     }
     for (const callback of run.callbacks) {
-      if (callback.args.fd !== lane.fd || !callback.topLevel) continue;
+      if (callback.args.fd !== lane.fd || !callback.topLevel || !during(callback.startUs)) {
+        continue;
+      }
       marks.push({
         kind: "callback",
         startUs: callback.startUs,
@@ -527,7 +539,7 @@ function rowsOf(run: RunModel): Row[] {
       });
     }
     for (const call of run.blocking) {
-      if (call.fd !== lane.fd) continue;
+      if (call.fd !== lane.fd || !during(call.startUs)) continue;
       marks.push({
         kind: "blocking",
         startUs: call.startUs,

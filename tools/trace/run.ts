@@ -19,7 +19,9 @@ import { laneName, modelOfRun, readTrace, type RunModel } from "./read.ts";
 import type { ProgramEnd } from "./account.ts";
 
 /** The preload module that turns tracing on in the child, as an absolute path. */
-export const PRELOAD_PATH: string = new URL("../../lib/trace/preload.ts", import.meta.url).pathname;
+export const PRELOAD_PATH: string = decodeURIComponent(
+  new URL("../../lib/trace/preload.ts", import.meta.url).pathname,
+);
 
 /** A traced run of a script. */
 export interface TracedRun extends ProgramEnd {
