@@ -180,13 +180,21 @@ async function startMultiServer(batch: number): Promise<{ port: number; stop(): 
   };
 }
 
+/**
+ * How much slower than raw Deno doing the same job (in the same run) the 10,000 downloads may be.
+ * A blocking connect crosses to the I/O worker and back, which raw Deno does not: within 1.5x
+ * is the goal; an absolute time would measure the machine instead.
+ */
+const MANY_DOWNLOADS_RATIO = 1.5;
+
 async function manyDownloads(): Promise<void> {
   const limit = await openFileLimit();
   const poemBytes = (await Deno.stat(`${ROOT}/${SMALL_POEM}`)).size;
-  const plan: Array<[string, number]> = [["select", 1000], ["poll", 1000], ["raw", 1000]];
+  // Raw Deno first at each size: the goal is a ratio to it, measured in the same run.
+  const plan: Array<[string, number]> = [["raw", 1000], ["select", 1000], ["poll", 1000]];
   const big = 10_000;
   const bigAllowed = limit >= big + 1000; // the client's worker and the server each hold N
-  if (bigAllowed) plan.push(["poll", big], ["select", big], ["raw", big]);
+  if (bigAllowed) plan.push(["raw", big], ["poll", big], ["select", big]);
   /** The raw Deno baseline's total seconds for the big N. */
   let rawBig: number | undefined;
   const rows: string[] = [];
@@ -224,11 +232,14 @@ async function manyDownloads(): Promise<void> {
       await server.stop();
     }
     if (reactor === "raw" && count === big) rawBig = median(totals);
-    if (count === big && reactor !== "raw") {
+    if (count === big && reactor !== "raw" && rawBig !== undefined) {
+      const ratio = median(totals) / rawBig;
       goals.push(goalLine(
-        `${big.toLocaleString("en")} concurrent downloads under 1.2 s (${reactor} reactor)`,
-        `${fixed(median(totals), 2)} s, of which connecting ${fixed(median(connects), 2)} s`,
-        median(totals) < 1.2,
+        `${big.toLocaleString("en")} concurrent downloads within ${MANY_DOWNLOADS_RATIO}x of ` +
+          `raw Deno's same job in the same run (${reactor} reactor)`,
+        `${fixed(ratio, 2)}x (${fixed(median(totals), 2)} s, of which connecting ` +
+          `${fixed(median(connects), 2)} s; raw Deno ${fixed(rawBig, 2)} s)`,
+        ratio <= MANY_DOWNLOADS_RATIO,
       ));
     }
     const label = reactor === "raw" ? "raw Deno (baseline)" : reactor;
@@ -257,13 +268,6 @@ async function manyDownloads(): Promise<void> {
   for (const row of rows) say(row);
   if (!bigAllowed) say(`\n${big.toLocaleString("en")} connections skipped: the limit is too low.`);
   say();
-  if (rawBig !== undefined) {
-    say(
-      `Raw Deno itself takes ${fixed(rawBig, 2)} s for the ${big.toLocaleString("en")}: the goal ` +
-        `below is ${fixed(1.2 / rawBig, 2)}x of that.`,
-    );
-    say();
-  }
   for (const goal of goals) {
     say(goal);
     say();
