@@ -23,6 +23,7 @@
  * @module
  */
 
+import { AGAIN, waitUntilDone } from "./blocking.ts";
 import { control } from "./control.ts";
 import { localChangeListeners, openSockets, socketForFd, socketForId } from "./descriptors.ts";
 import { BadDescriptor, SocketError } from "./errors.ts";
@@ -36,10 +37,9 @@ import {
   POLLNVAL,
   POLLOUT,
   POLLPRI,
-  type Socket,
-} from "./socket.ts";
-import { currentEvent, waitForEvent, waitForEventAsync, wakeUpCount } from "./waits.ts";
-import { traceBegin, traceEnd, tracing } from "../trace/mod.ts";
+} from "./readiness.ts";
+import type { Socket } from "./socket.ts";
+import { currentEvent, waitForEventAsync, wakeUpCount } from "./waits.ts";
 
 /** The ready subsets of `select`'s three lists. */
 export type SelectResult<T> = [readable: T[], writable: T[], exceptional: T[]];
@@ -78,10 +78,40 @@ function secondsOf(timeoutMs?: number): number | undefined {
   return timeoutMs === undefined ? undefined : timeoutMs / 1000;
 }
 
-function deadlineOf(timeoutSeconds?: number): number {
-  if (timeoutSeconds === undefined || timeoutSeconds === null) return Infinity;
+/** A timeout in seconds (none: wait as long as it takes) in ms; a RangeError if negative. */
+function checkTimeoutSeconds(timeoutSeconds?: number): number | undefined {
+  if (timeoutSeconds === undefined || timeoutSeconds === null) return undefined;
   if (!(timeoutSeconds >= 0)) throw new RangeError("timeout must be non-negative");
-  return performance.now() + timeoutSeconds * 1000;
+  return timeoutSeconds * 1000;
+}
+
+/**
+ * Looks with `look` until `ready` says yes, or the timeout passes, blocking the thread
+ * on the event counter in between (`blocking.ts`): the loop of `select` and `poll`.
+ * When the time passes first it gives `none`. A wait that really waits is recorded in
+ * the trace as `traced` says.
+ */
+function waitUntilReady<R>(
+  look: () => R,
+  ready: (result: R) => boolean,
+  timeoutSeconds: number | undefined,
+  none: R,
+  traced: TracedWait<R>,
+): R {
+  const timeoutMs = checkTimeoutSeconds(timeoutSeconds);
+  return waitUntilDone(
+    () => {
+      const result = look();
+      return ready(result) ? result : AGAIN;
+    },
+    timeoutMs,
+    () => none,
+    {
+      name: traced.name,
+      begin: () => ({ ...traced.watched(), timeout: timeoutSeconds ?? null }),
+      end: traced.found,
+    },
+  );
 }
 
 /** How a blocking wait is told in the trace: its name, and the descriptors concerned. */
@@ -94,44 +124,6 @@ interface TracedWait<R> {
   found(result: R): { readable: number[]; writable: number[] };
 }
 
-/**
- * Looks with `look` until `ready` says yes, or the timeout passes, blocking the thread
- * on the event counter in between: the loop of `select` and `poll`. The counter is read
- * before looking, so a change made while looking is not slept through. A wait that
- * really waits is recorded in the trace, as `traced` says.
- */
-function waitUntilReady<R>(
-  look: () => R,
-  ready: (result: R) => boolean,
-  timeoutSeconds: number | undefined,
-  traced: TracedWait<R>,
-): R {
-  const deadline = deadlineOf(timeoutSeconds);
-  let began = false;
-  try {
-    for (;;) {
-      const seen = currentEvent();
-      const result = look();
-      const remaining = deadline - performance.now();
-      if (ready(result) || remaining <= 0) {
-        if (began) traceEnd(traced.name, "socket", traced.found(result));
-        return result;
-      }
-      if (!began && tracing) {
-        began = true;
-        traceBegin(traced.name, "socket", {
-          ...traced.watched(),
-          timeout: timeoutSeconds ?? null,
-        });
-      }
-      waitForEvent(seen, remaining);
-    }
-  } catch (error) {
-    if (began) traceEnd(traced.name, "socket", { error: String(error) });
-    throw error;
-  }
-}
-
 function fdsOf(items: HasFileno[]): number[] {
   return items.map((item) => item.fileno());
 }
@@ -142,7 +134,8 @@ async function waitUntilReadyAsync<R>(
   ready: (result: R) => boolean,
   timeoutSeconds?: number,
 ): Promise<R> {
-  const deadline = deadlineOf(timeoutSeconds);
+  const timeoutMs = checkTimeoutSeconds(timeoutSeconds);
+  const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
   const wakeUps = wakeUpCount();
   for (;;) {
     const seen = currentEvent();
@@ -176,7 +169,8 @@ export function select<T extends HasFileno>(
   exceptional: T[],
   timeoutSeconds?: number,
 ): SelectResult<T> {
-  return waitUntilReady(() => readyNow(readers, writers, exceptional), isReady, timeoutSeconds, {
+  const look = () => readyNow(readers, writers, exceptional);
+  return waitUntilReady(look, isReady, timeoutSeconds, [[], [], []], {
     name: "select",
     watched: () => ({ readers: fdsOf(readers), writers: fdsOf(writers) }),
     found: ([readable, writable]) => ({ readable: fdsOf(readable), writable: fdsOf(writable) }),
@@ -252,7 +246,8 @@ export class NotRegistered extends SocketError {
  *
  * @example
  * ```ts
- * import { Socket, POLLIN } from "./socket.ts";
+ * import { Socket } from "./socket.ts";
+ * import { POLLIN } from "./readiness.ts";
  * import { Poll } from "./select.ts";
  * const socket = new Socket();
  * socket.connect(["127.0.0.1", 10000]);
@@ -299,7 +294,7 @@ export class Poll {
    * as long as it takes; 0: only look). Returns `[fd, events]` pairs.
    */
   poll(timeoutMs?: number): Array<[fd: number, events: number]> {
-    return waitUntilReady(() => this.#collect(), hasAny, secondsOf(timeoutMs), {
+    return waitUntilReady(() => this.#collect(), hasAny, secondsOf(timeoutMs), [], {
       name: "poll",
       watched: () => ({ readers: this.#watching(POLLIN), writers: this.#watching(POLLOUT) }),
       found: (ready) => ({
