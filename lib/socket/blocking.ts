@@ -96,8 +96,9 @@ export function waitUntilDone<T>(
       let result = attempt();
       let waitMs: number | undefined;
       if (result === AGAIN && timeoutMs !== undefined) {
-        if (deadline === Infinity) deadline = performance.now() + timeoutMs;
-        waitMs = deadline - performance.now();
+        const now = performance.now();
+        if (deadline === Infinity) deadline = now + timeoutMs;
+        waitMs = deadline - now;
         if (waitMs <= 0) result = timedOut();
       }
       if (result !== AGAIN) {

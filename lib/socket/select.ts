@@ -23,7 +23,7 @@
  * @module
  */
 
-import { AGAIN, waitUntilDone } from "./blocking.ts";
+import { AGAIN, type TracedCall, waitUntilDone } from "./blocking.ts";
 import { control } from "./control.ts";
 import { localChangeListeners, openSockets, socketForFd, socketForId } from "./descriptors.ts";
 import { BadDescriptor, SocketError } from "./errors.ts";
@@ -88,40 +88,22 @@ function checkTimeoutSeconds(timeoutSeconds?: number): number | undefined {
 /**
  * Looks with `look` until `ready` says yes, or the timeout passes, blocking the thread
  * on the event counter in between (`blocking.ts`): the loop of `select` and `poll`.
- * When the time passes first it gives `none`. A wait that really waits is recorded in
- * the trace as `traced` says.
+ * When the time passes first it gives what it last saw. A wait that really waits is
+ * recorded in the trace as `traced` says (its begin gets the timeout too).
  */
 function waitUntilReady<R>(
   look: () => R,
   ready: (result: R) => boolean,
   timeoutSeconds: number | undefined,
-  none: R,
-  traced: TracedWait<R>,
+  traced: TracedCall<R>,
 ): R {
   const timeoutMs = checkTimeoutSeconds(timeoutSeconds);
-  return waitUntilDone(
-    () => {
-      const result = look();
-      return ready(result) ? result : AGAIN;
-    },
-    timeoutMs,
-    () => none,
-    {
-      name: traced.name,
-      begin: () => ({ ...traced.watched(), timeout: timeoutSeconds ?? null }),
-      end: traced.found,
-    },
-  );
-}
-
-/** How a blocking wait is told in the trace: its name, and the descriptors concerned. */
-interface TracedWait<R> {
-  /** `select` or `poll`. */
-  name: string;
-  /** The descriptors watched for reading and for writing. */
-  watched(): { readers: number[]; writers: number[] };
-  /** The descriptors found ready for reading and for writing. */
-  found(result: R): { readable: number[]; writable: number[] };
+  let lastLook: R;
+  const attempt = () => {
+    lastLook = look();
+    return ready(lastLook) ? lastLook : AGAIN;
+  };
+  return waitUntilDone(attempt, timeoutMs, () => lastLook, traced);
 }
 
 function fdsOf(items: HasFileno[]): number[] {
@@ -170,10 +152,14 @@ export function select<T extends HasFileno>(
   timeoutSeconds?: number,
 ): SelectResult<T> {
   const look = () => readyNow(readers, writers, exceptional);
-  return waitUntilReady(look, isReady, timeoutSeconds, [[], [], []], {
+  return waitUntilReady(look, isReady, timeoutSeconds, {
     name: "select",
-    watched: () => ({ readers: fdsOf(readers), writers: fdsOf(writers) }),
-    found: ([readable, writable]) => ({ readable: fdsOf(readable), writable: fdsOf(writable) }),
+    begin: () => ({
+      readers: fdsOf(readers),
+      writers: fdsOf(writers),
+      timeout: timeoutSeconds ?? null,
+    }),
+    end: ([readable, writable]) => ({ readable: fdsOf(readable), writable: fdsOf(writable) }),
   });
 }
 
@@ -294,10 +280,14 @@ export class Poll {
    * as long as it takes; 0: only look). Returns `[fd, events]` pairs.
    */
   poll(timeoutMs?: number): Array<[fd: number, events: number]> {
-    return waitUntilReady(() => this.#collect(), hasAny, secondsOf(timeoutMs), [], {
+    return waitUntilReady(() => this.#collect(), hasAny, secondsOf(timeoutMs), {
       name: "poll",
-      watched: () => ({ readers: this.#watching(POLLIN), writers: this.#watching(POLLOUT) }),
-      found: (ready) => ({
+      begin: () => ({
+        readers: this.#watching(POLLIN),
+        writers: this.#watching(POLLOUT),
+        timeout: secondsOf(timeoutMs) ?? null,
+      }),
+      end: (ready) => ({
         readable: ready.filter(([, events]) => events & ~POLLOUT).map(([fd]) => fd),
         writable: ready.filter(([, events]) => events & POLLOUT).map(([fd]) => fd),
       }),
