@@ -13,7 +13,8 @@
  */
 
 import { checkTimeout, getDefaultTimeout } from "./options.ts";
-import { type Address, Socket } from "./socket.ts";
+import type { Address } from "./header.ts";
+import { Socket } from "./socket.ts";
 
 /**
  * Two sockets connected to each other, as Python's `socket.socketpair()` gives them;

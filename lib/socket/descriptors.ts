@@ -221,17 +221,25 @@ function unsentBytes(header: Int32Array): number {
 }
 
 /**
+ * Has the end of the program deliver the bytes already sent: called once, as the worker
+ * starts (`requireKernel(deliverUnsentBytesAtExit)`).
+ *
+ * @example
+ * ```ts ignore
+ * requireKernel(deliverUnsentBytesAtExit);
+ * ```
+ */
+export function deliverUnsentBytesAtExit(): void {
+  addEventListener("unload", deliverUnsentBytes);
+}
+
+/**
  * At the end of the program, waits until the worker has handed every byte already sent
  * to the network, open sockets and closed ones alike, as an operating system still
  * delivers what a process sent before it ended. A peer that takes nothing for two
  * seconds is given up on, so that a program never hangs at its end.
- *
- * @example
- * ```ts ignore
- * addEventListener("unload", deliverUnsentBytes);
- * ```
  */
-export function deliverUnsentBytes(): void {
+function deliverUnsentBytes(): void {
   const headers = [...socketsByFd.values(), ...releasing].map((socket) => socket.header);
   let lastUnsent = -1;
   let stalledSince = performance.now();

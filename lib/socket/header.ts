@@ -1,7 +1,9 @@
 /**
  * A socket's header: its state, flags and addresses, shared by the main thread and the
  * I/O worker. It is an `Int32Array` over a slot of {@linkcode HEADER_BYTES} in a slab
- * (`memory.ts`); its rings' cells are laid out in `ring.ts`, in the same header.
+ * (`memory.ts`); its rings' cells are laid out in `ring.ts`, in the same header. An
+ * {@linkcode Address} is checked here ({@linkcode checkAddress}) against the room its
+ * host has in a header.
  *
  * @example
  * ```ts
@@ -81,49 +83,94 @@ export const MAX_HOST_BYTES = 253;
 /** Size of a socket's header, in bytes. */
 export const HEADER_BYTES = 512;
 
-/** The two host texts of a header: the local one, and the peer's. */
-export type HostText = "local" | "peer";
+/**
+ * The two addresses of a header: the local one, and the peer's.
+ *
+ * @example
+ * ```ts ignore
+ * const which: AddressOf = "peer";
+ * ```
+ */
+export type AddressOf = "local" | "peer";
 
-const HOST_TEXTS = {
-  local: [LOCAL_HOST_OFFSET, LOCAL_HOST_BYTES, HEADER.LOCAL_HOST_LENGTH],
-  peer: [PEER_HOST_OFFSET, PEER_HOST_BYTES, HEADER.PEER_HOST_LENGTH],
+/** Each address's host text (its offset, its room, its length's cell) and port cell. */
+const ADDRESSES = {
+  local: [LOCAL_HOST_OFFSET, LOCAL_HOST_BYTES, HEADER.LOCAL_HOST_LENGTH, HEADER.LOCAL_PORT],
+  peer: [PEER_HOST_OFFSET, PEER_HOST_BYTES, HEADER.PEER_HOST_LENGTH, HEADER.PEER_PORT],
 } as const;
 
 /**
- * Writes a host text into a header, whole, and its length. The main thread refuses a
- * name longer than {@linkcode MAX_HOST_BYTES} before it gets here.
+ * Writes an address into a header: its host text, whole, with its length, and its
+ * port. The main thread refuses a host longer than {@linkcode MAX_HOST_BYTES} before it
+ * gets here ({@linkcode checkAddress}).
  *
  * @example
  * ```ts
- * import { HEADER_BYTES, loadHost, storeHost } from "./header.ts";
+ * import { HEADER_BYTES, loadAddress, storeAddress } from "./header.ts";
  * const header = new Int32Array(new SharedArrayBuffer(HEADER_BYTES));
- * storeHost(header, "peer", "example.com");
- * console.log(loadHost(header, "peer")); // example.com
+ * storeAddress(header, "peer", ["example.com", 80]);
+ * console.log(loadAddress(header, "peer")); // ["example.com", 80]
  * ```
  */
-export function storeHost(header: Int32Array, which: HostText, host: string): void {
-  const [offset, room, lengthCell] = HOST_TEXTS[which];
+export function storeAddress(header: Int32Array, which: AddressOf, [host, port]: Address): void {
+  const [offset, room, lengthCell, portCell] = ADDRESSES[which];
   const encoded = new TextEncoder().encode(host);
   if (encoded.length > room) throw new RangeError(`host text too long for its room: ${host}`);
   new Uint8Array(header.buffer, header.byteOffset, HEADER_BYTES).set(encoded, offset);
   Atomics.store(header, lengthCell, encoded.length);
+  Atomics.store(header, portCell, port);
 }
 
 /**
- * Reads a host text out of a header.
+ * Reads an address out of a header (an empty host and port 0 when none was written).
  *
  * @example
  * ```ts
- * import { HEADER_BYTES, loadHost } from "./header.ts";
- * console.log(loadHost(new Int32Array(new SharedArrayBuffer(HEADER_BYTES)), "local")); // (empty)
+ * import { HEADER_BYTES, loadAddress } from "./header.ts";
+ * console.log(loadAddress(new Int32Array(new SharedArrayBuffer(HEADER_BYTES)), "local")); // ["", 0]
  * ```
  */
-export function loadHost(header: Int32Array, which: HostText): string {
-  const [offset, , lengthCell] = HOST_TEXTS[which];
+export function loadAddress(header: Int32Array, which: AddressOf): Address {
+  const [offset, , lengthCell, portCell] = ADDRESSES[which];
   const start = header.byteOffset + offset;
   const bytes = new Uint8Array(header.buffer).slice(
     start,
     start + Atomics.load(header, lengthCell),
   );
-  return new TextDecoder().decode(bytes);
+  return [new TextDecoder().decode(bytes), Atomics.load(header, portCell)];
+}
+
+/**
+ * An address, as Python writes one: `["127.0.0.1", 10000]`. Its host is carried to the
+ * worker in a header's host text.
+ *
+ * @example
+ * ```ts
+ * import type { Address } from "./header.ts";
+ * const server: Address = ["127.0.0.1", 10000];
+ * ```
+ */
+export type Address = [host: string, port: number];
+
+/**
+ * Checks an address a caller gives `bind` or `connect`: a port from 0 to 65535, a host
+ * of at most {@linkcode MAX_HOST_BYTES} bytes (a RangeError otherwise). Returns it with
+ * an empty host meaning any address, `0.0.0.0`, as in Python.
+ *
+ * @example
+ * ```ts
+ * import { checkAddress } from "./header.ts";
+ * console.log(checkAddress(["", 8000])); // ["0.0.0.0", 8000]
+ * ```
+ */
+export function checkAddress(address: Address): Address {
+  const [host, port] = address;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`port must be 0-65535, not ${port}`);
+  }
+  const bytes = new TextEncoder().encode(host).length;
+  if (bytes > MAX_HOST_BYTES) {
+    throw new RangeError(`host name too long: ${bytes} bytes, at most ${MAX_HOST_BYTES}`);
+  }
+  return [host === "" ? "0.0.0.0" : host, port];
 }

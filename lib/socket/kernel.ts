@@ -12,15 +12,31 @@
  * control block as `workerData`, and asks for things as typed requests (`requests.ts`),
  * handled here through one table. The frequent news, "room freed" in a receive ring and
  * "bytes queued" in a send ring, comes through a notify on the ring's index (`ring.ts`)
- * and the queue of senders to wake, which are cheaper.
+ * and the queue of senders to wake, which are cheaper. What the worker does when the
+ * process runs out of descriptors is in `descriptor_shortage.ts`.
  *
  * @module
  */
 
 import { parentPort, workerData } from "node:worker_threads";
 import { attachControl, control } from "./control.ts";
+import {
+  descriptorFreed,
+  isOutOfDescriptors,
+  markOutOfDescriptors,
+  settleLater,
+  untilADescriptorMayBeFree,
+  withDescriptorsSettled,
+} from "./descriptor_shortage.ts";
 import { codeOfDenoError, SocketError } from "./errors.ts";
-import { HEADER, HEADER_BYTES, type HeaderPlace, loadHost, STATE, storeHost } from "./header.ts";
+import {
+  HEADER,
+  HEADER_BYTES,
+  type HeaderPlace,
+  loadAddress,
+  STATE,
+  storeAddress,
+} from "./header.ts";
 import { type KernelData, kernelReady, recordDeath } from "./link.ts";
 import { CHANGES, REQUESTS, SharedQueue } from "./queue.ts";
 import { type Request, RequestServer, type RequestTable } from "./requests.ts";
@@ -144,12 +160,8 @@ class KernelSocket {
   }
 
   storeAddresses(local: Deno.NetAddr, peer?: Deno.NetAddr): void {
-    Atomics.store(this.header, HEADER.LOCAL_PORT, local.port);
-    storeHost(this.header, "local", local.hostname);
-    if (peer) {
-      Atomics.store(this.header, HEADER.PEER_PORT, peer.port);
-      storeHost(this.header, "peer", peer.hostname);
-    }
+    storeAddress(this.header, "local", [local.hostname, local.port]);
+    if (peer) storeAddress(this.header, "peer", [peer.hostname, peer.port]);
   }
 }
 
@@ -338,17 +350,16 @@ async function acceptLoop(socket: KernelSocket, listener: Deno.Listener): Promis
     } catch (error) {
       if (socket.closing) return;
       const code = codeOfDenoError(error);
-      if (!OUT_OF_DESCRIPTORS.has(code)) {
+      if (!isOutOfDescriptors(code)) {
         socket.fail(error);
         announce(socket);
         return;
       }
       // No descriptor left: the connection waits in the kernel's queue, and `accept`
       // fails with EMFILE until a socket closes and this loop tries again.
-      Atomics.store(socket.header, HEADER.NO_DESCRIPTOR, new SocketError(code).errno);
-      outOfDescriptors.add(socket);
+      markOutOfDescriptors(socket.header, code);
       announce(socket);
-      await Promise.race([untilSomethingCloses(), delay(ACCEPT_RETRY_MS)]);
+      await untilADescriptorMayBeFree();
       continue;
     }
     if (socket.closing) {
@@ -366,86 +377,6 @@ async function acceptLoop(socket: KernelSocket, listener: Deno.Listener): Promis
     }
     Atomics.add(socket.header, HEADER.PENDING, 1);
     announce(socket);
-  }
-}
-
-/** The errors that say the process has no descriptor left. */
-const OUT_OF_DESCRIPTORS = new Set(["EMFILE", "ENFILE"]);
-/** How long an accept loop out of descriptors waits at most before it tries again. */
-const ACCEPT_RETRY_MS = 100;
-/** Loops waiting for a descriptor to be freed. */
-let closeWaiters: Array<() => void> = [];
-/** Listeners whose last accept found no descriptor (`HEADER.NO_DESCRIPTOR` set). */
-const outOfDescriptors = new Set<KernelSocket>();
-
-/** Settles when the main thread next closes a socket. */
-function untilSomethingCloses(): Promise<void> {
-  return new Promise((resolve) => closeWaiters.push(resolve));
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * Closed sockets whose descriptor Deno has not freed yet. A closed connection's
- * descriptor is freed only once its cancelled read has settled, and a listener's once
- * its pending accept has: a moment after close(), where close(2) frees it at once.
- * Thousands of closes take a noticeable while to settle (bench/RESULTS.md).
- */
-let closesSettling = 0;
-/** How many closes have settled so far. */
-let closesSettled = 0;
-/** Waiters for the next close to settle. */
-let settleWaiters: Array<() => void> = [];
-
-/** Counts a close as settling until `ended` settles. */
-function settleLater(ended: Promise<void>): void {
-  closesSettling++;
-  ended.then(() => {
-    closesSettling--;
-    closesSettled++;
-    const waiting = settleWaiters;
-    settleWaiters = [];
-    for (const wake of waiting) wake();
-  });
-}
-
-/** Settles when a close next settles, or after `ms`, whichever comes first. */
-function untilACloseSettles(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    settleWaiters.push(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-/** How long a call short of descriptors may wait for closes to settle, in ms. */
-const SETTLE_DEADLINE_MS = 5000;
-
-/**
- * Runs `attempt`, and again each time a close settles, for as long as it fails for
- * want of descriptors while closes are still settling (see `closesSettling`), up to
- * {@linkcode SETTLE_DEADLINE_MS}. With no close settling, a lack of descriptors is
- * real, and the error goes to the caller at once.
- */
-async function withDescriptorsSettled<T>(attempt: () => T | Promise<T>): Promise<T> {
-  const deadline = performance.now() + SETTLE_DEADLINE_MS;
-  for (;;) {
-    const settledBefore = closesSettled;
-    try {
-      return await attempt();
-    } catch (error) {
-      if (!OUT_OF_DESCRIPTORS.has(codeOfDenoError(error))) throw error;
-      const left = deadline - performance.now();
-      if (left <= 0) throw error;
-      // A close that settled while the attempt ran may have freed a descriptor already.
-      if (closesSettled !== settledBefore) continue;
-      if (closesSettling === 0) throw error;
-      await untilACloseSettles(left);
-    }
   }
 }
 
@@ -472,8 +403,7 @@ async function bind(request: RequestOf<"bind">): Promise<void> {
 async function connect({ id, header: place }: RequestOf<"connect">): Promise<void> {
   const socket = new KernelSocket(id, place);
   sockets.set(id, socket);
-  const host = loadHost(socket.header, "peer");
-  const port = Atomics.load(socket.header, HEADER.PEER_PORT);
+  const [host, port] = loadAddress(socket.header, "peer");
   let conn: Deno.Conn;
   try {
     // Nothing listens on port 0: the operating system refuses it, and Deno rejects it.
@@ -523,12 +453,7 @@ function takeSpare({ id, header: place, listenerId }: RequestOf<"spare">): void 
 
 /** Closes socket `id` as close(2) would: bytes already queued still go out first. */
 function closeSocket({ id }: RequestOf<"close">): void {
-  // A descriptor is about to be free: the next accept may well get it.
-  for (const listener of outOfDescriptors) Atomics.store(listener.header, HEADER.NO_DESCRIPTOR, 0);
-  outOfDescriptors.clear();
-  const waiting = closeWaiters;
-  closeWaiters = [];
-  for (const wake of waiting) wake();
+  descriptorFreed();
   const socket = sockets.get(id);
   if (!socket) return;
   socket.closing = true;

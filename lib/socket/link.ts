@@ -167,6 +167,28 @@ export function requireKernel(onStart?: () => void): void {
 }
 
 /**
+ * Main thread, as the program loads: starts the worker now (`onStart` as for
+ * {@linkcode requireKernel}), if its code may be read. Starting it blocks the thread for
+ * a while (bench/RESULTS.md): better while the program loads than in its first connect,
+ * where it would delay the program's timers and show in its timings. Without read
+ * access it waits: the first socket that needs the worker then says which flag is
+ * missing (or Deno asks for it).
+ *
+ * @example
+ * ```ts ignore
+ * startKernelEarly();
+ * ```
+ */
+export function startKernelEarly(onStart?: () => void): void {
+  if (Deno.permissions.querySync({ name: "read", path: KERNEL_URL }).state !== "granted") return;
+  try {
+    requireKernel(onStart);
+  } catch {
+    // The first socket that needs the worker will say why it could not start.
+  }
+}
+
+/**
  * Main thread: throws if the worker has died: nothing it was asked will ever be
  * answered.
  *

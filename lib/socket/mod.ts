@@ -36,9 +36,9 @@
  * @module
  */
 
+export { Socket } from "./socket.ts";
+export { type Address } from "./header.ts";
 export {
-  type Address,
-  DEFAULT_BUFFER_BYTES,
   type HasFileno,
   POLLERR,
   POLLHUP,
@@ -46,12 +46,12 @@ export {
   POLLNVAL,
   POLLOUT,
   POLLPRI,
-  sleep,
-  Socket,
-  wakeUp,
-} from "./socket.ts";
+} from "./readiness.ts";
+export { sleep } from "./blocking.ts";
+export { wakeUp } from "./waits.ts";
 export { createConnection, socketPair } from "./connections.ts";
 export {
+  DEFAULT_BUFFER_BYTES,
   getDefaultTimeout,
   IPPROTO_TCP,
   setDefaultTimeout,

@@ -17,7 +17,7 @@
  */
 
 import { ProtocolNotAvailable } from "./errors.ts";
-import { MAX_RING_BYTES } from "./ring.ts";
+import { type BufferLimits, MAX_RING_BYTES } from "./ring.ts";
 
 /** `shutdown`: no more receiving. */
 export const SHUT_RD = 0;
@@ -96,13 +96,16 @@ export function getDefaultTimeout(): number | null {
   return defaultTimeout;
 }
 
-/** The most bytes each of a connection's buffers holds, shared with its rings (`ring.ts`). */
-export interface BufferLimits {
-  /** The receive buffer's limit, in bytes: a power of two. */
-  receive: number;
-  /** The send buffer's limit, in bytes: a power of two. */
-  send: number;
-}
+/**
+ * The default size limit of each of a connection's two buffers, in bytes.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_BUFFER_BYTES } from "./options.ts";
+ * console.log(DEFAULT_BUFFER_BYTES); // 1048576
+ * ```
+ */
+export const DEFAULT_BUFFER_BYTES: number = MAX_RING_BYTES;
 
 /**
  * A socket's options, as `getSockOpt` and `setSockOpt` see them. `SO_ERROR` is the
@@ -122,7 +125,7 @@ export class SocketOptions {
   /** `TCP_NODELAY`, 0 or 1. */
   noDelay = 0;
   /** `SO_RCVBUF` and `SO_SNDBUF`: the rings' limits. */
-  readonly buffers: BufferLimits = { receive: MAX_RING_BYTES, send: MAX_RING_BYTES };
+  readonly buffers: BufferLimits = { receive: DEFAULT_BUFFER_BYTES, send: DEFAULT_BUFFER_BYTES };
 
   /** The options a connection accepted by a listener with these options starts with. */
   copy(): SocketOptions {

@@ -27,7 +27,6 @@
  */
 
 import type { SlabAllocator, Slot } from "./memory.ts";
-import type { BufferLimits } from "./options.ts";
 
 /** The receive ring's cells in a socket's header. */
 export const RX = {
@@ -85,6 +84,23 @@ export const SEND_PUMP = {
 export const INITIAL_RING_BYTES = 16 * 1024;
 /** The largest capacity of a ring, in bytes: a connection's buffer size each way. */
 export const MAX_RING_BYTES = 1024 * 1024;
+
+/**
+ * The most bytes each of a connection's rings may hold: its buffers' limits, which
+ * `SO_RCVBUF` and `SO_SNDBUF` set (`options.ts`).
+ *
+ * @example
+ * ```ts
+ * import type { BufferLimits } from "./ring.ts";
+ * const limits: BufferLimits = { receive: 65536, send: 16384 };
+ * ```
+ */
+export interface BufferLimits {
+  /** The receive buffer's limit, in bytes: a power of two. */
+  receive: number;
+  /** The send buffer's limit, in bytes: a power of two. */
+  send: number;
+}
 
 /**
  * Copies bytes into a ring at a (growing) index, wrapping at its capacity.

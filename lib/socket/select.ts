@@ -23,6 +23,7 @@
  * @module
  */
 
+import { AGAIN, type TracedCall, waitUntilDone } from "./blocking.ts";
 import { control } from "./control.ts";
 import { localChangeListeners, openSockets, socketForFd, socketForId } from "./descriptors.ts";
 import { BadDescriptor, SocketError } from "./errors.ts";
@@ -36,10 +37,9 @@ import {
   POLLNVAL,
   POLLOUT,
   POLLPRI,
-  type Socket,
-} from "./socket.ts";
-import { currentEvent, waitForEvent, waitForEventAsync, wakeUpCount } from "./waits.ts";
-import { traceBegin, traceEnd, tracing } from "../trace/mod.ts";
+} from "./readiness.ts";
+import type { Socket } from "./socket.ts";
+import { currentEvent, waitForEventAsync, wakeUpCount } from "./waits.ts";
 
 /** The ready subsets of `select`'s three lists. */
 export type SelectResult<T> = [readable: T[], writable: T[], exceptional: T[]];
@@ -78,58 +78,32 @@ function secondsOf(timeoutMs?: number): number | undefined {
   return timeoutMs === undefined ? undefined : timeoutMs / 1000;
 }
 
-function deadlineOf(timeoutSeconds?: number): number {
-  if (timeoutSeconds === undefined || timeoutSeconds === null) return Infinity;
+/** A timeout in seconds (none: wait as long as it takes) in ms; a RangeError if negative. */
+function checkTimeoutSeconds(timeoutSeconds?: number): number | undefined {
+  if (timeoutSeconds === undefined || timeoutSeconds === null) return undefined;
   if (!(timeoutSeconds >= 0)) throw new RangeError("timeout must be non-negative");
-  return performance.now() + timeoutSeconds * 1000;
-}
-
-/** How a blocking wait is told in the trace: its name, and the descriptors concerned. */
-interface TracedWait<R> {
-  /** `select` or `poll`. */
-  name: string;
-  /** The descriptors watched for reading and for writing. */
-  watched(): { readers: number[]; writers: number[] };
-  /** The descriptors found ready for reading and for writing. */
-  found(result: R): { readable: number[]; writable: number[] };
+  return timeoutSeconds * 1000;
 }
 
 /**
  * Looks with `look` until `ready` says yes, or the timeout passes, blocking the thread
- * on the event counter in between: the loop of `select` and `poll`. The counter is read
- * before looking, so a change made while looking is not slept through. A wait that
- * really waits is recorded in the trace, as `traced` says.
+ * on the event counter in between (`blocking.ts`): the loop of `select` and `poll`.
+ * When the time passes first it gives what it last saw. A wait that really waits is
+ * recorded in the trace as `traced` says (its begin gets the timeout too).
  */
 function waitUntilReady<R>(
   look: () => R,
   ready: (result: R) => boolean,
   timeoutSeconds: number | undefined,
-  traced: TracedWait<R>,
+  traced: TracedCall<R>,
 ): R {
-  const deadline = deadlineOf(timeoutSeconds);
-  let began = false;
-  try {
-    for (;;) {
-      const seen = currentEvent();
-      const result = look();
-      const remaining = deadline - performance.now();
-      if (ready(result) || remaining <= 0) {
-        if (began) traceEnd(traced.name, "socket", traced.found(result));
-        return result;
-      }
-      if (!began && tracing) {
-        began = true;
-        traceBegin(traced.name, "socket", {
-          ...traced.watched(),
-          timeout: timeoutSeconds ?? null,
-        });
-      }
-      waitForEvent(seen, remaining);
-    }
-  } catch (error) {
-    if (began) traceEnd(traced.name, "socket", { error: String(error) });
-    throw error;
-  }
+  const timeoutMs = checkTimeoutSeconds(timeoutSeconds);
+  let lastLook: R;
+  const attempt = () => {
+    lastLook = look();
+    return ready(lastLook) ? lastLook : AGAIN;
+  };
+  return waitUntilDone(attempt, timeoutMs, () => lastLook, traced);
 }
 
 function fdsOf(items: HasFileno[]): number[] {
@@ -142,7 +116,8 @@ async function waitUntilReadyAsync<R>(
   ready: (result: R) => boolean,
   timeoutSeconds?: number,
 ): Promise<R> {
-  const deadline = deadlineOf(timeoutSeconds);
+  const timeoutMs = checkTimeoutSeconds(timeoutSeconds);
+  const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
   const wakeUps = wakeUpCount();
   for (;;) {
     const seen = currentEvent();
@@ -176,10 +151,15 @@ export function select<T extends HasFileno>(
   exceptional: T[],
   timeoutSeconds?: number,
 ): SelectResult<T> {
-  return waitUntilReady(() => readyNow(readers, writers, exceptional), isReady, timeoutSeconds, {
+  const look = () => readyNow(readers, writers, exceptional);
+  return waitUntilReady(look, isReady, timeoutSeconds, {
     name: "select",
-    watched: () => ({ readers: fdsOf(readers), writers: fdsOf(writers) }),
-    found: ([readable, writable]) => ({ readable: fdsOf(readable), writable: fdsOf(writable) }),
+    begin: () => ({
+      readers: fdsOf(readers),
+      writers: fdsOf(writers),
+      timeout: timeoutSeconds ?? null,
+    }),
+    end: ([readable, writable]) => ({ readable: fdsOf(readable), writable: fdsOf(writable) }),
   });
 }
 
@@ -252,7 +232,8 @@ export class NotRegistered extends SocketError {
  *
  * @example
  * ```ts
- * import { Socket, POLLIN } from "./socket.ts";
+ * import { Socket } from "./socket.ts";
+ * import { POLLIN } from "./readiness.ts";
  * import { Poll } from "./select.ts";
  * const socket = new Socket();
  * socket.connect(["127.0.0.1", 10000]);
@@ -301,8 +282,12 @@ export class Poll {
   poll(timeoutMs?: number): Array<[fd: number, events: number]> {
     return waitUntilReady(() => this.#collect(), hasAny, secondsOf(timeoutMs), {
       name: "poll",
-      watched: () => ({ readers: this.#watching(POLLIN), writers: this.#watching(POLLOUT) }),
-      found: (ready) => ({
+      begin: () => ({
+        readers: this.#watching(POLLIN),
+        writers: this.#watching(POLLOUT),
+        timeout: secondsOf(timeoutMs) ?? null,
+      }),
+      end: (ready) => ({
         readable: ready.filter(([, events]) => events & ~POLLOUT).map(([fd]) => fd),
         writable: ready.filter(([, events]) => events & POLLOUT).map(([fd]) => fd),
       }),

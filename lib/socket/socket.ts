@@ -2,10 +2,12 @@
  * TCP sockets with the semantics of POSIX sockets: calls that really block the thread,
  * non-blocking calls that fail with EWOULDBLOCK, descriptors handed out lowest first.
  * This module is the POSIX API only; the mechanisms beneath it each have their own:
- * `header.ts` and `ring.ts` (a socket's shared memory), `requests.ts` (what the worker
- * is asked), `waits.ts` (waiting for the worker's news), `link.ts` (the worker itself),
- * `descriptors.ts` (the table of sockets), `options.ts` (timeouts and socket options).
- * The worker, the Deno side, is `kernel.ts`.
+ * `socket_memory.ts`, `header.ts` and `ring.ts` (a socket's shared memory, its state
+ * and addresses, its bytes), `requests.ts` (what the worker is asked), `blocking.ts`
+ * (the loop of every call that waits, and `sleep`) over `waits.ts` (the worker's news),
+ * `link.ts` (the worker itself), `permissions.ts` (net access), `descriptors.ts` (the
+ * table of sockets), `options.ts` (timeouts and socket options), `readiness.ts` (what
+ * `poll` reports). The worker, the Deno side, is `kernel.ts`.
  *
  * The worker never keeps the program alive by itself: only real waiting does (a blocking
  * call holds the thread; an async wait holds a timer while it is pending). When the
@@ -30,8 +32,9 @@
  * @module
  */
 
+import { AGAIN, type Attempt, runCall, type WaitingCall, waitWhile } from "./blocking.ts";
 import {
-  deliverUnsentBytes,
+  deliverUnsentBytesAtExit,
   enterSocket,
   forgetId,
   freeFd,
@@ -45,7 +48,6 @@ import {
   AddressLookupError,
   BadDescriptor,
   BrokenPipe,
-  cheapWouldBlock,
   errnoName,
   InProgress,
   InvalidArgument,
@@ -53,17 +55,8 @@ import {
   SocketError,
   SocketTimeout,
 } from "./errors.ts";
-import {
-  HEADER,
-  HEADER_BYTES,
-  type HeaderPlace,
-  loadHost,
-  MAX_HOST_BYTES,
-  STATE,
-  storeHost,
-} from "./header.ts";
-import { KERNEL_URL, kernelDead, makeControl, memory, requireKernel } from "./link.ts";
-import type { Slot } from "./memory.ts";
+import { type Address, checkAddress, HEADER, loadAddress, STATE, storeAddress } from "./header.ts";
+import { kernelDead, makeControl, requireKernel, startKernelEarly } from "./link.ts";
 import {
   checkTimeout,
   getDefaultTimeout,
@@ -74,124 +67,28 @@ import {
   SocketOptions,
   SOL_SOCKET,
 } from "./options.ts";
-import { request, wakeSender } from "./requests.ts";
-import { ConnectionRings, MAX_RING_BYTES } from "./ring.ts";
-import { ANSWER_SPIN_MS, currentEvent, waitForEvent } from "./waits.ts";
+import { requireNetAccess } from "./permissions.ts";
 import {
-  countWouldBlock,
-  laneOfFd,
-  traceBegin,
-  traceEnd,
-  traceInstant,
-  tracing,
-} from "../trace/mod.ts";
-
-export { wakeUp } from "./waits.ts";
+  connectionReadiness,
+  type HasFileno,
+  listenerReadiness,
+  POLLHUP,
+  POLLNVAL,
+  POLLOUT,
+} from "./readiness.ts";
+import { request, wakeSender } from "./requests.ts";
+import type { ConnectionRings } from "./ring.ts";
+import { SocketMemory } from "./socket_memory.ts";
+import { ANSWER_SPIN_MS } from "./waits.ts";
+import { laneOfFd, traceInstant, tracing } from "../trace/mod.ts";
 
 makeControl();
-
-/** An address, as Python writes one: `["127.0.0.1", 10000]`. */
-export type Address = [host: string, port: number];
-
-/** Anything with a descriptor: what `select` and `Poll` accept. */
-export interface HasFileno {
-  /** The descriptor, or -1 when there is none any more. */
-  fileno(): number;
-}
-
-/** Poll event bits, as Linux numbers them. */
-export const POLLIN = 0x001;
-/** Urgent data to read (never happens on these sockets). */
-export const POLLPRI = 0x002;
-/** Writing will not block. */
-export const POLLOUT = 0x004;
-/** An error is pending (always reported). */
-export const POLLERR = 0x008;
-/** The connection is gone (always reported). */
-export const POLLHUP = 0x010;
-/** The descriptor is not open (always reported). */
-export const POLLNVAL = 0x020;
-
-/** The default size limit of each of a connection's two buffers, in bytes. */
-export const DEFAULT_BUFFER_BYTES: number = MAX_RING_BYTES;
-
-/** Starts the worker if needed, with the end-of-program flush of sent bytes. */
-function startKernel(): void {
-  requireKernel(() => addEventListener("unload", deliverUnsentBytes));
-}
-
-/**
- * Asks for net access to `host:port` the way Deno would (a prompt when a terminal is
- * attached), in this thread, so that a missing `-N` fails here with a clear message
- * instead of in the worker.
- */
-function requireNetAccess(host: string, port: number): void {
-  const where = host.includes(":") ? `[${host}]` : host;
-  const descriptor: Deno.NetPermissionDescriptor = {
-    name: "net",
-    host: port === 0 ? where : `${where}:${port}`,
-  };
-  if (netGranted.has(descriptor.host as string)) return;
-  let state = Deno.permissions.querySync(descriptor).state;
-  if (state === "prompt") state = Deno.permissions.requestSync(descriptor).state;
-  if (state !== "granted") {
-    throw new Deno.errors.NotCapable(
-      `Requires net access to "${descriptor.host}", run again with the --allow-net flag (-N)`,
-    );
-  }
-  netGranted.add(descriptor.host as string);
-}
-
-/**
- * The places net access was granted to, each asked once: a query costs a good part of
- * what a connect costs this thread (bench/RESULTS.md).
- */
-const netGranted = new Set<string>();
 
 /** Set while a listener makes a spare, which has no descriptor until it is accepted. */
 let makingSpare = false;
 
 /** How many connection sockets a listener keeps ahead with the worker (see `accept`). */
 const SPARE_CONNECTIONS = 2;
-
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
-
-/**
- * Blocks the whole thread for `seconds`, like Python's `time.sleep`: no timer, no
- * callback, nothing else runs meanwhile.
- *
- * @example
- * ```ts
- * import { sleep } from "./socket.ts";
- * sleep(0.1); // the thread does nothing else for 100 ms
- * ```
- */
-export function sleep(seconds: number): void {
-  if (!(seconds >= 0)) throw new RangeError("sleep length must be non-negative");
-  if (!tracing || seconds === 0) {
-    Atomics.wait(sleepCell, 0, 0, seconds * 1000);
-    return;
-  }
-  traceBegin("sleep", "socket", { seconds, blocking: true });
-  try {
-    Atomics.wait(sleepCell, 0, 0, seconds * 1000);
-  } finally {
-    traceEnd("sleep", "socket");
-  }
-}
-
-/** What an attempt returns when it would have to wait. */
-const AGAIN = Symbol("again");
-type Attempt<T> = () => T | typeof AGAIN;
-
-/** The calls that can wait, by the names the trace gives them. */
-type WaitingCall = "recv" | "send" | "sendAll" | "accept" | "connect";
-
-/** What the trace says a finished call moved: its byte count, when it has one. */
-function bytesMoved(result: unknown): { bytes?: number } {
-  if (result instanceof Uint8Array) return { bytes: result.length };
-  return typeof result === "number" ? { bytes: result } : {};
-}
 
 // ---------------------------------------------------------------------------
 // The socket.
@@ -234,11 +131,10 @@ export class Socket implements HasFileno {
   #writeShut = false;
   #role: Role = "fresh";
   #adopted = false;
-  readonly #headerSlot: Slot;
+  /** The header shared with the worker, and the rings once it has some. */
+  readonly #memory: SocketMemory;
   /** The header shared with the worker (`header.ts`, `ring.ts`). */
   readonly header: Int32Array;
-  /** The connection's two rings (`ring.ts`), once it has some. */
-  #rings: ConnectionRings | null = null;
   /** The host last given to `bind` or `connect`: the one a failed lookup names. */
   #lookedUpHost = "";
   /** Set from the start of a connect until it is seen to end (for the trace). */
@@ -255,13 +151,8 @@ export class Socket implements HasFileno {
     const fd = makingSpare ? -1 : freeFdWithinLimit();
     this.#fd = fd;
     this.#id = enterSocket(this);
-    this.#headerSlot = memory.allocate(HEADER_BYTES);
-    memory.bytes(this.#headerSlot).fill(0); // what the slot's last owner left
-    this.header = new Int32Array(
-      memory.slabs[this.#headerSlot.slab],
-      this.#headerSlot.offset,
-      HEADER_BYTES / 4,
-    );
+    this.#memory = new SocketMemory(); // after the descriptor: EMFILE allocates nothing
+    this.header = this.#memory.header;
     if (fd >= 0) {
       this.#register(fd);
       if (tracing) traceInstant("open", "socket", laneOfFd(fd), { fd });
@@ -328,12 +219,12 @@ export class Socket implements HasFileno {
     if (this.#role !== "fresh" || this.#adopted) throw new InvalidArgument();
     const [host, port] = checkAddress(address);
     requireNetAccess(host, port);
-    startKernel();
+    requireKernel(deliverUnsentBytesAtExit);
     this.#adopted = true;
     this.#lookedUpHost = host;
     Atomics.store(this.header, HEADER.STATE, STATE.BINDING);
-    request({ op: "bind", id: this.#id, header: this.#headerPlace(), host, port });
-    this.#waitWhile(() => Atomics.load(this.header, HEADER.STATE) === STATE.BINDING);
+    request({ op: "bind", id: this.#id, header: this.#memory.place(), host, port });
+    waitWhile(() => Atomics.load(this.header, HEADER.STATE) === STATE.BINDING);
     const error = this.getPendingError();
     if (error) throw error;
     this.#role = "listener";
@@ -348,7 +239,7 @@ export class Socket implements HasFileno {
     if (this.#role !== "listener") throw new InvalidArgument();
     if (Atomics.load(this.header, HEADER.STATE) === STATE.LISTENING) return;
     request({ op: "listen", id: this.#id, backlog });
-    this.#waitWhile(() => Atomics.load(this.header, HEADER.STATE) === STATE.BOUND);
+    waitWhile(() => Atomics.load(this.header, HEADER.STATE) === STATE.BOUND);
     while (this.#spares.length < SPARE_CONNECTIONS) this.#offerSpare();
   }
 
@@ -370,7 +261,12 @@ export class Socket implements HasFileno {
     spare.#options = this.#options.copy();
     Atomics.store(spare.header, HEADER.STATE, STATE.CONNECTING);
     this.#spares.push(spare);
-    request({ op: "spare", id: spare.#id, header: spare.#makeRings(), listenerId: this.#id });
+    request({
+      op: "spare",
+      id: spare.#id,
+      header: spare.#memory.makeRings(spare.#options.buffers),
+      listenerId: this.#id,
+    });
   }
 
   /**
@@ -400,7 +296,7 @@ export class Socket implements HasFileno {
     // oldest spare, started already or about to be. Another spare takes its place.
     const connection = this.#spares.shift() as Socket;
     this.#offerSpare();
-    connection.#waitWhile(() => Atomics.load(connection.header, HEADER.STATE) === STATE.CONNECTING);
+    waitWhile(() => Atomics.load(connection.header, HEADER.STATE) === STATE.CONNECTING);
     connection.#register(fd);
     // As in Python, whatever the listener's timeout: the default one.
     connection.#timeout = getDefaultTimeout();
@@ -447,14 +343,15 @@ export class Socket implements HasFileno {
     if (pending) throw pending;
     const [host, port] = checkAddress(address);
     requireNetAccess(host, port);
-    startKernel();
+    requireKernel(deliverUnsentBytesAtExit);
     this.#role = "stream";
     this.#adopted = true;
     this.#lookedUpHost = host;
-    const header = this.#rings ? this.#headerPlace() : this.#makeRings();
+    const header = this.#memory.rings
+      ? this.#memory.place()
+      : this.#memory.makeRings(this.#options.buffers);
     // Where to connect goes where the peer's address will be: the worker reads it there.
-    storeHost(this.header, "peer", host);
-    Atomics.store(this.header, HEADER.PEER_PORT, port);
+    storeAddress(this.header, "peer", [host, port]);
     Atomics.store(this.header, HEADER.ERRNO, 0);
     Atomics.store(this.header, HEADER.STATE, STATE.CONNECTING);
     this.#connecting = true;
@@ -496,7 +393,7 @@ export class Socket implements HasFileno {
   /** Records that a connect ended well: at once when it blocked, else when first seen. */
   #traceConnected(): void {
     this.#connecting = false;
-    const peer = [loadHost(this.header, "peer"), Atomics.load(this.header, HEADER.PEER_PORT)];
+    const peer = loadAddress(this.header, "peer");
     traceInstant("connected", "socket", laneOfFd(this.#fd), { fd: this.#fd, peer });
   }
 
@@ -582,7 +479,7 @@ export class Socket implements HasFileno {
   /** The rings of a connection, to receive from; `NotConnected` when there are none. */
   #connectedRings(): ConnectionRings {
     this.#open();
-    const rings = this.#rings;
+    const rings = this.#memory.rings;
     if (this.#role !== "stream" || !rings) throw new NotConnected();
     return rings;
   }
@@ -631,7 +528,7 @@ export class Socket implements HasFileno {
 
   #trySend(bytes: Uint8Array): number | typeof AGAIN {
     this.#open();
-    const rings = this.#rings;
+    const rings = this.#memory.rings;
     if (this.#role !== "stream" || !rings) throw new BrokenPipe();
     const header = this.header;
     const state = Atomics.load(header, HEADER.STATE);
@@ -670,17 +567,17 @@ export class Socket implements HasFileno {
       // The spares go first: a connection started in one and not yet accepted is closed.
       for (const spare of spares) {
         request({ op: "close", id: spare.#id });
-        releaseLater(spare.#memoryToFree());
+        releaseLater(spare.#memory);
       }
       request({ op: "close", id: this.#id });
       // Its memory is reused once the worker is done with it (bytes still to send, say).
-      releaseLater(this.#memoryToFree());
+      releaseLater(this.#memory);
       if (this.#role === "listener") {
         // As with a kernel, the port is free once close() returns: wait for the worker.
-        this.#waitWhile(() => Atomics.load(this.header, HEADER.STATE) !== STATE.CLOSED);
+        waitWhile(() => Atomics.load(this.header, HEADER.STATE) !== STATE.CLOSED);
       }
     } else if (!this.#adopted) {
-      this.#freeMemory();
+      this.#memory.freeMemory();
     }
     freeReleasedMemory();
     for (const listener of localChangeListeners) listener(this, fd);
@@ -756,8 +653,8 @@ export class Socket implements HasFileno {
   /** The local address. */
   getSockName(): Address {
     this.#open();
-    const host = loadHost(this.header, "local");
-    return [host || "0.0.0.0", Atomics.load(this.header, HEADER.LOCAL_PORT)];
+    const [host, port] = loadAddress(this.header, "local");
+    return [host || "0.0.0.0", port];
   }
 
   /** The peer's address; `NotConnected` when there is no peer. */
@@ -766,7 +663,7 @@ export class Socket implements HasFileno {
     if (this.#role !== "stream" || Atomics.load(this.header, HEADER.STATE) !== STATE.CONNECTED) {
       throw new NotConnected();
     }
-    return [loadHost(this.header, "peer"), Atomics.load(this.header, HEADER.PEER_PORT)];
+    return loadAddress(this.header, "peer");
   }
 
   /**
@@ -776,25 +673,9 @@ export class Socket implements HasFileno {
   readiness(): number {
     if (this.#fd < 0) return POLLNVAL;
     if (tracing) this.#seeConnected();
-    const header = this.header;
-    const state = Atomics.load(header, HEADER.STATE);
-    const errorBit = Atomics.load(header, HEADER.ERRNO) !== 0 ? POLLERR : 0;
-    if (this.#role === "listener") {
-      const acceptable = Atomics.load(header, HEADER.PENDING) > 0 ||
-        Atomics.load(header, HEADER.NO_DESCRIPTOR) !== 0;
-      return (acceptable ? POLLIN : 0) | errorBit;
-    }
+    if (this.#role === "listener") return listenerReadiness(this.header);
     if (this.#role === "fresh") return POLLOUT | POLLHUP;
-    if (state === STATE.CONNECTING) return 0;
-    if (state === STATE.FAILED) return POLLOUT | POLLHUP | errorBit;
-    let mask = errorBit;
-    const rings = this.#rings as ConnectionRings;
-    if (rings.unread() > 0 || Atomics.load(header, HEADER.EOF) === 1 || this.#readShut) {
-      mask |= POLLIN;
-    }
-    if (Atomics.load(header, HEADER.BROKEN) === 1) return mask | POLLIN | POLLOUT | POLLHUP;
-    if (rings.hasSendRoom()) mask |= POLLOUT;
-    return mask;
+    return connectionReadiness(this.header, this.#memory.rings as ConnectionRings, this.#readShut);
   }
 
   /** The id the worker knows this socket by. */
@@ -802,79 +683,13 @@ export class Socket implements HasFileno {
     return this.#id;
   }
 
-  /** Where the header is, for the worker. */
-  #headerPlace(): HeaderPlace {
-    return { slab: this.#headerSlot.slab, offset: this.#headerSlot.offset };
-  }
-
-  /** Gives a new connection its two rings (`ring.ts`). */
-  #makeRings(): HeaderPlace {
-    this.#rings = new ConnectionRings(this.header, memory, this.#options.buffers);
-    return this.#headerPlace();
-  }
-
-  /** Gives the header and the rings back to the allocator: nobody uses them any more. */
-  #freeMemory(): void {
-    this.#rings?.free();
-    this.#rings = null;
-    memory.free(this.#headerSlot);
-  }
-
-  /** What `releaseLater` needs to free this socket's memory once the worker is done. */
-  #memoryToFree(): { header: Int32Array; freeMemory(): void } {
-    return { header: this.header, freeMemory: () => this.#freeMemory() };
-  }
-
   #open(): void {
     if (this.#fd < 0) throw new BadDescriptor();
   }
 
-  /** Waits (blocking the thread) while `condition` holds. */
-  #waitWhile(condition: () => boolean): void {
-    for (;;) {
-      const seen = currentEvent();
-      if (!condition()) return;
-      waitForEvent(seen, undefined, ANSWER_SPIN_MS);
-    }
-  }
-
-  /**
-   * Runs an attempt until it succeeds: blocking (at most the timeout, then failing with
-   * SocketTimeout), or failing with WouldBlock. A call that really waits is one `call`
-   * in the trace, from its first wait to its end.
-   */
+  /** Runs a call's attempt in the socket's mode (`blocking.ts`). */
   #run<T>(call: WaitingCall, attempt: Attempt<T>, spinMs?: number): T {
-    let traced = false;
-    let deadline = Infinity; // in timeout mode, set at the first wait
-    try {
-      for (;;) {
-        const seen = currentEvent();
-        const result = attempt();
-        if (result !== AGAIN) {
-          if (traced) traceEnd(call, "socket", { fd: this.#fd, ...bytesMoved(result) });
-          return result;
-        }
-        const timeout = this.#timeout;
-        if (timeout === 0) {
-          if (tracing) countWouldBlock();
-          throw cheapWouldBlock();
-        }
-        let waitMs: number | undefined;
-        if (timeout !== null) {
-          if (deadline === Infinity) deadline = performance.now() + timeout * 1000;
-          waitMs = deadline - performance.now();
-          if (waitMs <= 0) throw new SocketTimeout();
-        }
-        if (!traced && tracing) {
-          traced = true;
-          traceBegin(call, "socket", { fd: this.#fd, blocking: true });
-        }
-        waitForEvent(seen, waitMs, spinMs);
-      }
-    } catch (error) {
-      if (traced) traceEnd(call, "socket", { fd: this.#fd, error: String(error) });
-      throw error;
-    }
+    return runCall(call, this.#fd, this.#timeout, attempt, spinMs);
   }
 }
 
@@ -890,26 +705,5 @@ function errorForErrno(errno: number): SocketError {
   return SocketError.fromCode(errnoName(errno));
 }
 
-function checkAddress(address: Address): Address {
-  const [host, port] = address;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`port must be 0-65535, not ${port}`);
-  }
-  const bytes = new TextEncoder().encode(host).length;
-  if (bytes > MAX_HOST_BYTES) {
-    throw new RangeError(`host name too long: ${bytes} bytes, at most ${MAX_HOST_BYTES}`);
-  }
-  return [host === "" ? "0.0.0.0" : host, port];
-}
-
-// Starting the worker blocks the thread for a while (bench/RESULTS.md). Do it now,
-// while the program loads, rather than in its first connect, where it would delay the
-// program's timers and show in its timings. Without read access to the worker's code, wait: the first
-// socket that needs the worker then says which flag is missing (or Deno asks for it).
-if (Deno.permissions.querySync({ name: "read", path: KERNEL_URL }).state === "granted") {
-  try {
-    startKernel();
-  } catch {
-    // The worker is marked dead, and the first socket that needs it will say why.
-  }
-}
+// Started as the program loads, when it may be (`link.ts`).
+startKernelEarly(deliverUnsentBytesAtExit);
