@@ -147,7 +147,11 @@ export class DelayedCall implements IDelayedCall {
    * given when the call is (re)scheduled. Internal to the queue.
    */
   _sequence = 0;
-  /** What the trace knows of it; set only while tracing, by a traced queue. */
+  /**
+   * What the trace knows of it; set only while tracing, by a traced queue.
+   *
+   * @ignore
+   */
   _trace: TracedCall | undefined;
 
   /**

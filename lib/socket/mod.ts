@@ -66,4 +66,28 @@ export {
   TCP_NODELAY,
 } from "./options.ts";
 export { NotRegistered, Poll, select, selectAsync, type SelectResult } from "./select.ts";
-export * from "./errors.ts";
+// The error classes, and the errno names; the helpers that make errors stay inside.
+export {
+  AddressInUse,
+  AddressLookupError,
+  AddressNotAvailable,
+  AlreadyConnected,
+  AlreadyInProgress,
+  BadDescriptor,
+  BlockingIOError,
+  BrokenPipe,
+  ConnectionAborted,
+  ConnectionRefused,
+  ConnectionReset,
+  errnoName,
+  InProgress,
+  InvalidArgument,
+  NotConnected,
+  PermissionDenied,
+  ProtocolNotAvailable,
+  SocketError,
+  SocketTimeout,
+  TimedOut,
+  TooManyOpenFiles,
+  WouldBlock,
+} from "./errors.ts";
