@@ -30,15 +30,16 @@
  * @module
  */
 
+import { fixed, goalLine, makeBigPoem, median, ROOT, sectionOpening } from "./lib.ts";
 import {
-  fixed,
-  goalLine,
-  makeBigPoem,
-  median,
-  reportedSeconds,
-  ROOT,
-  sectionOpening,
-} from "./lib.ts";
+  denoRun,
+  downloadSeconds,
+  git,
+  loadAverage,
+  type PoemServer,
+  startPoemServer,
+  treeCopy,
+} from "./trees.ts";
 
 /** The commit compared against. */
 const BASE = Deno.env.get("BEFORE_AFTER_BASE") ?? "804ef49";
@@ -57,7 +58,6 @@ if (!(Number.isInteger(RUNS) && RUNS > 0)) {
 
 const lines: string[] = [];
 const say = (line = "") => lines.push(line);
-const decoder = new TextDecoder();
 
 /** The figures measured, in the table's order: what, unit, decimals. */
 const FIGURES = {
@@ -74,130 +74,10 @@ const FIGURES = {
 type Figure = keyof typeof FIGURES;
 type Side = "before" | "after";
 
-// The two trees ------------------------------------------------------------------------------
-
-async function git(...args: string[]): Promise<string> {
-  const output = await new Deno.Command("git", { args: ["-C", ROOT, ...args], stderr: "piped" })
-    .output();
-  if (!output.success) throw new Error(`git ${args.join(" ")}: ${decoder.decode(output.stderr)}`);
-  return decoder.decode(output.stdout).trim();
-}
-
-/** The whole tree at `commit`, extracted into `directory`. */
-async function treeCopy(commit: string, directory: string): Promise<void> {
-  await Deno.mkdir(directory);
-  const output = await new Deno.Command("sh", {
-    args: ["-c", 'git -C "$0" archive "$1" | tar -x -C "$2"', ROOT, commit, directory],
-    stderr: "piped",
-  }).output();
-  if (!output.success) throw new Error(`git archive ${commit}: ${decoder.decode(output.stderr)}`);
-}
-
-/** Runs `deno run ARGS` in `cwd` to its end; its stdout lines, or an error with its stderr. */
-async function denoRun(cwd: string, args: string[]): Promise<string[]> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...args],
-    cwd,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const lines = decoder.decode(output.stdout).split("\n").filter((line) => line !== "");
-  if (!output.success) {
-    throw new Error(
-      `deno run ${args.join(" ")} (in ${cwd}): exit ${output.code}: ` +
-        decoder.decode(output.stderr).trim().split("\n").slice(0, 3).join(" / "),
-    );
-  }
-  return lines;
-}
-
-/** A fixture's one JSON line, as numbers. */
+/** A fixture's one JSON line (its last line of output), run with `-A` in `root`. */
 async function fixtureFigures(root: string, args: string[]): Promise<Record<string, number>> {
   const output = await denoRun(root, ["-A", ...args]);
   return JSON.parse(output.at(-1) ?? "{}");
-}
-
-/** A side's slow poetry server at full speed, and how to stop it. */
-interface PoemServer {
-  port: number;
-  stop(): Promise<void>;
-}
-
-/**
- * Starts `root`'s own slow poetry server. Its stdout (a line per chunk sent) is read to the
- * end as it comes, so that a full pipe never holds it up.
- */
-async function startServer(root: string, poem: string): Promise<PoemServer> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-N",
-      "-R",
-      "blocking-server/slowpoetry.ts",
-      "--port",
-      "0",
-      "--delay",
-      "0",
-      "--num-bytes",
-      "65536",
-      poem,
-    ],
-    cwd: root,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "null",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  const { promise: port, resolve, reject } = Promise.withResolvers<number>();
-  const reading = (async () => {
-    let pending = "";
-    for await (const bytes of child.stdout.pipeThrough(new TextDecoderStream())) {
-      pending += bytes;
-      const match = /on port (\d+)\./.exec(pending);
-      if (match) resolve(Number(match[1]));
-      if (pending.length > 4096) pending = pending.slice(-256);
-    }
-    reject(new Error(`the server in ${root} ended before saying its port`));
-  })();
-  const timer = setTimeout(() => reject(new Error(`no port from the server in ${root}`)), 20_000);
-  try {
-    return {
-      port: await port,
-      async stop() {
-        child.kill("SIGTERM");
-        await child.status;
-        await reading;
-      },
-    };
-  } catch (error) {
-    child.kill("SIGKILL");
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** One download by `client` (a path from the side's root): the time it reports. */
-async function downloadSeconds(root: string, client: string, port: number): Promise<number> {
-  const size = POEM_MIB * 1024 * 1024;
-  const output = await denoRun(root, ["-N", "-R", client, String(port)]);
-  // The blocking client says "Task 1: got N bytes of poetry from ...", the async one
-  // "Task 1: N bytes of poetry": either way, all the poem's bytes.
-  if (!output.some((line) => new RegExp(`^Task 1: (got )?${size} bytes of poetry`).test(line))) {
-    throw new Error(`${client} in ${root}: not ${size} bytes: ${output.slice(-2).join(" / ")}`);
-  }
-  return reportedSeconds(output);
-}
-
-/** The load average over the last minute, from /proc/loadavg (NaN where there is none). */
-function loadAverage(): number {
-  try {
-    return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
-  } catch {
-    return NaN;
-  }
 }
 
 // Measuring ------------------------------------------------------------------------------------
@@ -216,7 +96,7 @@ try {
   await treeCopy(baseCommit, roots.before);
   await treeCopy(headCommit, roots.after);
   for (const side of ["before", "after"] as const) {
-    servers[side] = await startServer(roots[side], poem);
+    servers[side] = await startPoemServer(roots[side], poem);
   }
 
   for (let run = 0; run < RUNS; run++) {
@@ -233,13 +113,13 @@ try {
     await each(async (side, root) => {
       const port = servers[side]?.port ?? 0;
       results.blockingDownload[side].push(
-        await downloadSeconds(root, "blocking-client/get-poetry.ts", port),
+        await downloadSeconds(root, "blocking-client/get-poetry.ts", port, POEM_MIB),
       );
     });
     await each(async (side, root) => {
       const port = servers[side]?.port ?? 0;
       results.asyncDownload[side].push(
-        await downloadSeconds(root, "async-client/get-poetry.ts", port),
+        await downloadSeconds(root, "async-client/get-poetry.ts", port, POEM_MIB),
       );
     });
     await each(async (side, root) => {
