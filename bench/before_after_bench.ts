@@ -21,6 +21,8 @@
  * Goals: on the best run of each side (the least disturbed, on a shared machine), every
  * figure of this tree within 1.10x of BASE's; an idle reactor under 1 % of a core on both.
  *
+ * The after side is HEAD, as committed: commit a change before measuring it.
+ *
  * Environment: BEFORE_AFTER_BASE (default 804ef49, the commit before the session that
  * reorganised lib/socket and added the trace hooks), BEFORE_AFTER_RUNS (default 9: about 2 minutes).
  *
@@ -82,8 +84,15 @@ async function fixtureFigures(root: string, args: string[]): Promise<Record<stri
 
 // Measuring ------------------------------------------------------------------------------------
 
-const baseCommit = await git("rev-parse", "--short", BASE);
-const headCommit = await git("rev-parse", "--short", "HEAD");
+let baseCommit: string;
+let headCommit: string;
+try {
+  baseCommit = await git("rev-parse", "--short", "--verify", `${BASE}^{commit}`);
+  headCommit = await git("rev-parse", "--short", "HEAD");
+} catch {
+  console.error(`before_after_bench: no such commit here: ${BASE} (BEFORE_AFTER_BASE)`);
+  Deno.exit(2);
+}
 const scratch = await Deno.makeTempDir({ prefix: "before-after-" });
 const roots: Record<Side, string> = { before: `${scratch}/before`, after: `${scratch}/after` };
 const results = {} as Record<Figure, Record<Side, number[]>>;
@@ -167,7 +176,9 @@ say("  listener's `accept`, median of 300 (kept open). Would-block `recv(16)`: Â
 say("  median of 5 rounds of 20,000 (bench/fixtures/before_after.ts `socket`).");
 say(`- the ${POEM_MIB} MiB download: each side's \`blocking-server/slowpoetry.ts --delay 0`);
 say("  --num-bytes 65536` (one per side, running throughout) and that side's client; the");
-say("  client's own reported time, every byte counted.");
+say("  client's own reported time, every byte counted. These compare whole programs (a");
+say("  side's server and its client); bench/profile/download_cross.ts pairs them crosswise to");
+say("  tell the server, the socket layer and the client's own work apart.");
 say("- timers: bench/fixtures/reactor_timers.ts (select reactor, 100,000 calls; 20,000 turns;");
 say("  median of 5).");
 say(`- idle CPU: a select reactor watching ${IDLE_READERS} connected sockets that stay quiet,`);
