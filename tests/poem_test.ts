@@ -34,3 +34,18 @@ Deno.test("PoemText: an unfinished character at the end counts as one U+FFFD", (
   assert.equal(poem.characters, 1);
   assert.equal(poem.text, "\uFFFD");
 });
+
+Deno.test("PoemText: counted when asked, from where the last count stopped, each byte once", () => {
+  const poem = new PoemText();
+  const bytes = new TextEncoder().encode("così 🌙 e così");
+  poem.add(bytes.subarray(0, 4)); // "cos" and half of "ì"
+  assert.equal(poem.characters, 3);
+  assert.equal(poem.characters, 3, "asking again counts nothing twice");
+  poem.add(bytes.subarray(4, 8)); // the rest of "ì", a space, two bytes of the moon
+  assert.equal(poem.characters, 5);
+  poem.add(bytes.subarray(8));
+  poem.end();
+  assert.equal(poem.characters, 13);
+  assert.equal(poem.characters, 13, "the end is flushed once");
+  assert.equal(poem.bytes, bytes.length);
+});
