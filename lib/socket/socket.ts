@@ -410,6 +410,8 @@ export class Socket implements HasFileno {
    */
   getPendingError(): SocketError | null {
     this.#open();
+    // A plain load first: almost always there is none, and an exchange costs more.
+    if (Atomics.load(this.header, HEADER.ERRNO) === 0) return null;
     const errno = Atomics.exchange(this.header, HEADER.ERRNO, 0);
     if (errno === 0) return null;
     const error = errorForErrno(errno);
