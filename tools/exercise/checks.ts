@@ -25,6 +25,7 @@ import { type LearnerRun, runLearnerFile } from "./run.ts";
 import { type ConnectionRecord, WatchedPoetryServer, type WatchedServerSpec } from "./server.ts";
 import type { DelayedLife, RunModel, SocketLane } from "../trace/read.ts";
 import {
+  callbackExitedFrom,
   type Counter,
   findCounters,
   loopingCallTicks,
@@ -112,10 +113,21 @@ function checkStoppedSoonAfter(
 ): void {
   const stopUs = model.reactor?.stopUs;
   if (stopUs === undefined) {
+    const exit = model.exit;
+    const inside = exit === undefined ? undefined : callbackExitedFrom(model, exit.atUs);
     report.check(
       false,
-      "the reactor was stopped",
-      "Call reactor.stop() when the last piece of work is done.",
+      exit === undefined
+        ? "the reactor was stopped"
+        : `the reactor was stopped (the program exited at ${atTime(exit.atUs)}${
+          inside === undefined ? "" : `, after ${inside}`
+        }, with its reactor still running)`,
+      exit === undefined
+        ? "Call reactor.stop() when the last piece of work is done."
+        : `Call reactor.stop() where the last piece of work ends${
+          inside === undefined ? "" : ` (in ${inside})`
+        }, instead of ending the program there: run() then returns, and the program ` +
+          "ends by itself.",
     );
     return;
   }
@@ -247,18 +259,25 @@ export function judgeLoopingCall(report: Report, model: RunModel): void {
   );
   const busiest = loops[0];
   const ticks = busiest?.ticksUs ?? [];
-  const intervalS = median(ticks.slice(1).map((at, index) => (at - ticks[index]) / 1e6));
+  const intervalS = ticks.length >= 2
+    ? median(ticks.slice(1).map((at, index) => (at - ticks[index]) / 1e6))
+    : median(model.delayed.filter((call) => call.loop === busiest?.id).map((call) => call.delayS));
   if (
     !report.check(
       ticks.length >= 3,
       busiest === undefined
         ? "a LoopingCall ran (none did)"
-        : `a LoopingCall ran: ${busiest.label}, ${ticks.length} times, every ${
-          secondsText(intervalS)
-        }`,
-      "Make a LoopingCall (from lib/reactor/task.ts, or lib/reactor/mod.ts) with the function " +
-        "that counts, and start it with the interval: it replaces the callLater in count. " +
-        "It should run at least three times.",
+        : `a LoopingCall ran: ${busiest.label}, ${ticks.length} time${
+          ticks.length === 1 ? "" : "s"
+        }${intervalS > 0 ? `, every ${secondsText(intervalS)}` : ""}`,
+      busiest === undefined
+        ? "Make a LoopingCall (from lib/reactor/task.ts, or lib/reactor/mod.ts) with the " +
+          "function that counts, and start it with the interval: it replaces the callLater " +
+          "in count. It should run at least three times."
+        : `${busiest.label} ran only ${ticks.length} time${
+          ticks.length === 1 ? "" : "s"
+        }: it was stopped (its stop()) before the count was over. Call stop() only ` +
+          "once the count reaches its end; it should run at least three times.",
     )
   ) return;
   const pending = stillPending(model, model.delayed);

@@ -24,7 +24,7 @@ import { TRACE_FILE_VARIABLE, type TraceEvent } from "../../lib/trace/mod.ts";
 import type { Report } from "./report.ts";
 import { idleSinceUs, modelOfRun, type RunModel } from "../trace/read.ts";
 import { tracedPermissions } from "../trace/run.ts";
-import { secondsText } from "./trace_facts.ts";
+import { lastCallbackBefore, secondsText } from "./trace_facts.ts";
 import { TraceTail } from "./trace_file.ts";
 
 /** How often the trace is read while the file runs. */
@@ -119,11 +119,6 @@ const STARTUP_FAILURES = [
     hint: "Its source does not parse: see the line and column named in its stderr above.",
   },
 ];
-
-/** The name of the callback that ran last before `atUs`, for a hint. */
-function lastCallbackBefore(model: RunModel, atUs: number): string | undefined {
-  return model.callbacks.findLast((callback) => callback.startUs <= atUs)?.label;
-}
 
 /**
  * Runs `deno run -N -R FILE ARGS...` traced, from the repository's root, noting the
@@ -230,8 +225,13 @@ function checkEnding(report: Report, run: LearnerRun, limitMs: number, exitZero:
       `its reactor had nothing left to do from ${secondsText(idleUs / 1e6)} on (no ` +
         `descriptor watched, no delayed call pending), yet went on running: stopped` +
         (last === undefined ? "" : ` (the last callback was ${last})`),
-      "Nobody called reactor.stop(). Call it when the last piece of work is done: when " +
-        "the last counter finishes, or the last download ends.",
+      "Nobody called reactor.stop()" +
+        (last === undefined
+          ? ". Call it when the last piece of work is done: when the last counter finishes, " +
+            "or the last download ends."
+          : `: after ${last} ran, nothing was left to do. Stop the reactor where the ` +
+            `last piece of work ends (in ${last}, or in what it calls back, once the last ` +
+            "counter or download is over), and the program ends by itself."),
     );
   } else {
     report.check(
@@ -244,10 +244,22 @@ function checkEnding(report: Report, run: LearnerRun, limitMs: number, exitZero:
     );
     if (!run.timedOut && exitZero) {
       const startup = STARTUP_FAILURES.find(({ pattern }) => pattern.test(run.stderr));
+      const exitedOnPurpose = model.exit !== undefined && model.exit.code === run.code &&
+        model.uncaught === undefined && (model.reactor === undefined ||
+          model.reactor.stopUs !== undefined);
       report.check(
         run.code === 0,
         `exit status ${run.code}`,
-        startup?.hint ?? "It should end normally, with exit status 0: see its stderr above.",
+        startup?.hint ??
+          (exitedOnPurpose
+            ? `Nothing went wrong that it did not catch${
+              model.reactor?.stopUs === undefined
+                ? ""
+                : `, and its reactor was stopped at ${secondsText(model.reactor.stopUs / 1e6)}`
+            }, yet it set exit status ${run.code} itself (Deno.exit(${run.code}), or ` +
+              "Deno.exitCode). An answer that did its work ends with status 0, even when " +
+              "a server could not be reached: report that, and end normally."
+            : "It should end normally, with exit status 0: see its stderr above."),
       );
     }
   }
