@@ -231,7 +231,7 @@ export async function checkThreeCounters(
   args: string[],
 ): Promise<void> {
   const run = await runLearnerFile(report, file, args, COUNTDOWN_LIMIT_MS);
-  if (run.stoppedBecause === "idle reactor") return; // said already, with its hint
+  if (run.stoppedBecause !== undefined) return; // said already, with its hint
   judgeThreeCounters(report, run.model);
 }
 
@@ -311,7 +311,7 @@ export async function checkCountdownLoopingCall(
   args: string[],
 ): Promise<void> {
   const run = await runLearnerFile(report, file, args, COUNTDOWN_LIMIT_MS);
-  if (run.stoppedBecause === "idle reactor") return;
+  if (run.stoppedBecause !== undefined) return; // said already, with its hint
   judgeLoopingCall(report, run.model);
 }
 
@@ -337,6 +337,24 @@ async function withServers(
   } finally {
     await Promise.all(servers.map((server) => server.close()));
   }
+}
+
+/**
+ * When the work of a poetry client was over, as the servers saw it: every server
+ * connected to, and each of its connections over (the poem sent whole, or the client
+ * gone); undefined until then.
+ */
+function poemsOverAt(servers: readonly WatchedPoetryServer[]): number | undefined {
+  let latest = 0;
+  for (const server of servers) {
+    if (server.connections.length === 0) return undefined;
+    for (const record of server.connections) {
+      const over = Math.min(record.sentAllAt ?? Infinity, record.clientClosedAt ?? Infinity);
+      if (over === Infinity) return undefined;
+      latest = Math.max(latest, over);
+    }
+  }
+  return latest;
 }
 
 /** The first connection a server saw, if any. */
@@ -383,6 +401,8 @@ function checkPoemRead(report: Report, server: WatchedPoetryServer): boolean {
 
 /** Checks that the program ended soon after `lastEventAt`. */
 function checkEndsSoonAfter(report: Report, run: LearnerRun, lastEventAt: number, what: string) {
+  // Said already, with what kept it going.
+  if (run.stoppedBecause === "ran on" || run.stoppedBecause === "trace flood") return;
   const after = run.endedAt - lastEventAt;
   report.check(
     !run.timedOut && run.stoppedBecause === undefined && after <= GRACE_MS + 500,
@@ -420,7 +440,9 @@ export async function checkSurvivesRefusal(
     const refused = closedPort();
     report.note(`port ${refused}: nothing listens there, so connecting is refused`);
     const ports = [first.port, refused, second.port].map(String);
-    const run = await runLearnerFile(report, file, [...args, ...ports], CLIENT_LIMIT_MS);
+    const run = await runLearnerFile(report, file, [...args, ...ports], CLIENT_LIMIT_MS, {
+      workOverAt: () => poemsOverAt([first, second]),
+    });
     const bothRead = [first, second].map((server) => checkPoemRead(report, server));
     if (bothRead.every(Boolean)) {
       const lastSent = Math.max(
@@ -461,7 +483,7 @@ export async function checkGivesUp(report: Report, file: string, args: string[])
       file,
       [...args, "--timeout", timeout, ...ports],
       CLIENT_LIMIT_MS,
-      { exitZero: false },
+      { exitZero: false, workOverAt: () => poemsOverAt([fast, slow, otherFast]) },
     );
     checkPoemRead(report, fast);
     checkPoemRead(report, otherFast);
@@ -741,7 +763,9 @@ export async function checkAsyncGetPoetry(
   ];
   await withServers(report, specs, async (servers) => {
     const ports = servers.map((server) => String(server.port));
-    const run = await runLearnerFile(report, file, [...args, ...ports], CLIENT_LIMIT_MS);
+    const run = await runLearnerFile(report, file, [...args, ...ports], CLIENT_LIMIT_MS, {
+      workOverAt: () => poemsOverAt(servers),
+    });
     const allRead = servers.map((server) => checkPoemRead(report, server)).every(Boolean);
     if (!allRead) return;
     const records = servers.map((server) => mainConnection(server) as ConnectionRecord);

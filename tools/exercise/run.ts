@@ -22,7 +22,7 @@
 import { fromRoot, type Outcome, ROOT, ScriptProcess } from "../../tools/process.ts";
 import { TRACE_FILE_VARIABLE, type TraceEvent } from "../../lib/trace/mod.ts";
 import type { Report } from "./report.ts";
-import { idleSinceUs, modelOfRun, type RunModel } from "../trace/read.ts";
+import { idleSinceUs, modelOfRun, type RunModel, type SocketLane } from "../trace/read.ts";
 import { tracedPermissions } from "../trace/run.ts";
 import { lastCallbackBefore, secondsText } from "./trace_facts.ts";
 import { TraceTail } from "./trace_file.ts";
@@ -31,6 +31,14 @@ import { TraceTail } from "./trace_file.ts";
 const POLL_MS = 150;
 /** How long a reactor may sit with nothing to do before the file is stopped. */
 const IDLE_GRACE_MS = 1000;
+/**
+ * How long a program may run on once its work is over (every poem sent or given up, as
+ * the checker's servers see it) before it is stopped: past the checks' own grace for
+ * "it ended soon after", so the verdict is the same, only sooner.
+ */
+const RAN_ON_MS = 3000;
+/** The most trace events read from one run: a loop that spins writes millions. */
+const MAX_EVENTS = 400_000;
 /** Where the traces go while the files run: inside the repository, ignored by git. */
 const TRACE_DIRECTORY = `${ROOT}/.tmp/exercise`;
 
@@ -46,8 +54,13 @@ const TRACE_DIRECTORY = `${ROOT}/.tmp/exercise`;
 export interface LearnerRun extends Outcome {
   /** Whether it was still running at the time limit, and was killed. */
   timedOut: boolean;
-  /** Why the checker stopped it before the limit, if it did. */
-  stoppedBecause?: "idle reactor";
+  /**
+   * Why the checker stopped it before the limit, if it did: its reactor had nothing left
+   * to do; it ran on after its work was over; its trace grew past what can be read.
+   */
+  stoppedBecause?: "idle reactor" | "ran on" | "trace flood";
+  /** `performance.now()` when its work was over, as `workOverAt` told, if it was. */
+  workOverAt?: number;
   /** `performance.now()` when it ended. */
   endedAt: number;
   /** Its trace. */
@@ -143,7 +156,9 @@ const STARTUP_FAILURES = [
  * @param file the learner's file, absolute or from the repository's root
  * @param args its arguments
  * @param limitMs how long it may run
- * @param options `exitZero`: whether a non-zero exit status fails the check (default true)
+ * @param options `exitZero`: whether a non-zero exit status fails the check (default
+ *   true); `workOverAt`: when the program's work was over (`performance.now()`), once it
+ *   is, so that a program still running well after that is stopped then
  * @returns how it ended, and its trace
  */
 export async function runLearnerFile(
@@ -151,7 +166,7 @@ export async function runLearnerFile(
   file: string,
   args: string[],
   limitMs: number,
-  options: { exitZero?: boolean } = {},
+  options: { exitZero?: boolean; workOverAt?: () => number | undefined } = {},
 ): Promise<LearnerRun> {
   report.note(
     `ran: deno run -N -R ${[fromRoot(file), ...args].join(" ")}  (time limit ${
@@ -169,20 +184,34 @@ export async function runLearnerFile(
   const tail = new TraceTail(tracePath);
   let stoppedBecause: LearnerRun["stoppedBecause"];
   let finished = false;
+  let floodAt: number | undefined;
   const watching = (async () => {
     let idleSeenAt: number | undefined;
     while (!finished) {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       const now = performance.now();
-      tail.read();
-      // A waiting reactor's wait began last (it is flushed as it begins): only then model.
+      const workOverAt = options.workOverAt?.();
+      if (floodAt !== undefined) {
+        // Past the limit the trace is no longer read; let the servers finish what they
+        // can tell (a few seconds at most), then stop it.
+        const workOver = workOverAt === undefined
+          ? options.workOverAt === undefined
+          : now - workOverAt >= 1000;
+        if (workOver || now - floodAt >= 5000) stoppedBecause = "trace flood";
+      } else {
+        tail.read();
+        if (tail.events.length > MAX_EVENTS) floodAt = now;
+      }
+      // A waiting reactor's wait began last (it is flushed as it begins), and watches
+      // nothing with no timeout: only then model the run, to be sure.
       const last = tail.events.at(-1);
-      const idle = last?.name === "wait" && last.ph === "B" &&
+      const idle = last?.name === "wait" && last.ph === "B" && watchesNothing(last) &&
         idleSinceUs(modelOfRun(tail.events)) !== undefined;
       idleSeenAt = idle ? idleSeenAt ?? now : undefined;
       if (idleSeenAt !== undefined && now - idleSeenAt >= IDLE_GRACE_MS) {
         stoppedBecause = "idle reactor";
       }
+      if (workOverAt !== undefined && now - workOverAt >= RAN_ON_MS) stoppedBecause ??= "ran on";
       if (stoppedBecause !== undefined && !finished) {
         process.kill("SIGKILL");
         return;
@@ -193,7 +222,7 @@ export async function runLearnerFile(
   finished = true;
   await watching;
   running.delete(process);
-  tail.read();
+  if (floodAt === undefined) tail.read();
   Deno.removeSync(tracePath);
   traceFiles.delete(tracePath);
   const model = modelOfRun(tail.events);
@@ -201,6 +230,7 @@ export async function runLearnerFile(
     ...outcome,
     timedOut: outcome.timedOut && stoppedBecause === undefined,
     stoppedBecause,
+    workOverAt: options.workOverAt?.(),
     endedAt: process.startedAt + outcome.elapsedMs,
     events: tail.events,
     model,
@@ -212,6 +242,53 @@ export async function runLearnerFile(
   }
   checkEnding(report, run, limitMs, options.exitZero !== false);
   return run;
+}
+
+/** Whether a `wait` event's arguments watch no descriptor and have no timeout. */
+function watchesNothing(wait: TraceEvent): boolean {
+  const args = wait.args ?? {};
+  const none = (list: unknown) => !Array.isArray(list) || list.length === 0;
+  return none(args.readers) && none(args.writers) && (args.timeout ?? null) === null;
+}
+
+/**
+ * What kept a program busy after its work: the callback the reactor made most often
+ * in its last second (`doRead of Reader`, 40,000 times), or, without one, the socket
+ * that kept giving an empty `recv` (end of stream) on its own loop.
+ */
+function busiestAtTheEnd(model: RunModel): string | undefined {
+  const fromUs = model.endUs - 1e6;
+  const counts = new Map<string, number>();
+  for (const callback of model.callbacks) {
+    if (callback.startUs >= fromUs) {
+      counts.set(callback.label, (counts.get(callback.label) ?? 0) + 1);
+    }
+  }
+  const [label, times] = [...counts].reduce<[string, number] | [undefined, 0]>(
+    (best, entry) => (entry[1] > best[1] ? entry : best),
+    [undefined, 0],
+  );
+  if (label !== undefined && times >= 100) {
+    return `the reactor called ${label} ${times} times in its last second: at the end of a ` +
+      "poem (recv gives an empty array), return CONNECTION_DONE from doRead (or remove the " +
+      "reader), or the reactor finds the socket readable and calls it again, for ever.";
+  }
+  const ends = model.sockets.map((lane) => ({
+    lane,
+    count:
+      lane.events.filter((event) =>
+        event.name === "recv" && event.args?.bytes === 0 && event.ts >= fromUs
+      ).length,
+  })).reduce((a, b) => (b.count > a.count ? b : a), { lane: undefined, count: 0 } as {
+    lane: SocketLane | undefined;
+    count: number;
+  });
+  if (ends.lane !== undefined && ends.count >= 100) {
+    return `descriptor ${ends.lane.fd} gave the end of its stream (an empty recv) ` +
+      `${ends.count} times in its last second: once a socket's poem is over, close it and ` +
+      "stop watching it, or select finds it readable again at once, for ever.";
+  }
+  return undefined;
 }
 
 /** The checks every run must pass: how it ended, and no error nobody caught. */
@@ -232,6 +309,19 @@ function checkEnding(report: Report, run: LearnerRun, limitMs: number, exitZero:
           : `: after ${last} ran, nothing was left to do. Stop the reactor where the ` +
             `last piece of work ends (in ${last}, or in what it calls back, once the last ` +
             "counter or download is over), and the program ends by itself."),
+    );
+  } else if (run.stoppedBecause === "ran on" || run.stoppedBecause === "trace flood") {
+    const overS = run.workOverAt === undefined ? undefined : (run.endedAt - run.workOverAt) / 1000;
+    report.check(
+      false,
+      run.stoppedBecause === "ran on" && overS !== undefined
+        ? `it was still running ${overS.toFixed(1)} s after its last poem was over, and was stopped`
+        : `it wrote over ${MAX_EVENTS} trace events in ${
+          (run.elapsedMs / 1000).toFixed(1)
+        } s, a loop that never rests, and was stopped`,
+      busiestAtTheEnd(model) ??
+        "Something keeps it going once the poems are in: stop the reactor (or end your " +
+          "loop) when the last download is over, and close every socket.",
     );
   } else {
     report.check(
