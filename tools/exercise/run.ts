@@ -2,7 +2,9 @@
  * Running a learner's file for a check: traced (`lib/trace/preload.ts`), under a time
  * limit, with its trace read while it runs. A reactor left with nothing to do (no
  * descriptor watched, no delayed call pending) never ends by itself, so the file is
- * stopped as soon as its trace shows that, rather than at the time limit. Then come the checks every answer must
+ * stopped as soon as its trace shows that, rather than at the time limit; so is a poetry
+ * client still running 3 s after the checker's servers saw its last poem over, and a loop
+ * that spins so fast its trace passes 400,000 events. Then come the checks every answer must
  * pass: it ended by itself, with exit status 0, and no error went uncaught, as its trace
  * tells (an error printed on purpose is the program's business).
  *
