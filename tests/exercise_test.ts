@@ -308,6 +308,21 @@ Deno.test("a file that never ends is stopped at the time limit and fails", async
   assert.equal(report.passing, false);
 });
 
+Deno.test("a LoopingCall that never stops is named when the time limit stops it", async () => {
+  const lines: string[] = [];
+  const report = new Report((line) => lines.push(line));
+  const run = await runLearnerFile(report, `${FIXTURES}/looping-forever.ts`, [], 1500);
+  report.finish();
+  assert.equal(run.timedOut, true);
+  assert.ok(
+    lines.some((line) =>
+      /^ {4}hint: LoopingCall of .*looping-forever\.ts:\d+ ran \d+ times, about every 0\.0\d s, and was still running at the time limit/
+        .test(line)
+    ),
+    lines.join("\n"),
+  );
+});
+
 Deno.test("type errors are a note, not a failure", async () => {
   const lines: string[] = [];
   const report = new Report((line) => lines.push(line));

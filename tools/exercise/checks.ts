@@ -401,8 +401,7 @@ function checkPoemRead(report: Report, server: WatchedPoetryServer): boolean {
 
 /** Checks that the program ended soon after `lastEventAt`. */
 function checkEndsSoonAfter(report: Report, run: LearnerRun, lastEventAt: number, what: string) {
-  // Said already, with what kept it going.
-  if (run.stoppedBecause === "ran on" || run.stoppedBecause === "trace flood") return;
+  if (run.stoppedBecause !== undefined) return; // said already, with what kept it going
   const after = run.endedAt - lastEventAt;
   report.check(
     !run.timedOut && run.stoppedBecause === undefined && after <= GRACE_MS + 500,

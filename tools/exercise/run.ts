@@ -293,6 +293,33 @@ function busiestAtTheEnd(model: RunModel): string | undefined {
   return undefined;
 }
 
+/**
+ * What a program stopped at the time limit was still doing, from its trace: the
+ * LoopingCall or delayed calls that kept running in its last seconds (`LoopingCall of
+ * tick ran 198 times, every 0.20 s, and was still running`), for a hint.
+ */
+function stillGoing(model: RunModel): string | undefined {
+  const fromUs = model.endUs - 3e6;
+  const recent = new Map<string, number[]>();
+  for (const callback of model.callbacks) {
+    if (callback.args.kind !== "loopingCall" && callback.args.kind !== "delayedCall") continue;
+    const starts = recent.get(callback.label) ?? [];
+    starts.push(callback.startUs);
+    recent.set(callback.label, starts);
+  }
+  const going = [...recent].filter(([, starts]) => (starts.at(-1) ?? 0) >= fromUs)
+    .sort((a, b) => b[1].length - a[1].length);
+  if (going.length === 0) return undefined;
+  const [label, starts] = going[0];
+  const everyS = starts.length >= 2
+    ? ((starts[starts.length - 1] - starts[0]) / (starts.length - 1)) / 1e6
+    : undefined;
+  return `${label} ran ${starts.length} times${
+    everyS === undefined ? "" : `, about every ${secondsText(everyS)}`
+  }, and was still running at the time limit: when the count is over, stop it (a ` +
+    "LoopingCall's stop(), or no next callLater), then call reactor.stop().";
+}
+
 /** The checks every run must pass: how it ended, and no error nobody caught. */
 function checkEnding(report: Report, run: LearnerRun, limitMs: number, exitZero: boolean): void {
   const { model } = run;
@@ -331,8 +358,9 @@ function checkEnding(report: Report, run: LearnerRun, limitMs: number, exitZero:
       run.timedOut
         ? `it was still running after ${limitMs / 1000} s, and was stopped`
         : `it ended by itself, after ${(run.elapsedMs / 1000).toFixed(2)} s`,
-      "Something keeps it alive: a reactor nobody stops, a socket or timer left open. " +
-        "Stop the reactor when the last piece of work is done, and close every socket.",
+      (run.timedOut ? stillGoing(model) : undefined) ??
+        "Something keeps it alive: a reactor nobody stops, a socket or timer left open. " +
+          "Stop the reactor when the last piece of work is done, and close every socket.",
     );
     if (!run.timedOut && exitZero) {
       const startup = STARTUP_FAILURES.find(({ pattern }) => pattern.test(run.stderr));
