@@ -200,6 +200,22 @@ const ANSWERS: Answer[] = [
   },
   {
     id: "3.2",
+    slow: true,
+    file: `${FIXTURES}/looping-awaited-before-run.ts`,
+    failing: /its reactor's loop had not begun 5\.\d s in, and it was stopped/,
+    hint: /an await at the top of the program before reactor\.run\(\) waits for ever/,
+    why: "it awaits start() before reactor.run()",
+  },
+  {
+    id: "2.3",
+    slow: true,
+    file: `${FIXTURES}/awaits-before-run.ts`,
+    failing: /it was still running 3\.\d s after its last poem was over, and was stopped/,
+    hint: /No reactor ever ran in it/,
+    why: "it awaits the poems before reactor.run()",
+  },
+  {
+    id: "3.2",
     file: `${FIXTURES}/looping-stopped-at-once.ts`,
     failing: /a LoopingCall ran: LoopingCall of .*looping-stopped-at-once\.ts:\d+, 1 time$/,
     hint: /LoopingCall of .*looping-stopped-at-once\.ts:\d+ ran only 1 time: it was stopped/,

@@ -49,6 +49,8 @@ export type ExerciseCheck = (report: Report, file: string, args: string[]) => Pr
 
 /** How long a countdown may run. */
 const COUNTDOWN_LIMIT_MS = 40_000;
+/** How soon a countdown's reactor must have begun its loop (it does nothing before). */
+const REACTOR_WITHIN_MS = 5000;
 /** How long a poetry client may run. */
 const CLIENT_LIMIT_MS = 20_000;
 /** The time limit of the Part 4 timeout exercise, in seconds: `--timeout 1`. */
@@ -230,7 +232,9 @@ export async function checkThreeCounters(
   file: string,
   args: string[],
 ): Promise<void> {
-  const run = await runLearnerFile(report, file, args, COUNTDOWN_LIMIT_MS);
+  const run = await runLearnerFile(report, file, args, COUNTDOWN_LIMIT_MS, {
+    reactorWithinMs: REACTOR_WITHIN_MS,
+  });
   if (run.stoppedBecause !== undefined) return; // said already, with its hint
   judgeThreeCounters(report, run.model);
 }
@@ -310,7 +314,9 @@ export async function checkCountdownLoopingCall(
   file: string,
   args: string[],
 ): Promise<void> {
-  const run = await runLearnerFile(report, file, args, COUNTDOWN_LIMIT_MS);
+  const run = await runLearnerFile(report, file, args, COUNTDOWN_LIMIT_MS, {
+    reactorWithinMs: REACTOR_WITHIN_MS,
+  });
   if (run.stoppedBecause !== undefined) return; // said already, with its hint
   judgeLoopingCall(report, run.model);
 }

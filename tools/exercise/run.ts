@@ -58,9 +58,10 @@ export interface LearnerRun extends Outcome {
   timedOut: boolean;
   /**
    * Why the checker stopped it before the limit, if it did: its reactor had nothing left
-   * to do; it ran on after its work was over; its trace grew past what can be read.
+   * to do; it ran on after its work was over; its trace grew past what can be read; its
+   * reactor's loop had not begun by the time it should have (`reactorWithinMs`).
    */
-  stoppedBecause?: "idle reactor" | "ran on" | "trace flood";
+  stoppedBecause?: "idle reactor" | "ran on" | "trace flood" | "no reactor";
   /** `performance.now()` when its work was over, as `workOverAt` told, if it was. */
   workOverAt?: number;
   /** `performance.now()` when it ended. */
@@ -160,7 +161,10 @@ const STARTUP_FAILURES = [
  * @param limitMs how long it may run
  * @param options `exitZero`: whether a non-zero exit status fails the check (default
  *   true); `workOverAt`: when the program's work was over (`performance.now()`), once it
- *   is, so that a program still running well after that is stopped then
+ *   is, so that a program still running well after that is stopped then;
+ *   `reactorWithinMs`: for a program whose work is all on the reactor, how soon its loop
+ *   must have begun waiting, or it is stopped (a top-level `await` before `reactor.run()`
+ *   waits for ever)
  * @returns how it ended, and its trace
  */
 export async function runLearnerFile(
@@ -168,7 +172,11 @@ export async function runLearnerFile(
   file: string,
   args: string[],
   limitMs: number,
-  options: { exitZero?: boolean; workOverAt?: () => number | undefined } = {},
+  options: {
+    exitZero?: boolean;
+    workOverAt?: () => number | undefined;
+    reactorWithinMs?: number;
+  } = {},
 ): Promise<LearnerRun> {
   report.note(
     `ran: deno run -N -R ${[fromRoot(file), ...args].join(" ")}  (time limit ${
@@ -214,6 +222,12 @@ export async function runLearnerFile(
         stoppedBecause = "idle reactor";
       }
       if (workOverAt !== undefined && now - workOverAt >= RAN_ON_MS) stoppedBecause ??= "ran on";
+      // A reactor's first wait is written out as it begins: without one, its loop never ran.
+      if (
+        options.reactorWithinMs !== undefined &&
+        now - process.startedAt >= options.reactorWithinMs &&
+        floodAt === undefined && !tail.events.some((event) => event.name === "wait")
+      ) stoppedBecause ??= "no reactor";
       if (stoppedBecause !== undefined && !finished) {
         process.kill("SIGKILL");
         return;
@@ -339,6 +353,17 @@ function checkEnding(report: Report, run: LearnerRun, limitMs: number, exitZero:
             `last piece of work ends (in ${last}, or in what it calls back, once the last ` +
             "counter or download is over), and the program ends by itself."),
     );
+  } else if (run.stoppedBecause === "no reactor") {
+    report.check(
+      false,
+      `its reactor's loop had not begun ${
+        (run.elapsedMs / 1000).toFixed(1)
+      } s in, and it was stopped`,
+      "Its reactor never ran, so nothing it was asked to do (a callLater, a LoopingCall's " +
+        "next call) could happen: an await at the top of the program before reactor.run() " +
+        "waits for ever. Start the work, then await reactor.run(), and stop the reactor from " +
+        "where the work ends (in the last count, or start().then(() => reactor.stop())).",
+    );
   } else if (run.stoppedBecause === "ran on" || run.stoppedBecause === "trace flood") {
     const overS = run.workOverAt === undefined ? undefined : (run.endedAt - run.workOverAt) / 1000;
     report.check(
@@ -348,9 +373,15 @@ function checkEnding(report: Report, run: LearnerRun, limitMs: number, exitZero:
         : `it wrote over ${MAX_EVENTS} trace events in ${
           (run.elapsedMs / 1000).toFixed(1)
         } s, a loop that never rests, and was stopped`,
-      busiestAtTheEnd(model) ??
-        "Something keeps it going once the poems are in: stop the reactor (or end your " +
-          "loop) when the last download is over, and close every socket.",
+      busiestAtTheEnd(model) ?? (model.reactor === undefined && model.waits.length === 0 &&
+          model.blocking.every((call) => call.name === "connect")
+        ? "No reactor ever ran in it, and nothing waited in a select. If it uses the " +
+          "reactor: an await at the top of the program before reactor.run() waits for ever " +
+          "for what only the reactor can do; start the downloads, then await reactor.run(), " +
+          "and stop the reactor once the last poem is in (Promise.all(...).then(() => " +
+          "reactor.stop())). If it uses Deno's own sockets: close each one when its poem ends."
+        : "Something keeps it going once the poems are in: stop the reactor (or end your " +
+          "loop) when the last download is over, and close every socket."),
     );
   } else {
     report.check(
