@@ -342,6 +342,23 @@ Deno.test("4.2: a timer made with another delay and reset to the limit is a time
   assert.ok(reset.lines.includes("  ok    a timeout: a callLater of about 1 s (2 made)"));
 });
 
+Deno.test("4.2: a callLater in milliseconds (1000 for 1 s) is named as such", () => {
+  const trace = new TraceBuilder();
+  trace.run(0);
+  trace.schedule(0, "giveUp", 1000);
+  const model = modelOfRun(trace.sorted());
+  const ms = judged((report) => judgeTimeouts(report, model, 1, 0));
+  assert.equal(ms.passing, false);
+  assert.ok(
+    ms.lines.includes(
+      "    hint: giveUp was made with callLater(1000, ...): callLater counts seconds, not " +
+        "milliseconds. Call reactor.callLater(timeout, ...) when each download starts, and " +
+        "keep what it returns: an IDelayedCall, with cancel().",
+    ),
+    ms.lines.join("\n"),
+  );
+});
+
 Deno.test("4.2: a timeout that fires on a poem still coming is not one fired on a finished poem", () => {
   // Two sockets: fd 3's poem ends at 0.5 s (its timeout cancelled), fd 4's goes on past
   // the limit; its timeout fires at 1 s but does not give it up (the servers saw none).

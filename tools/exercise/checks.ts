@@ -578,6 +578,13 @@ function timeoutName(call: DelayedLife): string {
     : call.label;
 }
 
+/** What to say of delayed calls made for about a thousand times the limit: milliseconds. */
+function inMilliseconds(model: RunModel, limitS = POEM_TIMEOUT_SECONDS): string | undefined {
+  const thousandfold = model.delayed.find((call) => aboutTheLimit(call.delayS / 1000, limitS));
+  return thousandfold === undefined ? undefined : `${timeoutName(thousandfold)} was made with ` +
+    `callLater(${thousandfold.delayS}, ...): callLater counts seconds, not milliseconds.`;
+}
+
 /**
  * The hint for a slow poem that was not given up, from what its timeouts did: none
  * made, all cancelled before they could fire, pushed back by reset/delay on every read,
@@ -587,7 +594,8 @@ function whyNotGivenUp(timeouts: readonly DelayedLife[], model: RunModel): strin
   const giveUp = "when it fires, close that socket and remove it from the reactor " +
     "(removeReader, then connectionLost).";
   if (timeouts.length === 0) {
-    return `No callLater of about the time limit was made. Call callLater(timeout, ...) when each download starts; ${giveUp}`;
+    return (inMilliseconds(model) ?? "No callLater of about the time limit was made.") +
+      ` Call callLater(timeout, ...) when each download starts; ${giveUp}`;
   }
   const first = timeouts[0];
   const fired = timeouts.filter((call) => call.firedUs !== undefined);
@@ -654,7 +662,9 @@ export function judgeTimeouts(
         : `a timeout: a callLater of about ${limitS} s (${
           model.reactor !== undefined ? "none was made" : "no reactor ran"
         })`,
-      "Call reactor.callLater(timeout, ...) when each download starts, and keep what it " +
+      (inMilliseconds(model, limitS) ?? "") +
+        (inMilliseconds(model, limitS) === undefined ? "" : " ") +
+        "Call reactor.callLater(timeout, ...) when each download starts, and keep what it " +
         "returns: an IDelayedCall, with cancel().",
     )
   ) return;
