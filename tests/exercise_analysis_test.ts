@@ -75,6 +75,20 @@ class TraceBuilder {
       args: { fd, bytes },
     });
   }
+  reset(at: number, call: number, dueAt: number): void {
+    this.#add("reset", "delayed", "i", at, { call, dueUs: dueAt * S });
+  }
+  close(at: number, fd: number): void {
+    this.events.push({
+      name: "close",
+      cat: "socket",
+      ph: "i",
+      ts: at * S,
+      pid: 1,
+      tid: 1000 + fd,
+      args: { fd },
+    });
+  }
   sorted(): TraceEvent[] {
     return this.events.toSorted((a, b) => a.ts - b.ts);
   }
@@ -314,6 +328,78 @@ Deno.test("4.2: timeouts cancelled when their poems end pass; timeouts never can
   );
 });
 
+Deno.test("4.2: a timer made with another delay and reset to the limit is a timeout", () => {
+  const trace = new TraceBuilder();
+  trace.run(0);
+  const calls = [1, 2].map((task) => trace.schedule(0.01 * task, "Watched.expire", 3600));
+  for (const call of calls) trace.reset(0.05, call, 1.05);
+  trace.cancel(0.5, calls[0]);
+  trace.fired(1.05, calls[1], "Watched.expire");
+  trace.stop(1.06);
+  trace.ended(1.07, []);
+  const reset = judged((report) => judgeTimeouts(report, modelOfRun(trace.sorted()), 1, 1));
+  assert.ok(reset.passing, reset.lines.join("\n"));
+  assert.ok(reset.lines.includes("  ok    a timeout: a callLater of about 1 s (2 made)"));
+});
+
+Deno.test("4.2: a callLater in milliseconds (1000 for 1 s) is named as such", () => {
+  const trace = new TraceBuilder();
+  trace.run(0);
+  trace.schedule(0, "giveUp", 1000);
+  const model = modelOfRun(trace.sorted());
+  const ms = judged((report) => judgeTimeouts(report, model, 1, 0));
+  assert.equal(ms.passing, false);
+  assert.ok(
+    ms.lines.includes(
+      "    hint: giveUp was made with callLater(1000, ...): callLater counts seconds, not " +
+        "milliseconds. Call reactor.callLater(timeout, ...) when each download starts, and " +
+        "keep what it returns: an IDelayedCall, with cancel().",
+    ),
+    ms.lines.join("\n"),
+  );
+});
+
+Deno.test("4.2: a timeout that fires on a poem still coming is not one fired on a finished poem", () => {
+  // Two sockets: fd 3's poem ends at 0.5 s (its timeout cancelled), fd 4's goes on past
+  // the limit; its timeout fires at 1 s but does not give it up (the servers saw none).
+  const trace = new TraceBuilder();
+  trace.run(0);
+  const [first, second] = [3, 4].map((fd) => trace.schedule(0, `timeout ${fd}`, 1));
+  trace.recv(0.1, 3, 50);
+  trace.recv(0.5, 3, 0);
+  trace.close(0.5, 3);
+  trace.cancel(0.5, first);
+  for (let at = 0.1; at < 3; at += 0.5) trace.recv(at, 4, 30);
+  trace.fired(1, second, "timeout 4");
+  trace.recv(3, 4, 0);
+  trace.close(3, 4);
+  trace.stop(3);
+  trace.ended(3, []);
+  const model = modelOfRun(trace.sorted());
+  const still = judged((report) => judgeTimeouts(report, model, 1, 0));
+  assert.ok(
+    still.lines.includes("  ok    no timeout fired on a finished poem"),
+    still.lines.join("\n"),
+  );
+  // Had fd 4's poem ended before its timeout fired, that one would have.
+  const late = new TraceBuilder();
+  late.run(0);
+  const call = late.schedule(0, "timeout 3", 1);
+  late.recv(0.1, 3, 50);
+  late.recv(0.5, 3, 0);
+  late.close(0.5, 3);
+  late.fired(1, call, "timeout 3");
+  late.stop(1);
+  late.ended(1, []);
+  const finished = judged((report) => judgeTimeouts(report, modelOfRun(late.sorted()), 1, 0));
+  assert.ok(
+    finished.lines.some((line) =>
+      line.startsWith("  FAIL  1 timeout fired on a finished poem: 1 fired (timeout 3 at 1.00 s)")
+    ),
+    finished.lines.join("\n"),
+  );
+});
+
 Deno.test("4.2: a timeout left pending when the reactor stopped fails, and none at all fails", () => {
   const trace = new TraceBuilder();
   trace.run(0);
@@ -358,6 +444,26 @@ Deno.test("the trace file is read as it grows, whole lines only", () => {
     assert.deepEqual(tail.read().map((event) => event.name), ["stop"]);
     assert.deepEqual(tail.events.map((event) => event.name), ["run", "stop"]);
     assert.deepEqual(new TraceTail(`${path}.missing`).read(), []);
+  } finally {
+    Deno.removeSync(path);
+  }
+});
+
+Deno.test("the trace file of a spinning program, 300,000 events at once, is read whole", () => {
+  const path = Deno.makeTempFileSync({ suffix: ".json" });
+  try {
+    const line = JSON.stringify({
+      name: "doRead",
+      cat: "callback",
+      ph: "X",
+      ts: 1,
+      pid: 1,
+      tid: 1,
+    });
+    Deno.writeTextFileSync(path, "[\n" + `${line},\n`.repeat(300_000));
+    const tail = new TraceTail(path);
+    assert.equal(tail.read().length, 300_000); // spread into push(), this overflowed the stack
+    assert.equal(tail.events.length, 300_000);
   } finally {
     Deno.removeSync(path);
   }

@@ -10,10 +10,13 @@ import assert from "node:assert/strict";
 import { Report } from "../tools/exercise/report.ts";
 import { noteTypeErrors, runLearnerFile, typeErrors } from "../tools/exercise/run.ts";
 import { checkCountdownLoopingCall, checkThreeCounters } from "../tools/exercise/checks.ts";
+import { EXERCISES } from "../tools/exercise/catalogue.ts";
 import { type Outcome, ScriptProcess } from "../tools/process.ts";
 
 const PERMISSIONS = ["-N", "-R", "--allow-run", "--allow-env=INIT_CWD", "--allow-write=.tmp"];
 const FIXTURES = "tests/fixtures/exercises";
+/** How many answers are checked at once (each is a learner's process and up to 3 servers). */
+const PARALLEL_CHECKS = 6;
 
 function exercise(args: string[]): Promise<Outcome> {
   return new ScriptProcess("tools/exercise.ts", args, { permissions: PERMISSIONS })
@@ -22,100 +25,278 @@ function exercise(args: string[]): Promise<Outcome> {
 
 const texts = (outcome: Outcome): string[] => outcome.lines.map((line) => line.text);
 
-async function assertPasses(id: string, file: string, args: string[] = []): Promise<void> {
-  const outcome = await exercise([id, file, ...args]);
-  const lines = texts(outcome);
-  assert.equal(outcome.code, 0, lines.join("\n") + outcome.stderr);
-  assert.equal(lines.at(-1), "passed");
-  assert.ok(lines.includes(`Checking ${file}:`), lines.join("\n"));
-  assert.ok(!lines.some((line) => line.startsWith("  FAIL")), lines.join("\n"));
+/** What a check said: its lines, whether it passed, and how long it took. */
+interface Judged {
+  lines: string[];
+  passing: boolean;
+  seconds: number;
 }
 
-/** Checks that the file fails, on a check whose line matches `failing`. */
-async function assertFails(id: string, file: string, failing: RegExp): Promise<void> {
-  const outcome = await exercise([id, file]);
-  const lines = texts(outcome);
-  assert.equal(outcome.code, 1, lines.join("\n") + outcome.stderr);
-  assert.ok(lines.some((line) => line === "failed" || line.startsWith("failed: ")));
-  const failures = lines.filter((line) => line.startsWith("  FAIL  "));
-  assert.ok(failures.some((line) => failing.test(line)), failures.join("\n"));
-  assert.ok(lines.some((line) => line.startsWith("    hint: ")), "a hint");
+/** Runs one exercise's check in this process, as `deno task exercise ID FILE` runs it. */
+async function judge(id: string, file: string, args: string[] = []): Promise<Judged> {
+  const check = EXERCISES.find((exercise) => exercise.id === id)?.check;
+  if (check === undefined) throw new Error(`no check for exercise ${id}`);
+  const lines: string[] = [];
+  const report = new Report((line) => lines.push(line));
+  const started = performance.now();
+  await check(report, file, args);
+  report.finish();
+  return { lines, passing: report.passing, seconds: (performance.now() - started) / 1000 };
 }
 
-const PASSING: Array<[id: string, file: string, args?: string[]]> = [
-  ["2.3", "solutions/part-2/get-poetry-callback.ts"],
-  ["2.3", "solutions/part-2/get-poetry-promise.ts"],
-  ["2.3", `${FIXTURES}/native-promises.ts`],
-  ["3.1", "solutions/part-3/countdowns.ts", ["--scale", "0.2"]],
-  ["3.1", `${FIXTURES}/counters-numbered.ts`],
-  ["3.1", `${FIXTURES}/countdowns-alike.ts`],
-  ["3.1", `${FIXTURES}/async-counters.ts`],
-  ["3.2", "solutions/part-3/countdown-looping.ts", ["--interval", "0.2"]],
-  ["3.2", `${FIXTURES}/looping-promise.ts`],
-  ["3.2", `${FIXTURES}/looping-task-namespace.ts`],
-  ["3.2", `${FIXTURES}/looping-alias.ts`],
-  ["3.2", `${FIXTURES}/looping-with-count.ts`],
-  ["4.1", "solutions/part-4/get-poetry-robust.ts"],
-  ["4.1", `${FIXTURES}/quiet-skipper.ts`],
-  ["4.1", `${FIXTURES}/robust-console-error.ts`],
-  ["4.2", "solutions/part-4/get-poetry-timeout.ts"],
-  ["4.2", `${FIXTURES}/one-deadline.ts`],
+/** An answer and what the checker must say of it. */
+interface Answer {
+  id: string;
+  file: string;
+  args?: string[];
+  /** Why it passes or fails, for the test's message. */
+  why: string;
+  /** For a wrong answer: a FAIL line it must have. */
+  failing?: RegExp;
+  /** A hint it must give. */
+  hint?: RegExp;
+  /** A FAIL line it must not have (a wrong reason once given). */
+  notFailing?: RegExp;
+  /** Whether its run takes 5 s or more (started first, so that the others fill in around it). */
+  slow?: boolean;
+}
+
+/**
+ * What is wrong with the checker's verdict on an answer: an empty list when it judged it
+ * right, for the right reason.
+ */
+function misjudged(answer: Answer, judged: Judged): string[] {
+  const fails = judged.lines.filter((line) => line.startsWith("  FAIL  "));
+  const hints = judged.lines.filter((line) => line.startsWith("    hint: "));
+  const problems: string[] = [];
+  if (answer.failing === undefined) {
+    if (!judged.passing) problems.push("a correct answer failed");
+  } else {
+    if (judged.passing) problems.push("a wrong answer passed");
+    else if (!fails.some((line) => answer.failing?.test(line))) {
+      problems.push(`no FAIL line matches ${answer.failing}`);
+    }
+    if (hints.length === 0) problems.push("no hint");
+  }
+  if (answer.hint !== undefined && !hints.some((line) => answer.hint?.test(line))) {
+    problems.push(`no hint matches ${answer.hint}`);
+  }
+  if (answer.notFailing !== undefined && fails.some((line) => answer.notFailing?.test(line))) {
+    problems.push(`a FAIL line matches ${answer.notFailing}, a wrong reason`);
+  }
+  return problems.map((problem) =>
+    `${answer.id} ${answer.file} (${answer.why}): ${problem}\n${judged.lines.join("\n")}`
+  );
+}
+
+/** Runs `work` on every item, at most `width` at a time; the results in the items' order. */
+async function inParallel<T, R>(items: readonly T[], width: number, work: (item: T) => Promise<R>) {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let index = next++; index < items.length; index = next++) {
+      results[index] = await work(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+  return results;
+}
+
+const ANSWERS: Answer[] = [
+  // Ours, and correct answers in other styles.
+  { id: "2.3", file: "solutions/part-2/get-poetry-callback.ts", why: "ours, a callback" },
+  { id: "2.3", file: "solutions/part-2/get-poetry-promise.ts", why: "ours, a promise" },
+  { id: "2.3", file: `${FIXTURES}/native-promises.ts`, why: "native promises" },
+  { id: "2.3", file: `${FIXTURES}/deno-sockets.ts`, why: "Deno's own sockets, untraced" },
+  {
+    id: "3.1",
+    file: "solutions/part-3/countdowns.ts",
+    args: ["--scale", "0.2"],
+    why: "ours",
+  },
+  { id: "3.1", file: `${FIXTURES}/counters-numbered.ts`, why: "numbered counters" },
+  { id: "3.1", file: `${FIXTURES}/countdowns-alike.ts`, why: "one label for three" },
+  { id: "3.1", file: `${FIXTURES}/async-counters.ts`, why: "async counters" },
+  { id: "3.1", file: `${FIXTURES}/silent-exit-counters.ts`, why: "silent, Deno.exit(0)" },
+  {
+    id: "3.2",
+    file: "solutions/part-3/countdown-looping.ts",
+    args: ["--interval", "0.2"],
+    why: "ours",
+  },
+  { id: "3.2", file: `${FIXTURES}/looping-promise.ts`, why: "start() promise" },
+  { id: "3.2", file: `${FIXTURES}/looping-task-namespace.ts`, why: "task.LoopingCall" },
+  { id: "3.2", file: `${FIXTURES}/looping-alias.ts`, why: "LoopingCall as LC" },
+  { id: "3.2", file: `${FIXTURES}/looping-with-count.ts`, why: "LoopingCall.withCount" },
+  { id: "3.2", file: `${FIXTURES}/looping-async-stderr.ts`, why: "awaited start, stderr" },
+  { id: "4.1", file: "solutions/part-4/get-poetry-robust.ts", why: "ours" },
+  { id: "4.1", file: `${FIXTURES}/quiet-skipper.ts`, why: "quiet" },
+  { id: "4.1", file: `${FIXTURES}/robust-console-error.ts`, why: "console.error(error)" },
+  { id: "4.1", file: `${FIXTURES}/override-connect.ts`, why: "connect overridden" },
+  { id: "4.1", file: `${FIXTURES}/nonblocking-connect.ts`, why: "connectEx and addWriter" },
+  { id: "4.2", file: "solutions/part-4/get-poetry-timeout.ts", why: "ours" },
+  { id: "4.2", file: `${FIXTURES}/one-deadline.ts`, why: "one deadline" },
+  { id: "4.2", file: `${FIXTURES}/reset-deadline.ts`, why: "callLater(3600), then reset" },
+  { id: "4.2", file: `${FIXTURES}/cancel-at-end-of-poem.ts`, why: "cancelled in doRead" },
+  // The unchanged starting scripts, and wrong answers.
+  {
+    id: "4.1",
+    file: "twisted-client/get-poetry.ts",
+    failing: /the poem read to the end/,
+    why: "it stops at the refused port",
+  },
+  {
+    id: "4.2",
+    file: "twisted-client/get-poetry.ts",
+    failing: /given up about 1 s in/,
+    why: "it knows no --timeout",
+  },
+  {
+    id: "2.3",
+    file: "blocking-client/get-poetry.ts",
+    failing: /one after another/,
+    why: "one poem after another",
+  },
+  {
+    id: "2.3",
+    file: "async-client/get-poetry.ts",
+    failing: /defines getPoetry/,
+    why: "no getPoetry of that shape",
+  },
+  {
+    id: "3.1",
+    slow: true,
+    file: "basic/countdown.ts",
+    failing: /three counters, .*\(found 1: count every 1\.00 s/,
+    why: "one counter",
+  },
+  {
+    id: "3.2",
+    slow: true,
+    file: "basic/countdown.ts",
+    failing: /a LoopingCall ran \(none did\)/,
+    why: "no LoopingCall",
+  },
+  {
+    id: "3.1",
+    file: `${FIXTURES}/countdowns-each-stops.ts`,
+    failing:
+      /each counted to its end \(Countdown\.count \(every 0\.17 s\) was still due in 0\.\d\d s when the reactor stopped; Countdown\.count \(every 0\.30 s\) was still due/,
+    why: "each counter stops the reactor at zero",
+  },
+  {
+    id: "3.1",
+    file: `${FIXTURES}/exits-in-last-count.ts`,
+    failing: /the reactor was stopped \(the program exited at \d\.\d\d s, after tick,/,
+    hint: /Call reactor\.stop\(\) where the last piece of work ends \(in tick\)/,
+    notFailing: /still due/,
+    why: "Deno.exit(0) in its last count, the reactor never stopped",
+  },
+  {
+    id: "3.1",
+    file: `${FIXTURES}/throws.ts`,
+    failing: /an error nobody caught .*: Error: the counter broke/,
+    why: "it throws",
+  },
+  {
+    id: "3.2",
+    slow: true,
+    file: `${FIXTURES}/looping-awaited-before-run.ts`,
+    failing: /its reactor's loop had not begun 5\.\d s in, and it was stopped/,
+    hint: /an await at the top of the program before reactor\.run\(\) waits for ever/,
+    why: "it awaits start() before reactor.run()",
+  },
+  {
+    id: "2.3",
+    slow: true,
+    file: `${FIXTURES}/awaits-before-run.ts`,
+    failing: /it was still running 3\.\d s after its last poem was over, and was stopped/,
+    hint: /No reactor ever ran in it/,
+    why: "it awaits the poems before reactor.run()",
+  },
+  {
+    id: "3.2",
+    file: `${FIXTURES}/looping-stopped-at-once.ts`,
+    failing: /a LoopingCall ran: LoopingCall of .*looping-stopped-at-once\.ts:\d+, 1 time$/,
+    hint: /LoopingCall of .*looping-stopped-at-once\.ts:\d+ ran only 1 time: it was stopped/,
+    why: "it stops itself on its first call",
+  },
+  {
+    id: "4.1",
+    file: `${FIXTURES}/exits-with-one.ts`,
+    failing: /exit status 1/,
+    hint: /yet it set exit status 1 itself \(Deno\.exit\(1\)/,
+    why: "it exits 1 after a clean run",
+  },
+  {
+    id: "4.1",
+    file: `${FIXTURES}/spins-at-end-of-stream.ts`,
+    failing: /a loop that never rests|after its last poem was over/,
+    hint: /the reactor called doRead of Reader \d+ times in its last second/,
+    why: "its doRead ignores the end of the stream",
+  },
+  {
+    id: "4.2",
+    file: `${FIXTURES}/timeouts-never-cancelled.ts`,
+    failing: /timeouts? fired on a finished poem: [23] fired \(ForgetfulTimedSocket at/,
+    why: "its timeouts are never cancelled",
+  },
+  {
+    id: "4.2",
+    slow: true,
+    file: `${FIXTURES}/timeout-only-prints.ts`,
+    failing: /given up about 1 s in \(it was read to the end instead\)/,
+    hint: /timeout-only-prints\.ts:\d+ fired at \d\.\d\d s, but the poem went on/,
+    notFailing: /fired on a finished poem/,
+    why: "its timeout only prints",
+  },
+  {
+    id: "4.2",
+    slow: true,
+    file: `${FIXTURES}/timeouts-cancelled-at-once.ts`,
+    failing: /given up about 1 s in \(it was read to the end instead\)/,
+    hint: /was cancelled, the last at \d\.\d\d s, before any poem had ended/,
+    why: "it cancels every timeout as it makes it",
+  },
 ];
-for (const [id, file, args] of PASSING) {
-  Deno.test(`exercise ${id}: ${file} passes`, () => assertPasses(id, file, args));
-}
 
-const FAILING: Array<[id: string, file: string, failing: RegExp, why: string]> = [
-  [
-    "4.1",
-    "twisted-client/get-poetry.ts",
-    /the poem read to the end/,
-    "it stops at the refused port",
-  ],
-  ["4.2", "twisted-client/get-poetry.ts", /given up about 1 s in/, "it knows no --timeout"],
-  ["2.3", "blocking-client/get-poetry.ts", /one after another/, "one poem after another"],
-  ["2.3", "async-client/get-poetry.ts", /defines getPoetry/, "no getPoetry of that shape"],
-  [
-    "3.1",
-    `${FIXTURES}/countdowns-each-stops.ts`,
-    /each counted to its end \(Countdown\.count \(every 0\.17 s\) was still due in 0\.\d\d s when the reactor stopped; Countdown\.count \(every 0\.30 s\) was still due/,
-    "each counter stops the reactor at zero",
-  ],
-  [
-    "4.2",
-    `${FIXTURES}/timeouts-never-cancelled.ts`,
-    /timeouts? fired on a finished poem: [23] fired \(ForgetfulTimedSocket at/,
-    "its timeouts are never cancelled",
-  ],
-  [
-    "3.1",
-    `${FIXTURES}/throws.ts`,
-    /an error nobody caught .*: Error: the counter broke/,
-    "it throws",
-  ],
-];
-for (const [id, file, failing, why] of FAILING) {
-  Deno.test(`exercise ${id}: ${file} fails: ${why}`, () => assertFails(id, file, failing));
-}
-
-// basic/countdown.ts counts for 5 s: its two checks run side by side.
-Deno.test("exercises 3.1 and 3.2: the unchanged countdown fails both", async () => {
-  await Promise.all([
-    assertFails("3.1", "basic/countdown.ts", /three counters, .*\(found 1: count every 1\.00 s/),
-    assertFails("3.2", "basic/countdown.ts", /a LoopingCall ran \(none did\)/),
-  ]);
+// Independent runs, most of them waiting on servers and timers: several at a time, the
+// slow ones first (the unchanged countdown counts for 5 s, a 4.2 answer that reads the slow
+// poem whole takes 6 s), so that the quick ones fill in around them.
+Deno.test(`exercise: ${ANSWERS.length} answers, ours and others, each judged right`, async () => {
+  const answers = ANSWERS.toSorted((a, b) => Number(b.slow ?? false) - Number(a.slow ?? false));
+  const judged = await inParallel(
+    answers,
+    PARALLEL_CHECKS,
+    (answer) => judge(answer.id, answer.file, answer.args),
+  );
+  const problems = answers.flatMap((answer, index) => misjudged(answer, judged[index]));
+  assert.deepEqual(problems, []);
 });
 
-for (
-  const [id, file] of [["3.1", "countdowns-never-stop.ts"], [
-    "3.2",
-    "looping-reactor-left-running.ts",
-  ]]
-) {
-  Deno.test(`exercise ${id}: ${file}, whose reactor is never stopped, fails within 2.5 s of going idle`, async () => {
+// The command itself: "Checking FILE:", then "passed" and exit 0, or "failed" and exit 1.
+Deno.test("deno task exercise ID FILE: passed and exit 0, or failed, hints and exit 1", async () => {
+  const [passing, failing] = await Promise.all([
+    exercise(["3.2", `${FIXTURES}/looping-alias.ts`]),
+    exercise(["3.1", `${FIXTURES}/countdowns-each-stops.ts`]),
+  ]);
+  assert.equal(passing.code, 0, texts(passing).join("\n") + passing.stderr);
+  assert.ok(texts(passing).includes(`Checking ${FIXTURES}/looping-alias.ts:`));
+  assert.equal(texts(passing).at(-1), "passed");
+  assert.equal(failing.code, 1, texts(failing).join("\n") + failing.stderr);
+  assert.ok(texts(failing).includes("failed: one check"), texts(failing).join("\n"));
+  assert.ok(texts(failing).some((line) => line.startsWith("    hint: ")));
+});
+
+// Both idle answers at once: each verdict must come soon after its own idle moment.
+Deno.test("exercises 3.1, 3.2: a reactor never stopped fails within 2.5 s of going idle, naming its last callback", async () => {
+  const idleCases = [
+    { check: checkThreeCounters, file: "countdowns-never-stop.ts" },
+    { check: checkCountdownLoopingCall, file: "looping-reactor-left-running.ts" },
+  ];
+  await Promise.all(idleCases.map(async ({ check, file }) => {
     const lines: string[] = [];
     const report = new Report((line) => lines.push(line));
-    const check = id === "3.1" ? checkThreeCounters : checkCountdownLoopingCall;
     const started = performance.now();
     await check(report, `${FIXTURES}/${file}`, []);
     const tookMs = performance.now() - started;
@@ -123,12 +304,17 @@ for (
     assert.equal(report.passing, false);
     const idle = lines.find((line) => line.includes("its reactor had nothing left to do from"));
     assert.ok(idle, lines.join("\n"));
-    assert.ok(lines.some((line) => line.includes("hint: Nobody called reactor.stop()")));
+    const last = /\(the last callback was (.+)\)$/.exec(idle)?.[1];
+    assert.ok(last !== undefined, idle);
+    assert.ok(
+      lines.some((line) => line.includes(`hint: Nobody called reactor.stop(): after ${last} ran`)),
+      lines.join("\n"),
+    );
     // The trace's clock starts with the program: the verdict came soon after the idle moment.
     const idleMs = Number(/from (\d+\.\d+) s on/.exec(idle)?.[1]) * 1000;
-    assert.ok(tookMs - idleMs < 2500, `${tookMs} ms in all, idle from ${idleMs} ms`);
-  });
-}
+    assert.ok(tookMs - idleMs < 2500, `${file}: ${tookMs} ms in all, idle from ${idleMs} ms`);
+  }));
+});
 
 Deno.test("a file that never ends is stopped at the time limit and fails", async () => {
   const report = new Report(() => {});
@@ -136,6 +322,21 @@ Deno.test("a file that never ends is stopped at the time limit and fails", async
   assert.equal(run.timedOut, true);
   assert.equal(run.signal, "SIGKILL");
   assert.equal(report.passing, false);
+});
+
+Deno.test("a LoopingCall that never stops is named when the time limit stops it", async () => {
+  const lines: string[] = [];
+  const report = new Report((line) => lines.push(line));
+  const run = await runLearnerFile(report, `${FIXTURES}/looping-forever.ts`, [], 1500);
+  report.finish();
+  assert.equal(run.timedOut, true);
+  assert.ok(
+    lines.some((line) =>
+      /^ {4}hint: LoopingCall of .*looping-forever\.ts:\d+ ran \d+ times, about every 0\.0\d s, and was still running at the time limit/
+        .test(line)
+    ),
+    lines.join("\n"),
+  );
 });
 
 Deno.test("type errors are a note, not a failure", async () => {

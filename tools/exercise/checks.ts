@@ -23,8 +23,9 @@ import { closedPort } from "../../tools/process.ts";
 import type { Report } from "./report.ts";
 import { type LearnerRun, runLearnerFile } from "./run.ts";
 import { type ConnectionRecord, WatchedPoetryServer, type WatchedServerSpec } from "./server.ts";
-import type { DelayedLife, RunModel } from "../trace/read.ts";
+import type { DelayedLife, RunModel, SocketLane } from "../trace/read.ts";
 import {
+  callbackExitedFrom,
   type Counter,
   findCounters,
   loopingCallTicks,
@@ -48,6 +49,8 @@ export type ExerciseCheck = (report: Report, file: string, args: string[]) => Pr
 
 /** How long a countdown may run. */
 const COUNTDOWN_LIMIT_MS = 40_000;
+/** How soon a countdown's reactor must have begun its loop (it does nothing before). */
+const REACTOR_WITHIN_MS = 5000;
 /** How long a poetry client may run. */
 const CLIENT_LIMIT_MS = 20_000;
 /** The time limit of the Part 4 timeout exercise, in seconds: `--timeout 1`. */
@@ -112,10 +115,21 @@ function checkStoppedSoonAfter(
 ): void {
   const stopUs = model.reactor?.stopUs;
   if (stopUs === undefined) {
+    const exit = model.exit;
+    const inside = exit === undefined ? undefined : callbackExitedFrom(model, exit.atUs);
     report.check(
       false,
-      "the reactor was stopped",
-      "Call reactor.stop() when the last piece of work is done.",
+      exit === undefined
+        ? "the reactor was stopped"
+        : `the reactor was stopped (the program exited at ${atTime(exit.atUs)}${
+          inside === undefined ? "" : `, after ${inside}`
+        }, with its reactor still running)`,
+      exit === undefined
+        ? "Call reactor.stop() when the last piece of work is done."
+        : `Call reactor.stop() where the last piece of work ends${
+          inside === undefined ? "" : ` (in ${inside})`
+        }, instead of ending the program there: run() then returns, and the program ` +
+          "ends by itself.",
     );
     return;
   }
@@ -218,8 +232,10 @@ export async function checkThreeCounters(
   file: string,
   args: string[],
 ): Promise<void> {
-  const run = await runLearnerFile(report, file, args, COUNTDOWN_LIMIT_MS);
-  if (run.stoppedBecause === "idle reactor") return; // said already, with its hint
+  const run = await runLearnerFile(report, file, args, COUNTDOWN_LIMIT_MS, {
+    reactorWithinMs: REACTOR_WITHIN_MS,
+  });
+  if (run.stoppedBecause !== undefined) return; // said already, with its hint
   judgeThreeCounters(report, run.model);
 }
 
@@ -247,18 +263,25 @@ export function judgeLoopingCall(report: Report, model: RunModel): void {
   );
   const busiest = loops[0];
   const ticks = busiest?.ticksUs ?? [];
-  const intervalS = median(ticks.slice(1).map((at, index) => (at - ticks[index]) / 1e6));
+  const intervalS = ticks.length >= 2
+    ? median(ticks.slice(1).map((at, index) => (at - ticks[index]) / 1e6))
+    : median(model.delayed.filter((call) => call.loop === busiest?.id).map((call) => call.delayS));
   if (
     !report.check(
       ticks.length >= 3,
       busiest === undefined
         ? "a LoopingCall ran (none did)"
-        : `a LoopingCall ran: ${busiest.label}, ${ticks.length} times, every ${
-          secondsText(intervalS)
-        }`,
-      "Make a LoopingCall (from lib/reactor/task.ts, or lib/reactor/mod.ts) with the function " +
-        "that counts, and start it with the interval: it replaces the callLater in count. " +
-        "It should run at least three times.",
+        : `a LoopingCall ran: ${busiest.label}, ${ticks.length} time${
+          ticks.length === 1 ? "" : "s"
+        }${intervalS > 0 ? `, every ${secondsText(intervalS)}` : ""}`,
+      busiest === undefined
+        ? "Make a LoopingCall (from lib/reactor/task.ts, or lib/reactor/mod.ts) with the " +
+          "function that counts, and start it with the interval: it replaces the callLater " +
+          "in count. It should run at least three times."
+        : `${busiest.label} ran only ${ticks.length} time${
+          ticks.length === 1 ? "" : "s"
+        }: it was stopped (its stop()) before the count was over. Call stop() only ` +
+          "once the count reaches its end; it should run at least three times.",
     )
   ) return;
   const pending = stillPending(model, model.delayed);
@@ -291,8 +314,10 @@ export async function checkCountdownLoopingCall(
   file: string,
   args: string[],
 ): Promise<void> {
-  const run = await runLearnerFile(report, file, args, COUNTDOWN_LIMIT_MS);
-  if (run.stoppedBecause === "idle reactor") return;
+  const run = await runLearnerFile(report, file, args, COUNTDOWN_LIMIT_MS, {
+    reactorWithinMs: REACTOR_WITHIN_MS,
+  });
+  if (run.stoppedBecause !== undefined) return; // said already, with its hint
   judgeLoopingCall(report, run.model);
 }
 
@@ -318,6 +343,24 @@ async function withServers(
   } finally {
     await Promise.all(servers.map((server) => server.close()));
   }
+}
+
+/**
+ * When the work of a poetry client was over, as the servers saw it: every server
+ * connected to, and each of its connections over (the poem sent whole, or the client
+ * gone); undefined until then.
+ */
+function poemsOverAt(servers: readonly WatchedPoetryServer[]): number | undefined {
+  let latest = 0;
+  for (const server of servers) {
+    if (server.connections.length === 0) return undefined;
+    for (const record of server.connections) {
+      const over = Math.min(record.sentAllAt ?? Infinity, record.clientClosedAt ?? Infinity);
+      if (over === Infinity) return undefined;
+      latest = Math.max(latest, over);
+    }
+  }
+  return latest;
 }
 
 /** The first connection a server saw, if any. */
@@ -364,6 +407,7 @@ function checkPoemRead(report: Report, server: WatchedPoetryServer): boolean {
 
 /** Checks that the program ended soon after `lastEventAt`. */
 function checkEndsSoonAfter(report: Report, run: LearnerRun, lastEventAt: number, what: string) {
+  if (run.stoppedBecause !== undefined) return; // said already, with what kept it going
   const after = run.endedAt - lastEventAt;
   report.check(
     !run.timedOut && run.stoppedBecause === undefined && after <= GRACE_MS + 500,
@@ -401,7 +445,9 @@ export async function checkSurvivesRefusal(
     const refused = closedPort();
     report.note(`port ${refused}: nothing listens there, so connecting is refused`);
     const ports = [first.port, refused, second.port].map(String);
-    const run = await runLearnerFile(report, file, [...args, ...ports], CLIENT_LIMIT_MS);
+    const run = await runLearnerFile(report, file, [...args, ...ports], CLIENT_LIMIT_MS, {
+      workOverAt: () => poemsOverAt([first, second]),
+    });
     const bothRead = [first, second].map((server) => checkPoemRead(report, server));
     if (bothRead.every(Boolean)) {
       const lastSent = Math.max(
@@ -442,10 +488,11 @@ export async function checkGivesUp(report: Report, file: string, args: string[])
       file,
       [...args, "--timeout", timeout, ...ports],
       CLIENT_LIMIT_MS,
-      { exitZero: false },
+      { exitZero: false, workOverAt: () => poemsOverAt([fast, slow, otherFast]) },
     );
     checkPoemRead(report, fast);
     checkPoemRead(report, otherFast);
+    const timeouts = findTimeouts(run.model, POEM_TIMEOUT_SECONDS);
     const record = firstConnection(slow);
     const closedAt = record?.clientClosedAt ?? null;
     const after = record !== undefined && closedAt !== null ? closedAt - record.acceptedAt : null;
@@ -465,8 +512,7 @@ export async function checkGivesUp(report: Report, file: string, args: string[])
       })`,
       record === undefined
         ? "It is run as: FILE [ARGS] --timeout S PORT PORT PORT; does it read --timeout?"
-        : "Call callLater(timeout, ...) when each download starts; when it fires, close " +
-          "that socket and remove it from the reactor. Cancel it when a poem ends in time.",
+        : whyNotGivenUp(timeouts, run.model),
     );
     if (inTime && closedAt !== null) checkEndsSoonAfter(report, run, closedAt, "giving up");
     const givenUp = [fast, slow, otherFast].flatMap((server) => server.connections)
@@ -474,6 +520,110 @@ export async function checkGivesUp(report: Report, file: string, args: string[])
       .length;
     judgeTimeouts(report, run.model, POEM_TIMEOUT_SECONDS, givenUp);
   });
+}
+
+/** Whether a span of seconds is about the time limit: between half and one and a half times it. */
+function aboutTheLimit(spanS: number, limitS: number): boolean {
+  return spanS >= 0.5 * limitS && spanS <= 1.5 * limitS;
+}
+
+/**
+ * The timeouts of a run: its delayed calls set to fire about the time limit after they
+ * were made, or after a `reset`/`delay` of theirs (a call made with another delay, then
+ * reset to the limit once connected, is a timeout too).
+ */
+function findTimeouts(model: RunModel, limitS: number): DelayedLife[] {
+  return model.delayed.filter((call) =>
+    aboutTheLimit(call.delayS, limitS) ||
+    call.resets.some((reset) => aboutTheLimit((reset.dueUs - reset.atUs) / 1e6, limitS))
+  );
+}
+
+/**
+ * How many of the timeouts that fired did so on a poem already finished. Each timeout
+ * that fired is matched, in the order they fired, with a socket still receiving at that
+ * moment (open, and not yet at the end of its poem), the one that closed soonest after;
+ * one left without such a socket fired on a finished poem. Without sockets in the trace
+ * (Deno's own are not traced), the servers' count decides: timeouts fired beyond the
+ * downloads given up.
+ */
+function firedOnFinishedPoems(
+  model: RunModel,
+  fired: readonly DelayedLife[],
+  givenUp: number,
+): number {
+  const receiving = model.sockets.filter((lane) => lane.bytesIn > 0);
+  if (receiving.length === 0) return fired.length - givenUp;
+  const endOf = (lane: SocketLane): number => {
+    const end = lane.events.find((event) => event.name === "recv" && event.args?.bytes === 0);
+    return Math.min(end?.ts ?? Infinity, lane.closedUs ?? Infinity);
+  };
+  const matched = new Set<SocketLane>();
+  let extra = 0;
+  for (const call of fired.toSorted((a, b) => (a.firedUs ?? 0) - (b.firedUs ?? 0))) {
+    const at = call.firedUs ?? 0;
+    const open = receiving.filter((lane) =>
+      !matched.has(lane) && lane.firstUs <= at && endOf(lane) >= at
+    ).sort((a, b) => endOf(a) - endOf(b));
+    if (open.length === 0) extra++;
+    else matched.add(open[0]);
+  }
+  return extra;
+}
+
+/** A timeout's name for a hint: `Closing.timeout (mine/x.ts:12)`, or its label. */
+function timeoutName(call: DelayedLife): string {
+  return call.from !== undefined && call.from !== call.label
+    ? `${call.label} (made at ${call.from})`
+    : call.label;
+}
+
+/** What to say of delayed calls made for about a thousand times the limit: milliseconds. */
+function inMilliseconds(model: RunModel, limitS = POEM_TIMEOUT_SECONDS): string | undefined {
+  const thousandfold = model.delayed.find((call) => aboutTheLimit(call.delayS / 1000, limitS));
+  return thousandfold === undefined ? undefined : `${timeoutName(thousandfold)} was made with ` +
+    `callLater(${thousandfold.delayS}, ...): callLater counts seconds, not milliseconds.`;
+}
+
+/**
+ * The hint for a slow poem that was not given up, from what its timeouts did: none
+ * made, all cancelled before they could fire, pushed back by reset/delay on every read,
+ * or fired without closing anything.
+ */
+function whyNotGivenUp(timeouts: readonly DelayedLife[], model: RunModel): string {
+  const giveUp = "when it fires, close that socket and remove it from the reactor " +
+    "(removeReader, then connectionLost).";
+  if (timeouts.length === 0) {
+    return (inMilliseconds(model) ?? "No callLater of about the time limit was made.") +
+      ` Call callLater(timeout, ...) when each download starts; ${giveUp}`;
+  }
+  const first = timeouts[0];
+  const fired = timeouts.filter((call) => call.firedUs !== undefined);
+  if (fired.length > 0) {
+    return `${timeoutName(fired[0])} fired at ${
+      atTime(fired[0].firedUs ?? 0)
+    }, but the poem went on: ${giveUp}`;
+  }
+  const pushed = timeouts.filter((call) => call.resets.length >= 2);
+  if (pushed.length > 0) {
+    const most = pushed.reduce((a, b) => (b.resets.length > a.resets.length ? b : a));
+    return `${timeoutName(most)} was put off ${most.resets.length} times (reset or delay ` +
+      "as bytes came), so it never fired while the poem kept trickling in: a timeout for " +
+      "the whole poem counts from when the download starts; do not move it on each read.";
+  }
+  const cancelled = timeouts.filter((call) => call.cancelledUs !== undefined);
+  if (cancelled.length === timeouts.length) {
+    const lastCancel = Math.max(...cancelled.map((call) => call.cancelledUs ?? 0));
+    const firstEnd = Math.min(
+      ...model.sockets.filter((lane) => lane.bytesIn > 0).map((lane) => lane.closedUs ?? Infinity),
+    );
+    const early = lastCancel < firstEnd;
+    return `Every timeout (${timeoutName(first)}, ${timeouts.length} made) was cancelled${
+      early ? `, the last at ${atTime(lastCancel)}, before any poem had ended` : ""
+    }, so none could fire: cancel a poem's timeout only when that poem ends (in its ` +
+      "connectionLost), and leave the slow poem's to fire.";
+  }
+  return `${timeoutName(first)} never fired, though the poem took longer: ${giveUp}`;
 }
 
 /**
@@ -503,9 +653,7 @@ export function judgeTimeouts(
   limitS: number,
   givenUp: number,
 ): void {
-  const timeouts = model.delayed.filter((call) =>
-    call.delayS >= 0.5 * limitS && call.delayS <= 1.5 * limitS
-  );
+  const timeouts = findTimeouts(model, limitS);
   if (
     !report.check(
       timeouts.length > 0,
@@ -514,7 +662,9 @@ export function judgeTimeouts(
         : `a timeout: a callLater of about ${limitS} s (${
           model.reactor !== undefined ? "none was made" : "no reactor ran"
         })`,
-      "Call reactor.callLater(timeout, ...) when each download starts, and keep what it " +
+      (inMilliseconds(model, limitS) ?? "") +
+        (inMilliseconds(model, limitS) === undefined ? "" : " ") +
+        "Call reactor.callLater(timeout, ...) when each download starts, and keep what it " +
         "returns: an IDelayedCall, with cancel().",
     )
   ) return;
@@ -527,7 +677,7 @@ export function judgeTimeouts(
       `${cancelled.length} cancelled, ${pending.length} still pending at the end; ` +
       `${givenUp} download${givenUp === 1 ? "" : "s"} given up`,
   );
-  const extra = fired.length - givenUp;
+  const extra = firedOnFinishedPoems(model, fired, givenUp);
   report.check(
     extra <= 0,
     extra <= 0
@@ -628,7 +778,9 @@ export async function checkAsyncGetPoetry(
   ];
   await withServers(report, specs, async (servers) => {
     const ports = servers.map((server) => String(server.port));
-    const run = await runLearnerFile(report, file, [...args, ...ports], CLIENT_LIMIT_MS);
+    const run = await runLearnerFile(report, file, [...args, ...ports], CLIENT_LIMIT_MS, {
+      workOverAt: () => poemsOverAt(servers),
+    });
     const allRead = servers.map((server) => checkPoemRead(report, server)).every(Boolean);
     if (!allRead) return;
     const records = servers.map((server) => mainConnection(server) as ConnectionRecord);

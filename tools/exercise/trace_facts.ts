@@ -144,7 +144,7 @@ export function findCounters(model: RunModel, minCalls = 2): Counter[] {
   const pending = pendingAtEnd(model);
   return chains
     .filter((chain) => chain.length >= minCalls)
-    .map((chain) => asCounter(chain, pending))
+    .map((chain) => asCounter(chain, pending, exitedWhileDue(model)))
     .sort((a, b) => a.calls[0].scheduledUs - b.calls[0].scheduledUs);
 }
 
@@ -182,11 +182,31 @@ function continuedFrom(model: RunModel, calls: readonly DelayedLife[]): Map<numb
   return parents;
 }
 
-function asCounter(calls: DelayedLife[], pending: Map<number, number>): Counter {
+/**
+ * Whether a delayed call was running when the program exited: a program that ends with
+ * `Deno.exit` from inside a delayed call never records that call's end, so a call due
+ * before the exit, while a reactor that was never stopped ran on, was the one running.
+ */
+function exitedWhileDue(model: RunModel): (call: DelayedLife) => boolean {
+  const exitUs = model.exit?.atUs;
+  return (call) =>
+    exitUs !== undefined && model.reactor !== undefined && model.reactor.ended === undefined &&
+    call.firedUs === undefined && call.cancelledUs === undefined && call.dueUs <= exitUs;
+}
+
+function asCounter(
+  calls: DelayedLife[],
+  pending: Map<number, number>,
+  exitedIn: (call: DelayedLife) => boolean,
+): Counter {
   const last = calls[calls.length - 1];
   const dueInS = pending.get(last.call);
   let ending: Counter["ending"] = "ran out";
-  if (dueInS !== undefined || (last.firedUs === undefined && last.cancelledUs === undefined)) {
+  if (exitedIn(last)) {
+    ending = "ran out"; // it was counting when the program exited: its end, whatever stopped
+  } else if (
+    dueInS !== undefined || (last.firedUs === undefined && last.cancelledUs === undefined)
+  ) {
     ending = "pending";
   } else if (last.cancelledUs !== undefined) {
     ending = cancelledFromWithin(calls, last.cancelledUs)
@@ -198,7 +218,7 @@ function asCounter(calls: DelayedLife[], pending: Map<number, number>): Counter 
   return {
     label: [...labels.entries()].reduce((a, b) => (b[1] > a[1] ? b : a))[0],
     calls,
-    ticksUs: calls.flatMap((call) => call.firedUs ?? []),
+    ticksUs: calls.flatMap((call) => call.firedUs ?? (exitedIn(call) ? [call.dueUs] : [])),
     intervalS: median(calls.map((call) => call.delayS)),
     ending,
     dueInS,
@@ -223,16 +243,16 @@ function cancelledFromWithin(calls: DelayedLife[], atUs: number): boolean {
  * ```
  *
  * @param model the run
- * @returns each LoopingCall's label (its first tick's) and when each tick began, µs
+ * @returns each LoopingCall's id, label (its first tick's) and when each tick began, µs
  */
 export function loopingCallTicks(
   model: RunModel,
-): Map<number, { label: string; ticksUs: number[] }> {
-  const loops = new Map<number, { label: string; ticksUs: number[] }>();
+): Map<number, { id: number; label: string; ticksUs: number[] }> {
+  const loops = new Map<number, { id: number; label: string; ticksUs: number[] }>();
   for (const callback of model.callbacks) {
     if (callback.args.kind !== "loopingCall") continue;
     const id = callback.args.loop ?? callback.args.call ?? -1;
-    const loop = loops.get(id) ?? { label: callback.label, ticksUs: [] };
+    const loop = loops.get(id) ?? { id, label: callback.label, ticksUs: [] };
     loop.ticksUs.push(callback.startUs);
     loops.set(id, loop);
   }
@@ -270,6 +290,49 @@ export function receivingSpans(
     });
   }
   return spans.sort((a, b) => b.bytes - a.bytes);
+}
+
+/**
+ * The label of the callback that ran last before `atUs`, for a hint.
+ *
+ * @example
+ * ```ts
+ * import { modelOfRun } from "../trace/read.ts";
+ * import { lastCallbackBefore } from "./trace_facts.ts";
+ * console.log(lastCallbackBefore(modelOfRun([]), 1e6)); // undefined: no callback ran
+ * ```
+ *
+ * @param model the run
+ * @param atUs the moment, µs
+ * @returns its label, if one ran before then
+ */
+export function lastCallbackBefore(model: RunModel, atUs: number): string | undefined {
+  return model.callbacks.findLast((callback) => callback.startUs <= atUs)?.label;
+}
+
+/**
+ * The label of the callback the program exited from, at `exitUs`: a delayed call that was
+ * due and never recorded its end (a program that calls `Deno.exit` inside a callback
+ * ends before the callback does), else the last callback that ran.
+ *
+ * @example
+ * ```ts
+ * import { modelOfRun } from "../trace/read.ts";
+ * import { callbackExitedFrom } from "./trace_facts.ts";
+ * console.log(callbackExitedFrom(modelOfRun([]), 1e6)); // undefined: no callback ran
+ * ```
+ *
+ * @param model the run
+ * @param exitUs when it exited, µs
+ * @returns that callback's label, if any
+ */
+export function callbackExitedFrom(model: RunModel, exitUs: number): string | undefined {
+  const last = model.callbacks.findLast((callback) => callback.startUs <= exitUs);
+  const running = model.delayed.findLast((call) =>
+    call.firedUs === undefined && call.cancelledUs === undefined && call.dueUs <= exitUs &&
+    (last === undefined || call.dueUs >= last.startUs + last.durUs)
+  );
+  return running?.label ?? last?.label;
 }
 
 /**

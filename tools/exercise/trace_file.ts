@@ -83,7 +83,9 @@ export class TraceTail {
     const lastNewline = lines.lastIndexOf("\n");
     this.#partial = lines.slice(lastNewline + 1);
     const events = parseTrace(lines.slice(0, lastNewline + 1));
-    this.events.push(...events);
+    // One by one: spreading a busy program's hundreds of thousands of new events into
+    // push() would overflow the call stack.
+    for (const event of events) this.events.push(event);
     return events;
   }
 }
