@@ -14,6 +14,7 @@ import {
   ReactorNotRestartable,
   ReactorNotRunning,
 } from "../lib/reactor/error.ts";
+import { LoopingCall } from "../lib/reactor/task.ts";
 import { quietReactor, type ReactorClass, REACTORS } from "./helpers/reactors.ts";
 
 /**
@@ -105,6 +106,43 @@ for (const [name, Reactor] of REACTORS) {
     const runAt = frames.findIndex((frame) => /Reactor\.run \(/.test(frame));
     assert.ok(runAt > 1, `run() should be below the reactor's own frames:\n${stack}`);
     assert.match(frames.slice(1, runAt).join("\n"), /lib\/reactor\/base\.ts/);
+  });
+
+  test("functions it is given run with no `this`: an unbound method fails, reported", async () => {
+    const { reactor, reports } = quietReactor(Reactor);
+    const thisSeen: Record<string, unknown> = {};
+    const see = (where: string) =>
+      function (this: unknown) {
+        thisSeen[where] = this;
+      };
+    reactor.callWhenRunning(see("callWhenRunning"));
+    reactor.addSystemEventTrigger("before", "shutdown", see("trigger"));
+    reactor.callLater(0, see("callLater"));
+    const loop = new LoopingCall(see("LoopingCall"));
+    loop.clock = reactor;
+    loop.start(10);
+    class Counter {
+      count = 3;
+      tick(): void {
+        this.count--; // `this` is undefined when passed unbound: a TypeError
+      }
+    }
+    const counter = new Counter();
+    reactor.callLater(0, counter.tick);
+    reactor.callLater(0.01, () => {
+      loop.stop();
+      reactor.stop();
+    });
+    await reactor.run();
+    assert.deepEqual(thisSeen, {
+      callWhenRunning: undefined,
+      trigger: undefined,
+      callLater: undefined,
+      LoopingCall: undefined,
+    });
+    assert.equal(counter.count, 3);
+    assert.equal(reports.length, 1);
+    assert.match(reports[0], /TypeError: Cannot (read|set) properties of undefined/);
   });
 
   test("once started it keeps going, with nothing to do, until stopped", async () => {

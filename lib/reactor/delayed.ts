@@ -17,6 +17,7 @@
  */
 
 import { AlreadyCalled, AlreadyCancelled } from "./error.ts";
+import { callPlainly } from "./events.ts";
 import type { IDelayedCall } from "./interfaces.ts";
 import { MAIN_LANE, nowUs, traceComplete, traceInstant, tracing } from "../trace/mod.ts";
 import { delayedCallLabel, functionName, oneLine, schedulingSite } from "../trace/names.ts";
@@ -451,7 +452,7 @@ export class DelayedCallQueue {
     if (call._heapIndex !== DUE_NOW) return undefined;
     call._markCalled();
     if (tracing && call._trace) return runTraced(call, call._trace);
-    return (call.func as (...args: unknown[]) => unknown)(...call.args);
+    return callPlainly(call.func, call.args);
   }
 
   /**
@@ -569,7 +570,7 @@ function runTraced(call: DelayedCall, traced: TracedCall): unknown {
   try {
     return runningAs(
       traced.loop ?? traced.id,
-      () => (call.func as (...args: unknown[]) => unknown)(...call.args),
+      () => callPlainly(call.func, call.args),
     );
   } catch (error) {
     args.outcome = "threw";

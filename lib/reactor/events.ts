@@ -19,6 +19,29 @@ import { nowUs, traceComplete, tracing } from "../trace/mod.ts";
 import { functionName, oneLine, schedulingSite } from "../trace/names.ts";
 
 /**
+ * Call `f(...args)` as a plain function, with no `this`: what the reactor does with every
+ * function it is given (a delayed call, a trigger, a LoopingCall's function). A method
+ * passed unbound (`reactor.callLater(1, counter.count)`) then fails loudly on its first
+ * use of `this`, as Python's unbound method would, instead of running with `this` set to
+ * the reactor's own bookkeeping object.
+ *
+ * @example
+ * ```ts
+ * import { callPlainly } from "./events.ts";
+ * console.log(callPlainly(function (this: unknown, a: unknown) { return [this, a]; }, [1]));
+ * // [ undefined, 1 ]
+ * ```
+ *
+ * @param f the function
+ * @param args its arguments
+ * @returns what it returned
+ */
+export function callPlainly(f: (...args: never[]) => unknown, args: readonly unknown[]): unknown {
+  const plain = f as (...args: unknown[]) => unknown;
+  return plain(...args);
+}
+
+/**
  * Whether a value is a promise, or promise-like (it has a `then` method): what
  * the reactor and `LoopingCall` wait for when a callback returns it.
  *
@@ -55,7 +78,7 @@ export class Trigger implements TriggerId {
 
   call(): unknown {
     if (tracing && this.traceKind !== undefined) return this.#tracedCall(this.traceKind);
-    return (this.func as (...args: unknown[]) => unknown)(...this.args);
+    return callPlainly(this.func, this.args);
   }
 
   #tracedCall(kind: "trigger" | "whenRunning"): unknown {
@@ -69,7 +92,7 @@ export class Trigger implements TriggerId {
     };
     const start = nowUs();
     try {
-      return (this.func as (...args: unknown[]) => unknown)(...this.args);
+      return callPlainly(this.func, this.args);
     } catch (error) {
       args.outcome = "threw";
       args.detail = oneLine(error);

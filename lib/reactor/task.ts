@@ -27,7 +27,7 @@ import type { TracedCall } from "./delayed.ts";
 import { nowUs, traceComplete, tracing } from "../trace/mod.ts";
 import { functionName, schedulingSite } from "../trace/names.ts";
 import { installedOrDefaultReactor } from "./default.ts";
-import { isThenable } from "./events.ts";
+import { callPlainly, isThenable } from "./events.ts";
 import type { IDelayedCall, ILoopingCall, IReactorTime } from "./interfaces.ts";
 
 /**
@@ -347,7 +347,7 @@ export class LoopingCall<Args extends unknown[] = []> implements ILoopingCall {
     this.#call = undefined;
     let result: unknown;
     try {
-      result = this.f(...this.args);
+      result = callPlainly(this.f, this.args);
     } catch (error) {
       this.#fail(error);
       return;
