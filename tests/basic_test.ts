@@ -91,7 +91,7 @@ Deno.test("exception.ts: the error and its stack on stderr, then the next callba
 
 Deno.test("stack.ts: run() first, the reactor's frames, our callback last", async () => {
   const stack = new ScriptProcess("basic/stack.ts", []);
-  await stack.waitForLine((line) => /stack\.ts/.test(line) && /stack \[as func\]/.test(line));
+  await stack.waitForLine((line) => /at stack \(.*basic\/stack\.ts/.test(line));
   await sleep(100);
   stack.kill("SIGINT");
   const outcome = await stack.finished(10_000);
@@ -101,7 +101,7 @@ Deno.test("stack.ts: run() first, the reactor's frames, our callback last", asyn
   assert.match(frames[0], /at file:\/\/.*basic\/stack\.ts:\d+:\d+/, "the script's own top level");
   assert.match(frames[1], /at SelectReactor\.run \(/, "then run()");
   const last = frames[frames.length - 1];
-  assert.match(last, /stack \[as func\].*basic\/stack\.ts/, "the callback last");
+  assert.match(last, /at stack \(.*basic\/stack\.ts/, "the callback last");
   const between = frames.slice(2, -1);
   assert.ok(between.length >= 2, frames.join("\n"));
   for (const frame of between) assert.match(frame, /lib\/reactor\//, "reactor frames between");
