@@ -32,6 +32,7 @@ import {
   sectionOpening,
 } from "./lib.ts";
 import { select, Socket, WouldBlock } from "../lib/socket/mod.ts";
+import { wouldBlockRecvRuns } from "./would_block.ts";
 
 /** Runs of each in-process measurement, interleaved: ours, raw Deno, Python, again. */
 const RUNS = 5;
@@ -104,19 +105,7 @@ function oursOnce(): LatencyRun {
     pass(b, a);
   });
   b.setBlocking(false);
-  const wouldBlockRuns: number[] = [];
-  for (let round = 0; round < 5; round++) {
-    const started = performance.now();
-    for (let call = 0; call < CALLS; call++) {
-      try {
-        b.recv(16);
-        throw new Error("unexpected bytes");
-      } catch (error) {
-        if (!(error instanceof WouldBlock)) throw error;
-      }
-    }
-    wouldBlockRuns.push((performance.now() - started) * 1000 / CALLS);
-  }
+  const wouldBlockRuns = wouldBlockRecvRuns(b, WouldBlock, CALLS, 5);
   pairs.close();
 
   const listener = new Socket();

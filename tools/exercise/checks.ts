@@ -19,7 +19,7 @@
  * @module
  */
 
-import { closedPort } from "../../tools/process.ts";
+import { closedPort } from "../process.ts";
 import type { Report } from "./report.ts";
 import { type LearnerRun, runLearnerFile } from "./run.ts";
 import { type ConnectionRecord, WatchedPoetryServer, type WatchedServerSpec } from "./server.ts";
@@ -232,11 +232,24 @@ export async function checkThreeCounters(
   file: string,
   args: string[],
 ): Promise<void> {
+  await checkCountdown(report, file, args, judgeThreeCounters);
+}
+
+/**
+ * Runs a Part 3 answer (a countdown: no servers, a reactor that must start soon), then
+ * judges its trace with `judge`, unless the run was stopped (that was said already, with
+ * its hint).
+ */
+async function checkCountdown(
+  report: Report,
+  file: string,
+  args: string[],
+  judge: (report: Report, model: RunModel) => void,
+): Promise<void> {
   const run = await runLearnerFile(report, file, args, COUNTDOWN_LIMIT_MS, {
     reactorWithinMs: REACTOR_WITHIN_MS,
   });
-  if (run.stoppedBecause !== undefined) return; // said already, with its hint
-  judgeThreeCounters(report, run.model);
+  if (run.stoppedBecause === undefined) judge(report, run.model);
 }
 
 /**
@@ -314,11 +327,7 @@ export async function checkCountdownLoopingCall(
   file: string,
   args: string[],
 ): Promise<void> {
-  const run = await runLearnerFile(report, file, args, COUNTDOWN_LIMIT_MS, {
-    reactorWithinMs: REACTOR_WITHIN_MS,
-  });
-  if (run.stoppedBecause !== undefined) return; // said already, with its hint
-  judgeLoopingCall(report, run.model);
+  await checkCountdown(report, file, args, judgeLoopingCall);
 }
 
 // -- the poetry clients -------------------------------------------------------------
