@@ -12,6 +12,8 @@
  */
 
 import { parsePoemsLine } from "../tools/client_output.ts";
+import { median } from "./measure.ts";
+export { median };
 import { ROOT } from "../tools/process.ts";
 import { Socket } from "../lib/socket/mod.ts";
 import type { IReadDescriptor } from "../lib/reactor/interfaces.ts";
@@ -145,13 +147,6 @@ export function reportedSeconds(lines: string[]): number {
   const reported = parsePoemsLine(lines.at(-1) ?? "");
   if (reported === null) throw new Error(`no "Got N poems" line: ${lines.at(-1)}`);
   return reported.seconds;
-}
-
-/** The median of some numbers. */
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /** The value below which `fraction` of the numbers fall. */

@@ -32,7 +32,7 @@ import {
   sectionOpening,
 } from "./lib.ts";
 import { select, Socket, WouldBlock } from "../lib/socket/mod.ts";
-import { wouldBlockRecvRuns } from "./would_block.ts";
+import { timeEach, wouldBlockRecvRuns } from "./measure.ts";
 
 /** Runs of each in-process measurement, interleaved: ours, raw Deno, Python, again. */
 const RUNS = 5;
@@ -55,18 +55,6 @@ const say = (line = "") => lines.push(line);
 const deno = [Deno.execPath(), "run", "-N", "-R"];
 
 // The in-process figures -------------------------------------------------------------------
-
-/** Microseconds per call of `step`, the median of `count` timings, after a warm-up. */
-function timeEach(count: number, step: () => void): number {
-  for (let index = 0; index < Math.min(200, count); index++) step();
-  const times = new Array<number>(count);
-  for (let index = 0; index < count; index++) {
-    const started = performance.now();
-    step();
-    times[index] = (performance.now() - started) * 1000;
-  }
-  return median(times);
-}
 
 /** `timeEach` for steps that must be awaited. */
 async function timeEachAsync(count: number, step: () => Promise<void>): Promise<number> {

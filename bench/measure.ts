@@ -1,11 +1,11 @@
 /**
- * The cost of a would-block `recv(16)`, measured the one way both the latency bench and
- * the before/after fixture measure it. It imports nothing, so a fixture that must load
- * only the tree it is given (bench/fixtures/before_after.ts) can use it too.
+ * Measures that import nothing: the median, a step timed many times, the cost of a
+ * would-block `recv(16)`. So a fixture that must load only the tree it is given
+ * (bench/fixtures/before_after.ts) measures the way the benches do.
  *
  * @example
  * ```ts ignore
- * import { wouldBlockRecvRuns } from "./would_block.ts";
+ * import { wouldBlockRecvRuns } from "./measure.ts";
  * const [a, b] = socketPair();
  * b.setBlocking(false);
  * console.log(wouldBlockRecvRuns(b, WouldBlock, 20_000, 5)); // µs per call, one per round
@@ -13,6 +13,37 @@
  *
  * @module
  */
+
+/**
+ * The median of some numbers (the mean of the middle two for an even count).
+ *
+ * @param values the numbers, not empty
+ * @returns their median
+ */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/**
+ * Microseconds per call of `step`: the median of `count` timings, after a warm-up of up
+ * to 200 calls.
+ *
+ * @param count how many timed calls
+ * @param step the call
+ * @returns its median µs
+ */
+export function timeEach(count: number, step: () => void): number {
+  for (let index = 0; index < Math.min(200, count); index++) step();
+  const times = new Array<number>(count);
+  for (let index = 0; index < count; index++) {
+    const started = performance.now();
+    step();
+    times[index] = (performance.now() - started) * 1000;
+  }
+  return median(times);
+}
 
 /**
  * Calls `socket.recv(16)` on a non-blocking socket with nothing to read, `calls` times a
