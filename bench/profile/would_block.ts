@@ -5,7 +5,8 @@
  *
  * The copies come from `git archive`; the changes go in by text replacement, in the copy
  * only, so this fits `lib/socket` as it was when the figures in bench/RESULTS.md were
- * taken (after a rewrite it says which anchor it could not find). The code under test is
+ * taken, at 991e69d (after a rewrite it says which anchor it could not find: since the
+ * split of `socket.ts`, a6f5e55, run it from a checkout of 991e69d). The code under test is
  * never changed.
  *
  * Not part of `deno task bench`. Run: `deno run -A bench/profile/would_block.ts [ROUNDS]`
