@@ -1,5 +1,5 @@
 /**
- * The socket calls a Python learner reaches for (issue 20): timeouts, shutdown,
+ * The socket calls a Python learner reaches for: timeouts, shutdown,
  * connectEx, socket options, recvInto, createConnection and `using`, checked against
  * what CPython 3.11.7 does on this machine (Linux, real sockets on 127.0.0.1).
  *
