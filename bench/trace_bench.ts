@@ -23,6 +23,7 @@ import { articleServers, startServers } from "../tools/process.ts";
 import { MAIN_LANE, startTracing, stopTracing, traceInstant } from "../lib/trace/mod.ts";
 import { runTraced } from "../tools/trace/run.ts";
 import { fireAllUs, type TimedReactor } from "./timers.ts";
+import { denoRun, treeCopy } from "./trees.ts";
 
 const lines: string[] = [];
 const say = (line = "") => lines.push(line);
@@ -54,26 +55,8 @@ async function firedCalls(Reactor: ReactorClass, traced: boolean): Promise<numbe
 
 /** The timer figures of one tree's reactor, measured in a process of its own. */
 async function timerFigures(root: string): Promise<Record<"cancel" | "fire" | "turn", number>> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}/bench/fixtures/reactor_timers.ts`, root],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  return JSON.parse(new TextDecoder().decode(output.stdout));
-}
-
-/**
- * A copy of `lib/` at `commit`, made with `git archive`: both sides of the A/B are
- * loaded the same way, each with its own socket layer.
- */
-async function libCopy(commit: string): Promise<string> {
-  const directory = await Deno.makeTempDir({ prefix: "trace-bench-" });
-  const archive = new Deno.Command("sh", {
-    args: ["-c", `git -C "${ROOT}" archive ${commit} lib | tar -x -C "${directory}"`],
-  });
-  const output = await archive.output();
-  if (output.code !== 0) throw new Error(new TextDecoder().decode(output.stderr));
-  return directory;
+  const output = await denoRun(root, ["-A", `${ROOT}/bench/fixtures/reactor_timers.ts`, root]);
+  return JSON.parse(output.at(-1) ?? "{}");
 }
 
 // 3. The article's runs -----------------------------------------------------------------------
@@ -104,8 +87,12 @@ const here = (await import("../lib/reactor/select.ts")).SelectReactor as unknown
  * with itself.
  */
 const BASE = Deno.env.get("TRACE_BENCH_BASE") ?? "804ef49";
-const baseRoot = await libCopy(BASE);
-const headRoot = await libCopy("HEAD");
+// Each side a copy of lib/ from `git archive`, loaded the same way, with its own socket layer.
+const scratch = await Deno.makeTempDir({ prefix: "trace-bench-" });
+const baseRoot = `${scratch}/base`;
+const headRoot = `${scratch}/head`;
+await treeCopy(BASE, baseRoot, ["lib"]);
+await treeCopy("HEAD", headRoot, ["lib"]);
 
 const instant: number[] = [];
 const firedOff: number[] = [];
@@ -128,8 +115,7 @@ for (let run = 0; run < RUNS; run++) {
     for (const what of ["cancel", "fire", "turn"] as const) ab[what][name].push(figures[what]);
   }
 }
-await Deno.remove(baseRoot, { recursive: true });
-await Deno.remove(headRoot, { recursive: true });
+await Deno.remove(scratch, { recursive: true });
 
 const clients = ["twisted-client/get-poetry.ts", "twisted-client/get-poetry-broken.ts"];
 const article: Record<string, { traced: number[]; untraced: number[] }> = {};
