@@ -32,7 +32,7 @@ import {
   sectionOpening,
 } from "./lib.ts";
 import { select, Socket, WouldBlock } from "../lib/socket/mod.ts";
-import { timeEach, wouldBlockRecvRuns } from "./measure.ts";
+import { connectAcceptUs, passByte, roundTripUs, timeEach, wouldBlockRecvRuns } from "./measure.ts";
 
 /** Runs of each in-process measurement, interleaved: ours, raw Deno, Python, again. */
 const RUNS = 5;
@@ -81,33 +81,12 @@ function oursOnce(): LatencyRun {
   const pairs = openConnectedPairs(1);
   const [a] = pairs.clients;
   const [b] = pairs.servers;
-  const byte = new Uint8Array([42]);
-  const pass = (from: Socket, to: Socket) => {
-    from.send(byte);
-    select([to], [], []);
-    if (to.recv(16).length !== 1) throw new Error("lost a byte");
-  };
-  const hop = timeEach(ROUNDS, () => pass(a, b));
-  const roundTrip = timeEach(ROUNDS, () => {
-    pass(a, b);
-    pass(b, a);
-  });
+  const hop = timeEach(ROUNDS, () => passByte(a, b, select));
+  const roundTrip = roundTripUs(a, b, select, ROUNDS);
   b.setBlocking(false);
   const wouldBlockRuns = wouldBlockRecvRuns(b, WouldBlock, CALLS, 5);
   pairs.close();
-
-  const listener = new Socket();
-  listener.bind(["127.0.0.1", 0]);
-  listener.listen(128);
-  const address = listener.getSockName();
-  const opened: Socket[] = [];
-  const connect = timeEach(CONNECTIONS, () => {
-    const client = new Socket();
-    client.connect(address);
-    opened.push(client, listener.accept()[0]);
-  });
-  for (const socket of opened) socket.close();
-  listener.close();
+  const connect = connectAcceptUs(Socket, CONNECTIONS);
   return { hop, roundTrip, connect, wouldBlock: median(wouldBlockRuns) };
 }
 
