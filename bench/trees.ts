@@ -1,7 +1,8 @@
 /**
  * Comparing two commits of the project: a copy of a commit's whole tree (`git archive`),
  * `deno run` inside a copy, a copy's own slow poetry server and a download by one of its
- * clients, for bench/before_after_bench.ts and the profiles in bench/profile/. Nothing
+ * clients, a table of runs, for bench/before_after_bench.ts and the profiles in
+ * bench/profile/. Nothing
  * here loads the project's own lib/: each copy runs its own code, in its own processes.
  *
  * @example
@@ -18,6 +19,7 @@
 
 import { parsePoemsLine } from "../tools/client_output.ts";
 import { ROOT } from "../tools/process.ts";
+import { median } from "./measure.ts";
 
 const decoder = new TextDecoder();
 
@@ -213,4 +215,35 @@ export function loadAverage(): number {
   } catch {
     return NaN;
   }
+}
+
+/**
+ * The runs of each copy compared, as Markdown table lines: `| WHAT | median | best | runs |`,
+ * a row per name, in the map's order.
+ *
+ * @example
+ * ```ts
+ * import { runsTable } from "./trees.ts";
+ * const figures = new Map([["before", [1.2, 1.1, 1.3]], ["after", [1.0, 1.1, 0.9]]]);
+ * console.log(runsTable("copy", figures, 2).join("\n"));
+ * // | copy | median | best | runs |
+ * // |---|---|---|---|
+ * // | before | 1.20 | 1.10 | 1.20, 1.10, 1.30 |
+ * // | after | 1.00 | 0.90 | 1.00, 1.10, 0.90 |
+ * ```
+ */
+export function runsTable(
+  what: string,
+  figures: Map<string, number[]>,
+  decimals: number,
+): string[] {
+  const lines = [`| ${what} | median | best | runs |`, "|---|---|---|---|"];
+  for (const [name, values] of figures) {
+    lines.push(
+      `| ${name} | ${median(values).toFixed(decimals)} | ${
+        Math.min(...values).toFixed(decimals)
+      } | ${values.map((value) => value.toFixed(decimals)).join(", ")} |`,
+    );
+  }
+  return lines;
 }

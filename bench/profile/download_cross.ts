@@ -12,8 +12,14 @@
  * @module
  */
 
-import { makeBigPoem, median } from "../lib.ts";
-import { downloadSeconds, type PoemServer, startPoemServer, treeCopy } from "../trees.ts";
+import { makeBigPoem } from "../lib.ts";
+import {
+  downloadSeconds,
+  type PoemServer,
+  runsTable,
+  startPoemServer,
+  treeCopy,
+} from "../trees.ts";
 
 const BASE = Deno.env.get("BEFORE_AFTER_BASE") ?? "804ef49";
 const MIB = 256;
@@ -66,12 +72,4 @@ try {
   await Deno.remove(scratch, { recursive: true });
 }
 console.log(`${MIB} MiB, ${CLIENT}, reported seconds (${rounds} runs each, alternating)`);
-console.log("| client, server | median | best | runs |");
-console.log("|---|---|---|---|");
-for (const [name, values] of figures) {
-  console.log(
-    `| ${name} | ${median(values).toFixed(3)} | ${Math.min(...values).toFixed(3)} | ${
-      values.map((value) => value.toFixed(3)).join(", ")
-    } |`,
-  );
-}
+console.log(runsTable("client, server", figures, 3).join("\n"));

@@ -15,8 +15,7 @@
  * @module
  */
 
-import { median } from "../lib.ts";
-import { treeCopy } from "../trees.ts";
+import { runsTable, treeCopy } from "../trees.ts";
 
 /** One copy: its name, the commit, and the replacements [file in lib/socket, anchor, text]. */
 interface Variant {
@@ -153,12 +152,4 @@ try {
   await Deno.remove(scratch, { recursive: true });
 }
 console.log(`would-block recv(16), µs per call (${rounds} processes each, alternating)`);
-console.log("| copy | median | best | runs |");
-console.log("|---|---|---|---|");
-for (const [name, values] of figures) {
-  console.log(
-    `| ${name} | ${median(values).toFixed(2)} | ${Math.min(...values).toFixed(2)} | ${
-      values.map((value) => value.toFixed(2)).join(", ")
-    } |`,
-  );
-}
+console.log(runsTable("copy", figures, 2).join("\n"));
