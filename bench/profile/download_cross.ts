@@ -6,6 +6,10 @@
  * `PoemText` counting bytes only (the UTF-8 decoding as the bytes come taken out, in the
  * copy only). The time each client reports, the cells taking turns, `ROUNDS` rounds.
  *
+ * The replacement fits `lib/poem.ts` as it was when this profile was written, at 6b266fe:
+ * since 6826cdd, `PoemText` decodes only when its characters are asked for, and this
+ * says the decoding line moved; run it from a checkout of 6b266fe.
+ *
  * Not part of `deno task bench`. Run: `deno run -A bench/profile/download_cross.ts [ROUNDS]`
  * (BEFORE_AFTER_BASE: the commit before, 804ef49 unless told).
  *
