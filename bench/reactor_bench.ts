@@ -38,20 +38,12 @@ const noop = () => {};
 
 // 1. callLater ----------------------------------------------------------------------------
 
-function scheduleAndCancel(): number {
-  return scheduleThenCancelUs(SelectReactor, CALLS);
-}
-
 function setTimeoutAndClear(): number {
   const started = performance.now();
   const timers = new Array(CALLS);
   for (let index = 0; index < CALLS; index++) timers[index] = setTimeout(noop, 1000 + index * 1e-3);
   for (let index = 0; index < CALLS; index++) clearTimeout(timers[index]);
   return (performance.now() - started) * 1000 / CALLS;
-}
-
-function fireAll(): Promise<number> {
-  return fireAllUs(SelectReactor, CALLS);
 }
 
 async function setTimeoutFireAll(): Promise<number> {
@@ -74,9 +66,9 @@ async function callLaterCost(): Promise<void> {
     timeout: [] as number[],
   };
   for (let run = 0; run < RUNS; run++) {
-    figures.cancel.push(scheduleAndCancel());
+    figures.cancel.push(scheduleThenCancelUs(SelectReactor, CALLS));
     figures.clear.push(setTimeoutAndClear());
-    figures.fire.push(await fireAll());
+    figures.fire.push(await fireAllUs(SelectReactor, CALLS));
     figures.timeout.push(await setTimeoutFireAll());
   }
   say(`### callLater: ${CALLS.toLocaleString("en")} calls`);
