@@ -12,13 +12,12 @@
  */
 
 import { parsePoemsLine } from "../tools/client_output.ts";
-import { median } from "./measure.ts";
-export { median };
 import { ROOT } from "../tools/process.ts";
 import { Socket } from "../lib/socket/mod.ts";
 import type { IReadDescriptor } from "../lib/reactor/interfaces.ts";
 
 export { ROOT };
+export { median } from "./measure.ts";
 
 /** One measured run of a command. */
 export interface Measured {
