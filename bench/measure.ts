@@ -109,6 +109,16 @@ export function passByte<S extends ByteSocket>(from: S, to: S, select: SelectOf<
  * Microseconds per one-byte round trip on a connected pair (`passByte` from A to B, and
  * back): `timeEach` of `count`.
  *
+ * @example
+ * ```ts
+ * import { roundTripUs } from "./measure.ts";
+ * import { select, socketPair } from "../lib/socket/mod.ts";
+ * const [a, b] = socketPair();
+ * console.log(roundTripUs(a, b, select, 100)); // 40.5, say
+ * a.close();
+ * b.close();
+ * ```
+ *
  * @param a one end
  * @param b the other
  * @param select the tree's `select`
@@ -147,6 +157,13 @@ export interface ConnectingSocket {
  * Microseconds per blocking connect + accept on 127.0.0.1: a new socket's `connect`, then
  * the listener's `accept`; `timeEach` of `count`, the connections kept open until the end
  * (closing is not timed).
+ *
+ * @example
+ * ```ts
+ * import { connectAcceptUs } from "./measure.ts";
+ * import { Socket } from "../lib/socket/mod.ts";
+ * console.log(connectAcceptUs(Socket, 10)); // 480, say
+ * ```
  *
  * @param Socket the tree's socket class
  * @param count how many timed connections
