@@ -4,13 +4,12 @@
  * 1. One traced event: `traceInstant` with tracing on (kept, then written as
  *    JSON in batches), and a traced `callLater` that fires (its schedule event
  *    with the stack read for its label, and its callback event).
- * 2. Tracing off, A/B against the commit before the hooks (`BASE`): the reactor's `callLater` (scheduled then
- *    cancelled; scheduled and fired) and idle turns of the loop, with this
- *    tree's reactor and that commit's (a copy made with `git archive`), alternating
- *    in one process.
- * 3. The article's runs traced and untraced: the reactor client and the broken
+ * 2. The article's runs traced and untraced: the reactor client and the broken
  *    client against the article's servers (delays scaled by `SCALE`), the time
  *    each client reports, alternating traced and untraced.
+ *
+ * Tracing off, A/B against the commit before the hooks (the timers, the round trip, the
+ * downloads), is bench/before_after_bench.ts's: measured once, there.
  *
  * Run: `deno run -A bench/trace_bench.ts` (`deno task bench trace` puts it in
  * bench/RESULTS.md).
@@ -23,7 +22,6 @@ import { articleServers, startServers } from "../tools/process.ts";
 import { MAIN_LANE, startTracing, stopTracing, traceInstant } from "../lib/trace/mod.ts";
 import { runTraced } from "../tools/trace/run.ts";
 import { fireAllUs, type TimedReactor } from "./timers.ts";
-import { denoRun, treeCopy } from "./trees.ts";
 
 const lines: string[] = [];
 const say = (line = "") => lines.push(line);
@@ -51,15 +49,7 @@ async function firedCalls(Reactor: ReactorClass, traced: boolean): Promise<numbe
   return us;
 }
 
-// 2. Tracing off, A/B against BASE -----------------------------------------------------------
-
-/** The timer figures of one tree's reactor, measured in a process of its own. */
-async function timerFigures(root: string): Promise<Record<"cancel" | "fire" | "turn", number>> {
-  const output = await denoRun(root, ["-A", `${ROOT}/bench/fixtures/reactor_timers.ts`, root]);
-  return JSON.parse(output.at(-1) ?? "{}");
-}
-
-// 3. The article's runs -----------------------------------------------------------------------
+// 2. The article's runs -----------------------------------------------------------------------
 
 const SCALE = Number(Deno.env.get("TRACE_BENCH_SCALE") ?? "0.25");
 const PAIRS = 3;
@@ -81,19 +71,6 @@ async function tracedSeconds(script: string, ports: string[]): Promise<number> {
 // ---------------------------------------------------------------------------------------------
 
 const here = (await import("../lib/reactor/select.ts")).SelectReactor as unknown as ReactorClass;
-/**
- * The A/B's other side: the last commit before the trace hooks went in (override with
- * TRACE_BENCH_BASE=REV). Main itself has them now, so an A/B against main compares a tree
- * with itself.
- */
-const BASE = Deno.env.get("TRACE_BENCH_BASE") ?? "804ef49";
-// Each side a copy of lib/ from `git archive`, loaded the same way, with its own socket layer.
-const scratch = await Deno.makeTempDir({ prefix: "trace-bench-" });
-const baseRoot = `${scratch}/base`;
-const headRoot = `${scratch}/head`;
-await treeCopy(BASE, baseRoot, ["lib"]);
-await treeCopy("HEAD", headRoot, ["lib"]);
-
 const instant: number[] = [];
 const firedOff: number[] = [];
 const firedOn: number[] = [];
@@ -102,20 +79,6 @@ for (let run = 0; run < RUNS; run++) {
   firedOff.push(await firedCalls(here, false));
   firedOn.push(await firedCalls(here, true));
 }
-
-const ab = {
-  cancel: { base: [] as number[], here: [] as number[] },
-  fire: { base: [] as number[], here: [] as number[] },
-  turn: { base: [] as number[], here: [] as number[] },
-};
-for (let run = 0; run < RUNS; run++) {
-  const sides = [["base", baseRoot], ["here", headRoot]] as const;
-  for (const [name, root] of run % 2 === 0 ? sides : [...sides].reverse()) {
-    const figures = await timerFigures(root);
-    for (const what of ["cancel", "fire", "turn"] as const) ab[what][name].push(figures[what]);
-  }
-}
-await Deno.remove(scratch, { recursive: true });
 
 const clients = ["twisted-client/get-poetry.ts", "twisted-client/get-poetry-broken.ts"];
 const article: Record<string, { traced: number[]; untraced: number[] }> = {};
@@ -148,42 +111,6 @@ say(`| callLater(0) fired, tracing off | ${fixed(median(firedOff), 3)} |`);
 say(
   `| callLater(0) fired, tracing on (schedule event with its label read from the stack, ` +
     `callback event) | ${fixed(median(firedOn), 3)} |`,
-);
-say();
-say(
-  `### Tracing off: this tree against ${BASE}, before the hooks, A/B (median of ${RUNS} runs; ` +
-    "each side a copy of lib/ from git archive, in a process of its own, alternating)",
-);
-say();
-say(
-  "| what | before µs (min-max) | this tree µs (min-max) | this / before, medians | " +
-    "this / before, best runs |",
-);
-say("|---|---|---|---|---|");
-const spread = (values: number[]) =>
-  `${fixed(median(values), 3)} (${fixed(Math.min(...values), 3)}-${fixed(Math.max(...values), 3)})`;
-const best = (values: number[]) => Math.min(...values);
-const abRow = (what: string, figures: { base: number[]; here: number[] }) =>
-  say(
-    `| ${what} | ${spread(figures.base)} | ${spread(figures.here)} | ${
-      fixed(median(figures.here) / median(figures.base), 3)
-    }x | ${fixed(best(figures.here) / best(figures.base), 3)}x |`,
-  );
-abRow("callLater, then cancel (per call)", ab.cancel);
-abRow("callLater(0), all fired (per call)", ab.fire);
-abRow("one idle turn of the loop", ab.turn);
-say();
-// On a shared machine the spread of either side is wider than any difference: the best
-// run of each side (the least disturbed) is what the goal compares.
-const worst = Math.max(
-  ...Object.values(ab).map((figures) => best(figures.here) / best(figures.base)),
-);
-say(
-  goalLine(
-    "tracing off costs nothing measurable (best runs within 10 % of the tree before the hooks)",
-    `${fixed(worst, 3)}x at worst`,
-    worst < 1.1,
-  ),
 );
 say();
 say(
