@@ -103,7 +103,7 @@ function waitUntilReady<R>(
     lastLook = look();
     return ready(lastLook) ? lastLook : AGAIN;
   };
-  return waitUntilDone(attempt, timeoutMs, () => lastLook, traced);
+  return waitUntilDone(attempt, timeoutMs, () => lastLook, traced, undefined);
 }
 
 function fdsOf(items: HasFileno[]): number[] {
