@@ -89,13 +89,14 @@ function checkTimeoutSeconds(timeoutSeconds?: number): number | undefined {
  * Looks with `look` until `ready` says yes, or the timeout passes, blocking the thread
  * on the event counter in between (`blocking.ts`): the loop of `select` and `poll`.
  * When the time passes first it gives what it last saw. A wait that really waits is
- * recorded in the trace as `traced` says (its begin gets the timeout too).
+ * recorded in the trace as `traced` says, from `context`.
  */
-function waitUntilReady<R>(
+function waitUntilReady<R, C>(
   look: () => R,
   ready: (result: R) => boolean,
   timeoutSeconds: number | undefined,
-  traced: TracedCall<R>,
+  traced: TracedCall<R, C>,
+  context: C,
 ): R {
   const timeoutMs = checkTimeoutSeconds(timeoutSeconds);
   let lastLook: R;
@@ -103,7 +104,7 @@ function waitUntilReady<R>(
     lastLook = look();
     return ready(lastLook) ? lastLook : AGAIN;
   };
-  return waitUntilDone(attempt, timeoutMs, () => lastLook, traced, undefined);
+  return waitUntilDone(attempt, timeoutMs, () => lastLook, traced, context);
 }
 
 function fdsOf(items: HasFileno[]): number[] {
@@ -160,7 +161,7 @@ export function select<T extends HasFileno>(
       timeout: timeoutSeconds ?? null,
     }),
     end: ([readable, writable]) => ({ readable: fdsOf(readable), writable: fdsOf(writable) }),
-  });
+  }, undefined);
 }
 
 /**
@@ -280,19 +281,26 @@ export class Poll {
    * as long as it takes; 0: only look). Returns `[fd, events]` pairs.
    */
   poll(timeoutMs?: number): Array<[fd: number, events: number]> {
-    return waitUntilReady(() => this.#collect(), hasAny, secondsOf(timeoutMs), {
-      name: "poll",
-      begin: () => ({
-        readers: this.#watching(POLLIN),
-        writers: this.#watching(POLLOUT),
-        timeout: secondsOf(timeoutMs) ?? null,
-      }),
-      end: (ready) => ({
-        readable: ready.filter(([, events]) => events & ~POLLOUT).map(([fd]) => fd),
-        writable: ready.filter(([, events]) => events & POLLOUT).map(([fd]) => fd),
-      }),
-    });
+    const timeout = secondsOf(timeoutMs);
+    return waitUntilReady(this.#look, hasAny, timeout, this.#traced, timeout);
   }
+
+  /** What `poll` looks with; made once, as is the next. */
+  readonly #look = (): Array<[number, number]> => this.#collect();
+
+  /** How a `poll` that waits is told in the trace, from its timeout in seconds. */
+  readonly #traced: TracedCall<Array<[number, number]>, number | undefined> = {
+    name: "poll",
+    begin: (timeout) => ({
+      readers: this.#watching(POLLIN),
+      writers: this.#watching(POLLOUT),
+      timeout: timeout ?? null,
+    }),
+    end: (ready) => ({
+      readable: ready.filter(([, events]) => events & ~POLLOUT).map(([fd]) => fd),
+      writable: ready.filter(([, events]) => events & POLLOUT).map(([fd]) => fd),
+    }),
+  };
 
   /** The registered descriptors watched for `bits`. */
   #watching(bits: number): number[] {
@@ -301,7 +309,7 @@ export class Poll {
 
   /** `poll`, waiting without blocking the thread. */
   pollAsync(timeoutMs?: number): Promise<Array<[fd: number, events: number]>> {
-    return waitUntilReadyAsync(() => this.#collect(), hasAny, secondsOf(timeoutMs));
+    return waitUntilReadyAsync(this.#look, hasAny, secondsOf(timeoutMs));
   }
 
   /** Called when the socket with this descriptor may have changed. */
