@@ -49,8 +49,13 @@ const READ_BITS = POLLIN | POLLHUP | POLLERR;
 const WRITE_BITS = POLLOUT | POLLERR;
 const EXCEPT_BITS = POLLPRI;
 
+/** A descriptor, given as itself or as anything with a `fileno()`. */
+function fdOf(item: HasFileno | number): number {
+  return typeof item === "number" ? item : item.fileno();
+}
+
 function socketOf(item: HasFileno | number): Socket {
-  const fd = typeof item === "number" ? item : item.fileno();
+  const fd = fdOf(item);
   const socket = fd >= 0 ? socketForFd(fd) : undefined;
   if (!socket) throw new BadDescriptor();
   return socket;
@@ -253,7 +258,7 @@ export class Poll {
 
   /** Watches a descriptor for `events` (default: reading and writing). */
   register(fd: number | HasFileno, events: number = POLLIN | POLLPRI | POLLOUT): void {
-    const number = typeof fd === "number" ? fd : fd.fileno();
+    const number = fdOf(fd);
     if (number < 0) throw new BadDescriptor();
     this.#events.set(number, events);
     this.#candidates.add(number);
@@ -262,7 +267,7 @@ export class Poll {
 
   /** Changes the events a registered descriptor is watched for. */
   modify(fd: number | HasFileno, events: number): void {
-    const number = typeof fd === "number" ? fd : fd.fileno();
+    const number = fdOf(fd);
     if (!this.#events.has(number)) throw new NotRegistered(number);
     this.#events.set(number, events);
     this.#candidates.add(number);
@@ -270,7 +275,7 @@ export class Poll {
 
   /** Stops watching a descriptor. */
   unregister(fd: number | HasFileno): void {
-    const number = typeof fd === "number" ? fd : fd.fileno();
+    const number = fdOf(fd);
     if (!this.#events.delete(number)) throw new NotRegistered(number);
     this.#candidates.delete(number);
     if (this.#events.size === 0) activePolls.delete(this);
