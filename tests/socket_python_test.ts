@@ -172,6 +172,7 @@ import { closedPort } from "../tools/process.ts";
 import { concat } from "./helpers/bytes.ts";
 import { runAtMost, withDeadline } from "./helpers/deadline.ts";
 import { Probe } from "./helpers/probe.ts";
+import { closeAll, connectedPair, listenLocal, patternBytes } from "./helpers/socket_pairs.ts";
 
 const HOST = "127.0.0.1";
 const encoder = new TextEncoder();
@@ -184,27 +185,6 @@ const TIMEOUT_LIMIT_MS = RESCUE_MS - 500;
 
 // ---------------------------------------------------------------------------
 // Helpers.
-
-/** A listening socket on 127.0.0.1, port 0. */
-function listenLocal(backlog?: number): Socket {
-  const listener = new Socket();
-  listener.bind([HOST, 0]);
-  listener.listen(backlog);
-  return listener;
-}
-
-/** A listener, a client connected to it, and the server's side of that connection. */
-function connectedPair(): { listener: Socket; client: Socket; server: Socket } {
-  const listener = listenLocal();
-  const client = new Socket();
-  client.connect(listener.getSockName());
-  const [server] = listener.accept();
-  return { listener, client, server };
-}
-
-function closeAll(...sockets: (Socket | undefined)[]): void {
-  for (const socket of sockets) socket?.close();
-}
 
 /** Runs `call`, which must throw; returns what it threw. */
 function thrownBy(call: () => unknown): unknown {
@@ -296,19 +276,6 @@ function recvToEnd(socket: Socket, seconds = 5): Uint8Array {
     if (bytes.length === 0) return concat(chunks);
     chunks.push(bytes);
   }
-}
-
-/** `length` pseudo-random bytes, the same for the same seed, so misplaced blocks show. */
-function patternBytes(length: number, seed = 7): Uint8Array {
-  const bytes = new Uint8Array(length);
-  let state = seed;
-  for (let i = 0; i < length; i++) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    bytes[i] = state & 0xff;
-  }
-  return bytes;
 }
 
 /** Sets the default timeout for `body`, and puts it back to `null` afterwards. */
@@ -1159,7 +1126,7 @@ Deno.test("[F25] SO_RCVBUF and SO_SNDBUF: the rings' limits, DEFAULT_BUFFER_BYTE
 
     // One recv gives at most the receive ring's limit, however long the bytes wait.
     const total = 128 * 1024;
-    server.sendAll(patternBytes(total));
+    server.sendAll(patternBytes(total, 7));
     const sizes: number[] = [];
     const chunks: Uint8Array[] = [];
     while (sizes.reduce((sum, size) => sum + size, 0) < total) {
@@ -1170,7 +1137,7 @@ Deno.test("[F25] SO_RCVBUF and SO_SNDBUF: the rings' limits, DEFAULT_BUFFER_BYTE
       sleep(0.005); // time for the ring to fill up again
     }
     assert.ok(Math.max(...sizes) <= limit, `recv sizes: ${sizes.join(", ")}`);
-    assert.deepEqual(concat(chunks), patternBytes(total));
+    assert.deepEqual(concat(chunks), patternBytes(total, 7));
   } finally {
     closeAll(client, server, listener);
   }

@@ -40,6 +40,7 @@ import { HEADER } from "../lib/socket/header.ts";
 import { TX } from "../lib/socket/ring.ts";
 import { closedPort, ScriptProcess } from "../tools/process.ts";
 import { concat } from "./helpers/bytes.ts";
+import { closeAll, connectedPair, listenLocal, patternBytes } from "./helpers/socket_pairs.ts";
 
 const HOST = "127.0.0.1";
 const PEER_SCRIPT = new URL("./fixtures/socket_peer.ts", import.meta.url).pathname;
@@ -50,26 +51,9 @@ const decoder = new TextDecoder();
 // ---------------------------------------------------------------------------
 // Helpers.
 
-/** A listening socket on 127.0.0.1 and a free port. */
-function listenLocal(backlog?: number): Socket {
-  const listener = new Socket();
-  listener.bind([HOST, 0]);
-  listener.listen(backlog);
-  return listener;
-}
-
 /** The port a listener got. */
 function portOf(listener: Socket): number {
   return listener.getSockName()[1];
-}
-
-/** A listener, a client connected to it, and the server's side of that connection. */
-function connectedPair(): { listener: Socket; client: Socket; server: Socket } {
-  const listener = listenLocal();
-  const client = new Socket();
-  client.connect(listener.getSockName());
-  const [server] = listener.accept();
-  return { listener, client, server };
 }
 
 /**
@@ -82,23 +66,6 @@ function connectClients(listener: Socket, count: number, clients: Socket[]): voi
     clients.push(client);
     client.connect(listener.getSockName());
   }
-}
-
-function closeAll(...sockets: Socket[]): void {
-  for (const socket of sockets) socket.close();
-}
-
-/** `length` pseudo-random bytes (the same for the same seed), so misplaced blocks show. */
-function patternBytes(length: number, seed = 1): Uint8Array {
-  const bytes = new Uint8Array(length);
-  let state = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    bytes[i] = state & 0xff;
-  }
-  return bytes;
 }
 
 /** Asserts two byte arrays are equal, naming the first byte that differs. */

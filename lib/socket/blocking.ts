@@ -15,7 +15,7 @@
  * import { AGAIN, waitUntilDone } from "./blocking.ts";
  * const bytes = waitUntilDone(() => rings.take(1024) ?? AGAIN, 2000, () => {
  *   throw new SocketTimeout();
- * }, { name: "recv", begin: () => ({ fd: 3 }), end: (bytes) => ({ bytes: bytes.length }) });
+ * }, { name: "recv", begin: (fd) => ({ fd }), end: (bytes) => ({ bytes: bytes.length }) }, 3);
  * ```
  * @module
  */
@@ -46,26 +46,27 @@ export type Attempt<T> = () => T | typeof AGAIN;
 
 /**
  * How a call that really waits is told in the trace: its name, and what its begin and
- * its end say.
+ * its end say, from the call's `context` (a socket call's descriptor, say). The context
+ * lets one such object, made once, serve every call: an untraced call builds nothing.
  *
  * @example
  * ```ts ignore
- * const traced: TracedCall<Uint8Array> = {
+ * const traced: TracedCall<Uint8Array, number> = {
  *   name: "recv",
- *   begin: () => ({ fd: 3, blocking: true }),
- *   end: (bytes) => ({ fd: 3, bytes: bytes.length }),
+ *   begin: (fd) => ({ fd, blocking: true }),
+ *   end: (bytes, fd) => ({ fd, bytes: bytes.length }),
  * };
  * ```
  */
-export interface TracedCall<T> {
+export interface TracedCall<T, C = undefined> {
   /** The call's name: `recv`, `select`, ... */
   name: string;
   /** What is known before the wait (descriptors, a timeout). */
-  begin(): Record<string, unknown>;
+  begin(context: C): Record<string, unknown>;
   /** What the call's result says (bytes moved, descriptors found ready). */
-  end(result: T): Record<string, unknown>;
+  end(result: T, context: C): Record<string, unknown>;
   /** What the end of a call that threw says besides the error (its descriptor, say). */
-  failed?(): Record<string, unknown>;
+  failed?(context: C): Record<string, unknown>;
 }
 
 /**
@@ -73,19 +74,21 @@ export interface TracedCall<T> {
  * between tries: as long as it takes when `timeoutMs` is undefined, else at most
  * `timeoutMs` from the first wait (a call that needs no wait never reads the clock);
  * then `timedOut` gives the call's answer, or throws. The counter is read before each
- * try, so a change made while trying is not slept through. `spinMs` is how long each
+ * try, so a change made while trying is not slept through. `traced` says, from
+ * `context`, how a call that waits is told in the trace. `spinMs` is how long each
  * wait watches the counter before it sleeps (`waits.ts`).
  *
  * @example
  * ```ts ignore
- * const ready = waitUntilDone(look, 5000, () => [], traced); // at most 5 s
+ * const ready = waitUntilDone(look, 5000, () => [], traced, undefined); // at most 5 s
  * ```
  */
-export function waitUntilDone<T>(
+export function waitUntilDone<T, C>(
   attempt: Attempt<T>,
   timeoutMs: number | undefined,
   timedOut: () => T,
-  traced: TracedCall<T>,
+  traced: TracedCall<T, C>,
+  context: C,
   spinMs?: number,
 ): T {
   let began = false;
@@ -102,17 +105,19 @@ export function waitUntilDone<T>(
         if (waitMs <= 0) result = timedOut();
       }
       if (result !== AGAIN) {
-        if (began) traceEnd(traced.name, "socket", traced.end(result));
+        if (began) traceEnd(traced.name, "socket", traced.end(result, context));
         return result;
       }
       if (!began && tracing) {
         began = true;
-        traceBegin(traced.name, "socket", traced.begin());
+        traceBegin(traced.name, "socket", traced.begin(context));
       }
       waitForEvent(seen, waitMs, spinMs);
     }
   } catch (error) {
-    if (began) traceEnd(traced.name, "socket", { ...traced.failed?.(), error: String(error) });
+    if (began) {
+      traceEnd(traced.name, "socket", { ...traced.failed?.(context), error: String(error) });
+    }
     throw error;
   }
 }
@@ -149,6 +154,30 @@ function bytesMoved(result: unknown): { bytes?: number } {
   return typeof result === "number" ? { bytes: result } : {};
 }
 
+/** How a socket call that waits is told in the trace, from its descriptor. */
+function socketCallTrace(name: WaitingCall): TracedCall<unknown, number> {
+  return {
+    name,
+    begin: (fd) => ({ fd, blocking: true }),
+    end: (result, fd) => ({ fd, ...bytesMoved(result) }),
+    failed: (fd) => ({ fd }),
+  };
+}
+
+/** One per call name, made once: a call that waits builds nothing for the trace. */
+const SOCKET_CALLS: Record<WaitingCall, TracedCall<unknown, number>> = {
+  recv: socketCallTrace("recv"),
+  send: socketCallTrace("send"),
+  sendAll: socketCallTrace("sendAll"),
+  accept: socketCallTrace("accept"),
+  connect: socketCallTrace("connect"),
+};
+
+/** A socket call's answer when its timeout has passed. */
+function timedOut(): never {
+  throw new SocketTimeout();
+}
+
 /**
  * Runs a socket call's attempt in the mode its `timeout` says, as Python's: `0`
  * (non-blocking) tries once ({@linkcode tryOnce}); `null` waits as long as it takes;
@@ -169,14 +198,8 @@ export function runCall<T>(
   spinMs?: number,
 ): T {
   if (timeout === 0) return tryOnce(attempt);
-  return waitUntilDone(attempt, timeout === null ? undefined : timeout * 1000, () => {
-    throw new SocketTimeout();
-  }, {
-    name: call,
-    begin: () => ({ fd, blocking: true }),
-    end: (result) => ({ fd, ...bytesMoved(result) }),
-    failed: () => ({ fd }),
-  }, spinMs);
+  const timeoutMs = timeout === null ? undefined : timeout * 1000;
+  return waitUntilDone<T, number>(attempt, timeoutMs, timedOut, SOCKET_CALLS[call], fd, spinMs);
 }
 
 /**

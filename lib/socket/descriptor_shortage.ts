@@ -34,6 +34,29 @@ export function isOutOfDescriptors(code: string): boolean {
   return OUT_OF_DESCRIPTORS.has(code);
 }
 
+/** Loops waiting for news, woken all at once; each waits a while at most. */
+class Waiters {
+  #waiting: Array<() => void> = [];
+
+  /** Settles at the next {@linkcode Waiters.wakeAll}, or after `ms`, whichever comes first. */
+  next(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#waiting.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Wakes every loop waiting now. */
+  wakeAll(): void {
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const wake of waiting) wake();
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Closes still settling.
 
@@ -41,8 +64,8 @@ export function isOutOfDescriptors(code: string): boolean {
 let closesSettling = 0;
 /** How many closes have settled so far. */
 let closesSettled = 0;
-/** Waiters for the next close to settle. */
-let settleWaiters: Array<() => void> = [];
+/** Calls waiting for the next close to settle. */
+const settleWaiters = new Waiters();
 
 /**
  * Counts a close as settling until `ended` (its cancelled read, its pending accept)
@@ -58,20 +81,7 @@ export function settleLater(ended: Promise<void>): void {
   ended.then(() => {
     closesSettling--;
     closesSettled++;
-    const waiting = settleWaiters;
-    settleWaiters = [];
-    for (const wake of waiting) wake();
-  });
-}
-
-/** Settles when a close next settles, or after `ms`, whichever comes first. */
-function untilACloseSettles(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    settleWaiters.push(() => {
-      clearTimeout(timer);
-      resolve();
-    });
+    settleWaiters.wakeAll();
   });
 }
 
@@ -102,7 +112,7 @@ export async function withDescriptorsSettled<T>(attempt: () => T | Promise<T>): 
       // A close that settled while the attempt ran may have freed a descriptor already.
       if (closesSettled !== settledBefore) continue;
       if (closesSettling === 0) throw error;
-      await untilACloseSettles(left);
+      await settleWaiters.next(left); // until a close settles
     }
   }
 }
@@ -113,7 +123,7 @@ export async function withDescriptorsSettled<T>(attempt: () => T | Promise<T>): 
 /** How long an accept loop out of descriptors waits at most before it tries again. */
 const ACCEPT_RETRY_MS = 100;
 /** Accept loops waiting for a descriptor to be freed. */
-let closeWaiters: Array<() => void> = [];
+const closeWaiters = new Waiters();
 /** Headers of listeners whose last accept found no descriptor (`NO_DESCRIPTOR` set). */
 const outOfDescriptors = new Set<Int32Array>();
 
@@ -142,13 +152,7 @@ export function markOutOfDescriptors(header: Int32Array, code: string): void {
  * ```
  */
 export function untilADescriptorMayBeFree(): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ACCEPT_RETRY_MS);
-    closeWaiters.push(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+  return closeWaiters.next(ACCEPT_RETRY_MS);
 }
 
 /**
@@ -163,7 +167,5 @@ export function untilADescriptorMayBeFree(): Promise<void> {
 export function descriptorFreed(): void {
   for (const header of outOfDescriptors) Atomics.store(header, HEADER.NO_DESCRIPTOR, 0);
   outOfDescriptors.clear();
-  const waiting = closeWaiters;
-  closeWaiters = [];
-  for (const wake of waiting) wake();
+  closeWaiters.wakeAll();
 }

@@ -49,8 +49,13 @@ const READ_BITS = POLLIN | POLLHUP | POLLERR;
 const WRITE_BITS = POLLOUT | POLLERR;
 const EXCEPT_BITS = POLLPRI;
 
+/** A descriptor, given as itself or as anything with a `fileno()`. */
+function fdOf(item: HasFileno | number): number {
+  return typeof item === "number" ? item : item.fileno();
+}
+
 function socketOf(item: HasFileno | number): Socket {
-  const fd = typeof item === "number" ? item : item.fileno();
+  const fd = fdOf(item);
   const socket = fd >= 0 ? socketForFd(fd) : undefined;
   if (!socket) throw new BadDescriptor();
   return socket;
@@ -89,13 +94,14 @@ function checkTimeoutSeconds(timeoutSeconds?: number): number | undefined {
  * Looks with `look` until `ready` says yes, or the timeout passes, blocking the thread
  * on the event counter in between (`blocking.ts`): the loop of `select` and `poll`.
  * When the time passes first it gives what it last saw. A wait that really waits is
- * recorded in the trace as `traced` says (its begin gets the timeout too).
+ * recorded in the trace as `traced` says, from `context`.
  */
-function waitUntilReady<R>(
+function waitUntilReady<R, C>(
   look: () => R,
   ready: (result: R) => boolean,
   timeoutSeconds: number | undefined,
-  traced: TracedCall<R>,
+  traced: TracedCall<R, C>,
+  context: C,
 ): R {
   const timeoutMs = checkTimeoutSeconds(timeoutSeconds);
   let lastLook: R;
@@ -103,7 +109,7 @@ function waitUntilReady<R>(
     lastLook = look();
     return ready(lastLook) ? lastLook : AGAIN;
   };
-  return waitUntilDone(attempt, timeoutMs, () => lastLook, traced);
+  return waitUntilDone(attempt, timeoutMs, () => lastLook, traced, context);
 }
 
 function fdsOf(items: HasFileno[]): number[] {
@@ -160,7 +166,7 @@ export function select<T extends HasFileno>(
       timeout: timeoutSeconds ?? null,
     }),
     end: ([readable, writable]) => ({ readable: fdsOf(readable), writable: fdsOf(writable) }),
-  });
+  }, undefined);
 }
 
 /**
@@ -252,7 +258,7 @@ export class Poll {
 
   /** Watches a descriptor for `events` (default: reading and writing). */
   register(fd: number | HasFileno, events: number = POLLIN | POLLPRI | POLLOUT): void {
-    const number = typeof fd === "number" ? fd : fd.fileno();
+    const number = fdOf(fd);
     if (number < 0) throw new BadDescriptor();
     this.#events.set(number, events);
     this.#candidates.add(number);
@@ -261,7 +267,7 @@ export class Poll {
 
   /** Changes the events a registered descriptor is watched for. */
   modify(fd: number | HasFileno, events: number): void {
-    const number = typeof fd === "number" ? fd : fd.fileno();
+    const number = fdOf(fd);
     if (!this.#events.has(number)) throw new NotRegistered(number);
     this.#events.set(number, events);
     this.#candidates.add(number);
@@ -269,7 +275,7 @@ export class Poll {
 
   /** Stops watching a descriptor. */
   unregister(fd: number | HasFileno): void {
-    const number = typeof fd === "number" ? fd : fd.fileno();
+    const number = fdOf(fd);
     if (!this.#events.delete(number)) throw new NotRegistered(number);
     this.#candidates.delete(number);
     if (this.#events.size === 0) activePolls.delete(this);
@@ -280,19 +286,26 @@ export class Poll {
    * as long as it takes; 0: only look). Returns `[fd, events]` pairs.
    */
   poll(timeoutMs?: number): Array<[fd: number, events: number]> {
-    return waitUntilReady(() => this.#collect(), hasAny, secondsOf(timeoutMs), {
-      name: "poll",
-      begin: () => ({
-        readers: this.#watching(POLLIN),
-        writers: this.#watching(POLLOUT),
-        timeout: secondsOf(timeoutMs) ?? null,
-      }),
-      end: (ready) => ({
-        readable: ready.filter(([, events]) => events & ~POLLOUT).map(([fd]) => fd),
-        writable: ready.filter(([, events]) => events & POLLOUT).map(([fd]) => fd),
-      }),
-    });
+    const timeout = secondsOf(timeoutMs);
+    return waitUntilReady(this.#look, hasAny, timeout, this.#traced, timeout);
   }
+
+  /** What `poll` looks with; made once, as is the next. */
+  readonly #look = (): Array<[number, number]> => this.#collect();
+
+  /** How a `poll` that waits is told in the trace, from its timeout in seconds. */
+  readonly #traced: TracedCall<Array<[number, number]>, number | undefined> = {
+    name: "poll",
+    begin: (timeout) => ({
+      readers: this.#watching(POLLIN),
+      writers: this.#watching(POLLOUT),
+      timeout: timeout ?? null,
+    }),
+    end: (ready) => ({
+      readable: ready.filter(([, events]) => events & ~POLLOUT).map(([fd]) => fd),
+      writable: ready.filter(([, events]) => events & POLLOUT).map(([fd]) => fd),
+    }),
+  };
 
   /** The registered descriptors watched for `bits`. */
   #watching(bits: number): number[] {
@@ -301,7 +314,7 @@ export class Poll {
 
   /** `poll`, waiting without blocking the thread. */
   pollAsync(timeoutMs?: number): Promise<Array<[fd: number, events: number]>> {
-    return waitUntilReadyAsync(() => this.#collect(), hasAny, secondsOf(timeoutMs));
+    return waitUntilReadyAsync(this.#look, hasAny, secondsOf(timeoutMs));
   }
 
   /** Called when the socket with this descriptor may have changed. */

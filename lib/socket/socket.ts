@@ -404,6 +404,12 @@ export class Socket implements HasFileno {
     }
   }
 
+  /** While tracing: records the bytes a `recv` took or a send put in the ring. */
+  #traceMoved(name: "recv" | "sent", bytes: number): void {
+    this.#seeConnected();
+    traceInstant(name, "socket", laneOfFd(this.#fd), { fd: this.#fd, bytes });
+  }
+
   /**
    * Returns and clears the pending error, as `getsockopt(SO_ERROR)` does: how a
    * non-blocking connect ended, or why the connection broke. `null` when there is none.
@@ -428,10 +434,7 @@ export class Socket implements HasFileno {
   recv(max: number): Uint8Array {
     checkBufferSize(max);
     const bytes = this.#run("recv", () => this.#tryRecv(max));
-    if (tracing && max > 0) {
-      this.#seeConnected();
-      traceInstant("recv", "socket", laneOfFd(this.#fd), { fd: this.#fd, bytes: bytes.length });
-    }
+    if (tracing && max > 0) this.#traceMoved("recv", bytes.length);
     return bytes;
   }
 
@@ -455,10 +458,7 @@ export class Socket implements HasFileno {
     if (nbytes > buffer.length) throw new RangeError("buffer too small for requested bytes");
     const target = nbytes === 0 ? buffer : buffer.subarray(0, nbytes);
     const count = this.#run("recv", () => this.#tryRecvInto(target));
-    if (tracing && target.length > 0) {
-      this.#seeConnected();
-      traceInstant("recv", "socket", laneOfFd(this.#fd), { fd: this.#fd, bytes: count });
-    }
+    if (tracing && target.length > 0) this.#traceMoved("recv", count);
     return count;
   }
 
@@ -545,10 +545,7 @@ export class Socket implements HasFileno {
     const count = rings.put(bytes);
     if (count === 0) return AGAIN;
     if (rings.callPumpIfWaiting()) wakeSender(this.#id);
-    if (tracing) {
-      this.#seeConnected();
-      traceInstant("sent", "socket", laneOfFd(this.#fd), { fd: this.#fd, bytes: count });
-    }
+    if (tracing) this.#traceMoved("sent", count);
     return count;
   }
 
