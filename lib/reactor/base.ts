@@ -305,20 +305,7 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
    * ```
    */
   disconnectAll(): void {
-    for (const descriptor of this.removeAll()) {
-      const fd = tracing ? fdOf(descriptor) : -1;
-      const start = tracing ? nowUs() : 0;
-      let threw: { error: unknown } | undefined;
-      try {
-        descriptor.connectionLost(CONNECTION_LOST);
-      } catch (error) {
-        threw = { error };
-      }
-      if (tracing) {
-        traceDescriptorCall(descriptor, fd, "connectionLost", start, CONNECTION_LOST, threw);
-      }
-      if (threw) this.reportError(threw.error, logPrefixOf(descriptor));
-    }
+    for (const descriptor of this.removeAll()) this.#tellLost(descriptor, CONNECTION_LOST);
   }
 
   /**
@@ -628,15 +615,30 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
    */
   protected disconnect(descriptor: IFileDescriptor, reason: Error): void {
     this.#forget(descriptor);
-    const fd = tracing ? fdOf(descriptor) : -1;
-    const start = tracing ? nowUs() : 0;
+    this.#tellLost(descriptor, reason);
+  }
+
+  /** Calls `descriptor.connectionLost(reason)`; what it throws is reported, not thrown. */
+  #tellLost(descriptor: IFileDescriptor, reason: Error): void {
+    if (tracing) return this.#tracedTellLost(descriptor, reason);
+    try {
+      descriptor.connectionLost(reason);
+    } catch (error) {
+      this.reportError(error, logPrefixOf(descriptor));
+    }
+  }
+
+  /** `#tellLost`, recorded as a `connectionLost` callback before any error is reported. */
+  #tracedTellLost(descriptor: IFileDescriptor, reason: Error): void {
+    const fd = fdOf(descriptor);
+    const start = nowUs();
     let threw: { error: unknown } | undefined;
     try {
       descriptor.connectionLost(reason);
     } catch (error) {
       threw = { error };
     }
-    if (tracing) traceDescriptorCall(descriptor, fd, "connectionLost", start, reason, threw);
+    traceDescriptorCall(descriptor, fd, "connectionLost", start, reason, threw);
     if (threw) this.reportError(threw.error, logPrefixOf(descriptor));
   }
 
