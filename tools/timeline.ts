@@ -89,9 +89,8 @@ export function tracksFromTrace(run: RunModel): TaskTrack[] {
   const ms = (us: number) => (us - run.startUs) / 1000;
   const tracks: TaskTrack[] = [];
   for (const lane of run.sockets) {
-    let arrivals = lane.events
-      .filter((event) => event.name === "recv" && Number(event.args?.bytes ?? 0) > 0)
-      .map((event) => ({ at: ms(event.ts), bytes: Number(event.args?.bytes) }));
+    let arrivals = lane.reads.filter((read) => read.bytes > 0)
+      .map((read) => ({ at: ms(read.atUs), bytes: read.bytes }));
     if (arrivals.length === 0) {
       arrivals = run.callbacks
         .filter((callback) =>

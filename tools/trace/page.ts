@@ -98,9 +98,7 @@ export function figureOf(run: RunModel): FigureCaption {
     };
   }
   if (run.reactor === undefined) {
-    const recvFds = run.sockets.filter((lane) =>
-      lane.events.some((event) => event.name === "recv")
-    );
+    const recvFds = run.sockets.filter((lane) => lane.reads.length > 0);
     if (recvFds.length >= 2 && !interleaved(run)) {
       return {
         figure: "Part 1, Figure 1: the synchronous model",
@@ -154,9 +152,7 @@ export function figureOf(run: RunModel): FigureCaption {
 function interleaved(run: RunModel): boolean {
   const reads: { fd: number; ts: number }[] = [];
   for (const lane of run.sockets) {
-    for (const event of lane.events) {
-      if (event.name === "recv") reads.push({ fd: lane.fd, ts: event.ts });
-    }
+    for (const read of lane.reads) reads.push({ fd: lane.fd, ts: read.atUs });
   }
   reads.sort((a, b) => a.ts - b.ts);
   const seen = new Set<number>();
