@@ -118,7 +118,8 @@ export function figureOf(run: RunModel): FigureCaption {
       look: "the red stretches: where the main thread waited in a socket call.",
     };
   }
-  if (holdingSentences(run).length > 0 && run.callbacks.some((cb) => cb.args.kind === "doRead")) {
+  const readsByDoRead = run.callbacks.some((callback) => callback.args.kind === "doRead");
+  if (readsByDoRead && holdingSentences(run).length > 0) {
     return {
       figure: "Figure 7 (doRead), gone wrong: the loop of Figure 5 held by one callback",
       look: "the long blue callbacks on the main thread, red where they block in a socket " +
@@ -126,7 +127,7 @@ export function figureOf(run: RunModel): FigureCaption {
         "run one after another, as in Part 1's Figure 1.",
     };
   }
-  if (run.callbacks.some((cb) => cb.args.kind === "doRead")) {
+  if (readsByDoRead) {
     return {
       figure: "Figure 5 (the reactor loop), with Figure 7 (doRead) at each turn",
       look: "grey waits alternate with short blue doRead callbacks; the tasks' lanes " +
