@@ -186,14 +186,7 @@ for (const [name, Reactor] of REACTORS) {
   test("doRead returning CONNECTION_DONE, CONNECTION_LOST, another error, or throwing: removed, connectionLost(that reason)", async ({ reactor, reports, pairs }) => {
     const thrown = new Error("I fall down.");
     const custom = new Error("a reason of my own");
-    const cases: Array<[string, () => Error | void, Error]> = [
-      ["done", () => CONNECTION_DONE, CONNECTION_DONE],
-      ["lost", () => CONNECTION_LOST, CONNECTION_LOST],
-      ["custom", () => custom, custom],
-      ["thrower", () => {
-        throw thrown;
-      }, thrown],
-    ];
+    const cases = endings(thrown, ["custom", () => custom, custom]);
     const probes: Probe[] = [];
     const keeper = new Probe(pairs.open().near, "keeper"); // never ready: stays
     reactor.addReader(keeper);
@@ -604,13 +597,7 @@ for (const [name, Reactor] of REACTORS) {
 
   test("doWrite returning CONNECTION_DONE, CONNECTION_LOST, or throwing: removed, connectionLost(that reason)", async ({ reactor, reports, pairs }) => {
     const thrown = new TypeError("cannot write that");
-    const cases: Array<[string, () => Error | void, Error]> = [
-      ["done", () => CONNECTION_DONE, CONNECTION_DONE],
-      ["lost", () => CONNECTION_LOST, CONNECTION_LOST],
-      ["thrower", () => {
-        throw thrown;
-      }, thrown],
-    ];
+    const cases = endings(thrown);
     const probes: Probe[] = [];
     for (const [label, onWrite] of cases) {
       const probe = new Probe(pairs.open().near, label);
@@ -689,6 +676,27 @@ for (const [name, Reactor] of REACTORS) {
     assert.ok(performance.now() - start < 5000);
     assert.equal(decoder.decode(concat(chunks)), "knock knock");
   });
+}
+
+/**
+ * One way a `doRead` or `doWrite` ends its descriptor: a label, the call, and the
+ * reason `connectionLost` gets.
+ */
+type Ending = [label: string, call: () => Error | void, reason: Error];
+
+/**
+ * The endings `doRead` and `doWrite` are both tried with, in order: returning
+ * CONNECTION_DONE, returning CONNECTION_LOST, `more`, throwing `thrown`.
+ */
+function endings(thrown: Error, ...more: Ending[]): Ending[] {
+  return [
+    ["done", () => CONNECTION_DONE, CONNECTION_DONE],
+    ["lost", () => CONNECTION_LOST, CONNECTION_LOST],
+    ...more,
+    ["thrower", () => {
+      throw thrown;
+    }, thrown],
+  ];
 }
 
 /** A probe whose `fileno()` throws `error` while `broken` is true. */

@@ -22,21 +22,9 @@ import {
   stopTracing,
   type TraceEvent,
 } from "../lib/trace/mod.ts";
+import { traced } from "./helpers/traced.ts";
 
 const PEER_SCRIPT = new URL("./fixtures/socket_peer.ts", import.meta.url).pathname;
-
-/** Records while `body` runs, and returns the socket layer's events. */
-async function traced(body: () => void | Promise<void>): Promise<TraceEvent[]> {
-  let text = "";
-  startTracing((chunk) => text += chunk);
-  try {
-    await body();
-  } finally {
-    stopTracing();
-  }
-  return text.split(",\n").filter((line) => line !== "").map((line) => JSON.parse(line))
-    .filter((event: TraceEvent) => event.cat === "socket");
-}
 
 /** An event as the test compares it: name, phase, lane and facts. */
 function brief(event: TraceEvent): [string, string, number, Record<string, unknown>] {
@@ -75,7 +63,7 @@ Deno.test("traced: a blocking accept and recv that wait, a would-block, a select
     listener.close();
     near.close();
     far.close();
-  });
+  }, "socket");
   await peer?.status;
   const main = MAIN_LANE;
   assert.deepEqual(events.map(brief), [
@@ -139,7 +127,7 @@ Deno.test("traced: a non-blocking connect seen connected, sends, an end of strea
     assert.equal(server.recv(16).length, 0);
     sleep(0.01);
     server.close();
-  });
+  }, "socket");
   listener.close();
   // The waits depend on the worker's timing; the facts on each lane do not.
   const onLanes = events.filter((event) => event.tid !== MAIN_LANE).map(brief);
@@ -170,7 +158,7 @@ Deno.test("traced: a recv that times out ends its wait with the error", async ()
     near.setTimeout(0.05);
     const events = await traced(() => {
       assert.throws(() => near.recv(16), SocketTimeout);
-    });
+    }, "socket");
     assert.deepEqual(events.map(brief), [
       ["recv", "B", MAIN_LANE, { fd, blocking: true }],
       ["recv", "E", MAIN_LANE, { fd, error: "SocketTimeout: timed out" }],

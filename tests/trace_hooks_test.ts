@@ -15,22 +15,10 @@ import { PollReactor } from "../lib/reactor/poll.ts";
 import type { ReactorBase } from "../lib/reactor/base.ts";
 import { LoopingCall } from "../lib/reactor/task.ts";
 import { CONNECTION_DONE } from "../lib/reactor/main.ts";
-import { startTracing, stopTracing, type TraceEvent } from "../lib/trace/mod.ts";
-import { parseTrace } from "../tools/trace/read.ts";
+import { startTracing, stopTracing } from "../lib/trace/mod.ts";
 import { Probe } from "./helpers/probe.ts";
+import { traced } from "./helpers/traced.ts";
 import { runAtMost } from "./helpers/deadline.ts";
-
-/** Runs `body` with tracing on, and gives what it recorded. */
-async function traced(body: () => Promise<void>): Promise<TraceEvent[]> {
-  let text = "[\n";
-  startTracing((chunk) => text += chunk);
-  try {
-    await body();
-  } finally {
-    stopTracing();
-  }
-  return parseTrace(text);
-}
 
 class Countdown {
   constructor(readonly reactor: ReactorBase, public left: number) {}

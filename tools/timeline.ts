@@ -1,21 +1,20 @@
 /**
  * Timelines of a poetry client's run: one row per task, time across, a mark where bytes
  * arrived. They are the article's figures of synchronous and asynchronous tasks (Part
- * 1's Figures 1 and 3), come out of a real run. Drawn from the client's trace
- * ({@linkcode tracksFromTrace}: one row per socket, a mark per read), or, for a trace
- * with no socket in it, from its output lines and the times they arrived
- * ({@linkcode summarize}).
+ * 1's Figures 1 and 3), come out of a real run. The rows are drawn from the client's
+ * trace ({@linkcode tracksFromTrace}: one row per socket, a mark per read); the totals
+ * are what the client printed.
  *
  * @example
  * ```ts
- * import { drawTimeline, summarize } from "./timeline.ts";
- * const lines = [
- *   { text: "Task 1: get poetry from: 127.0.0.1:10000", at: 100 },
- *   { text: "Task 1: got 623 bytes of poetry from 127.0.0.1:10000 in 0:00:01.000000", at: 1100 },
- *   { text: "Got 1 poems in 0:00:01.000000", at: 1101 },
- * ];
- * const run = summarize("blocking", lines);
- * console.log(drawTimeline(run, 20).join("\n"));
+ * import { drawTimeline, summarizeTraced } from "./timeline.ts";
+ * import { modelOfRun } from "./trace/read.ts";
+ * const trace = modelOfRun([
+ *   { name: "recv", cat: "socket", ph: "i", ts: 0, pid: 1, tid: 1003, args: { fd: 3, bytes: 623 } },
+ *   { name: "close", cat: "socket", ph: "i", ts: 1e6, pid: 1, tid: 1003, args: { fd: 3 } },
+ * ]);
+ * const lines = [{ text: "Got 1 poems in 0:00:01.000000", at: 1000 }];
+ * console.log(drawTimeline(summarizeTraced("blocking", lines, trace), 20).join("\n"));
  * ```
  * @module
  */
@@ -24,19 +23,19 @@ import { parsePoemsLine } from "./client_output.ts";
 import type { TimedLine } from "./process.ts";
 import type { RunModel } from "./trace/read.ts";
 
-/** What one task did, in milliseconds from the client's start. */
+/** What one task did, in milliseconds from the start of its trace. */
 export interface TaskTrack {
   /** The task's number, from 1. */
   task: number;
-  /** When bytes were reported, and how many. */
+  /** When bytes were read, and how many. */
   arrivals: Array<{ at: number; bytes: number }>;
-  /** When the client said it started the task, if it says so (the blocking client). */
+  /** When the task's socket was opened. */
   startedAt?: number;
-  /** When the task ended: its last report. */
+  /** When the task ended: its socket's close, or its last read. */
   endedAt: number;
 }
 
-/** A client's run, as its output tells it. */
+/** A client's run: its totals as it printed them, its tracks as its trace tells them. */
 export interface ClientRun {
   /** What to call the client. */
   name: string;
@@ -48,49 +47,21 @@ export interface ClientRun {
   bytes: number;
   /** One track per task, by task number. */
   tracks: TaskTrack[];
-  /** Milliseconds from the client's start to its `Got` line (time zero: its own start). */
+  /** Milliseconds the timeline covers: the reported total, or the last track's end. */
   spanMs: number;
 }
 
-/**
- * Reads a client's output lines. Time zero is the client's own start, found from its
- * `Got N poems in T` line: that line's arrival less T.
- */
-export function summarize(name: string, lines: TimedLine[]): ClientRun {
+/** The totals a client printed: its `Got N poems in T` line, and its tasks' bytes. */
+function totalsOf(name: string, lines: TimedLine[]): Omit<ClientRun, "tracks" | "spanMs"> {
   const total = lines.findLast((line) => parsePoemsLine(line.text) !== null);
   const reported = total && parsePoemsLine(total.text);
-  if (!total || !reported) throw new Error(`${name}: no "Got N poems in" line`);
-  const { poems, seconds } = reported;
-  const zero = total.at - seconds * 1000;
-  const tracks = new Map<number, TaskTrack>();
-  const track = (task: number, at: number) => {
-    const found = tracks.get(task) ?? { task, arrivals: [], endedAt: at };
-    found.endedAt = Math.max(found.endedAt, at);
-    tracks.set(task, found);
-    return found;
-  };
+  if (!reported) throw new Error(`${name}: no "Got N poems in" line`);
   let bytes = 0;
-  for (const { text, at } of lines) {
-    const time = at - zero;
-    const got = /^Task (\d+): got (\d+) bytes of poetry from /.exec(text);
-    if (got) {
-      track(Number(got[1]), time).arrivals.push({ at: time, bytes: Number(got[2]) });
-      bytes += Number(got[2]);
-      continue;
-    }
-    const start = /^Task (\d+): get poetry from: /.exec(text);
-    if (start) track(Number(start[1]), time).startedAt = time;
-    const finished = /^Task (\d+) finished$/.exec(text);
-    if (finished) track(Number(finished[1]), time);
+  for (const { text } of lines) {
+    const got = /^Task \d+: got (\d+) bytes of poetry from /.exec(text);
+    if (got) bytes += Number(got[1]);
   }
-  return {
-    name,
-    seconds,
-    poems,
-    bytes,
-    tracks: [...tracks.values()].sort((a, b) => a.task - b.task),
-    spanMs: seconds * 1000,
-  };
+  return { name, seconds: reported.seconds, poems: reported.poems, bytes };
 }
 
 /**
@@ -118,9 +89,8 @@ export function tracksFromTrace(run: RunModel): TaskTrack[] {
   const ms = (us: number) => (us - run.startUs) / 1000;
   const tracks: TaskTrack[] = [];
   for (const lane of run.sockets) {
-    let arrivals = lane.events
-      .filter((event) => event.name === "recv" && Number(event.args?.bytes ?? 0) > 0)
-      .map((event) => ({ at: ms(event.ts), bytes: Number(event.args?.bytes) }));
+    let arrivals = lane.reads.filter((read) => read.bytes > 0)
+      .map((read) => ({ at: ms(read.atUs), bytes: read.bytes }));
     if (arrivals.length === 0) {
       arrivals = run.callbacks
         .filter((callback) =>
@@ -142,36 +112,27 @@ export function tracksFromTrace(run: RunModel): TaskTrack[] {
 }
 
 /**
- * A client's run with its tracks from its trace when the trace has them (see
- * {@linkcode tracksFromTrace}), from its output lines otherwise. The totals (time,
- * poems, bytes) are what the client reported.
+ * A client's run: its tracks from its trace (see {@linkcode tracksFromTrace}), its
+ * totals (time, poems, bytes) as the client printed them.
  *
  * @example
  * ```ts
  * import { summarizeTraced } from "./timeline.ts";
  * import { modelOfRun } from "./trace/read.ts";
  * const lines = [{ text: "Got 1 poems in 0:00:01.000000", at: 1000 }];
- * console.log(summarizeTraced("blocking", lines, modelOfRun([])).source); // printed lines
+ * console.log(summarizeTraced("blocking", lines, modelOfRun([])).spanMs); // 1000
  * ```
  *
  * @param name what to call the client
  * @param lines its output lines
  * @param run the model of its traced run
- * @returns the run, and where its tracks came from
+ * @returns the run
  */
-export function summarizeTraced(
-  name: string,
-  lines: TimedLine[],
-  run: RunModel,
-): ClientRun & { source: "trace" | "printed lines" } {
-  const printed = summarize(name, lines);
+export function summarizeTraced(name: string, lines: TimedLine[], run: RunModel): ClientRun {
+  const totals = totalsOf(name, lines);
   const tracks = tracksFromTrace(run);
-  if (tracks.length === 0) return { ...printed, source: "printed lines" };
-  const spanMs = Math.max(
-    printed.spanMs,
-    ...tracks.map((track) => track.endedAt),
-  );
-  return { ...printed, tracks, spanMs, source: "trace" };
+  const spanMs = Math.max(totals.seconds * 1000, ...tracks.map((track) => track.endedAt));
+  return { ...totals, tracks, spanMs };
 }
 
 /** The column of a time, on a row `width` columns wide covering `spanMs`. */

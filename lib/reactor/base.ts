@@ -305,20 +305,7 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
    * ```
    */
   disconnectAll(): void {
-    for (const descriptor of this.removeAll()) {
-      const fd = tracing ? fdOf(descriptor) : -1;
-      const start = tracing ? nowUs() : 0;
-      let threw: { error: unknown } | undefined;
-      try {
-        descriptor.connectionLost(CONNECTION_LOST);
-      } catch (error) {
-        threw = { error };
-      }
-      if (tracing) {
-        traceDescriptorCall(descriptor, fd, "connectionLost", start, CONNECTION_LOST, threw);
-      }
-      if (threw) this.reportError(threw.error, logPrefixOf(descriptor));
-    }
+    for (const descriptor of this.removeAll()) this.#tellLost(descriptor, CONNECTION_LOST);
   }
 
   /**
@@ -586,24 +573,21 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
    */
   protected readOrWrite(descriptor: IReadDescriptor | IWriteDescriptor, reading: boolean): void {
     let reason: Error | undefined;
-    let start = 0;
-    let fd = -1;
     try {
-      fd = descriptor.fileno();
+      const fd = descriptor.fileno();
       if (fd === -1) {
         reason = new ConnectionFdescWentAway();
+      } else if (tracing) {
+        reason = tracedReadOrWrite(descriptor, fd, reading);
       } else {
-        if (tracing) start = nowUs();
         const result = reading
           ? (descriptor as IReadDescriptor).doRead()
           : (descriptor as IWriteDescriptor).doWrite();
         if (result) reason = asError(result);
       }
     } catch (error) {
-      if (start !== 0) traceDescriptorCall(descriptor, fd, reading, start, undefined, { error });
       return this.loseBrokenDescriptor(descriptor, error);
     }
-    if (start !== 0) traceDescriptorCall(descriptor, fd, reading, start, reason);
     if (reason !== undefined) this.disconnect(descriptor, reason);
   }
 
@@ -628,15 +612,30 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime, IReacto
    */
   protected disconnect(descriptor: IFileDescriptor, reason: Error): void {
     this.#forget(descriptor);
-    const fd = tracing ? fdOf(descriptor) : -1;
-    const start = tracing ? nowUs() : 0;
+    this.#tellLost(descriptor, reason);
+  }
+
+  /** Calls `descriptor.connectionLost(reason)`; what it throws is reported, not thrown. */
+  #tellLost(descriptor: IFileDescriptor, reason: Error): void {
+    if (tracing) return this.#tracedTellLost(descriptor, reason);
+    try {
+      descriptor.connectionLost(reason);
+    } catch (error) {
+      this.reportError(error, logPrefixOf(descriptor));
+    }
+  }
+
+  /** `#tellLost`, recorded as a `connectionLost` callback before any error is reported. */
+  #tracedTellLost(descriptor: IFileDescriptor, reason: Error): void {
+    const fd = fdOf(descriptor);
+    const start = nowUs();
     let threw: { error: unknown } | undefined;
     try {
       descriptor.connectionLost(reason);
     } catch (error) {
       threw = { error };
     }
-    if (tracing) traceDescriptorCall(descriptor, fd, "connectionLost", start, reason, threw);
+    traceDescriptorCall(descriptor, fd, "connectionLost", start, reason, threw);
     if (threw) this.reportError(threw.error, logPrefixOf(descriptor));
   }
 
@@ -818,6 +817,32 @@ function fdsOf(descriptors: Iterable<IFileDescriptor>): number[] {
   const fds: number[] = [];
   for (const descriptor of descriptors) fds.push(fdOf(descriptor));
   return fds;
+}
+
+/**
+ * `doRead()` (or `doWrite()`) on a ready descriptor, recorded as a `callback` event (what
+ * it throws is recorded, then thrown on).
+ *
+ * @returns the reason to disconnect it that the call returned, if any
+ */
+function tracedReadOrWrite(
+  descriptor: IReadDescriptor | IWriteDescriptor,
+  fd: number,
+  reading: boolean,
+): Error | undefined {
+  const start = nowUs();
+  let reason: Error | undefined;
+  try {
+    const result = reading
+      ? (descriptor as IReadDescriptor).doRead()
+      : (descriptor as IWriteDescriptor).doWrite();
+    if (result) reason = asError(result);
+  } catch (error) {
+    traceDescriptorCall(descriptor, fd, reading, start, undefined, { error });
+    throw error;
+  }
+  traceDescriptorCall(descriptor, fd, reading, start, reason);
+  return reason;
 }
 
 /**

@@ -17,10 +17,10 @@
  */
 
 import { AlreadyCalled, AlreadyCancelled } from "./error.ts";
-import { callPlainly } from "./events.ts";
+import { callPlainly, tracedCall } from "./events.ts";
 import type { IDelayedCall } from "./interfaces.ts";
-import { MAIN_LANE, nowUs, traceComplete, traceInstant, tracing } from "../trace/mod.ts";
-import { delayedCallLabel, functionName, oneLine, schedulingSite } from "../trace/names.ts";
+import { MAIN_LANE, nowUs, traceInstant, tracing } from "../trace/mod.ts";
+import { delayedCallLabel, functionName, schedulingSite } from "../trace/names.ts";
 
 /**
  * What the trace knows of a delayed call, or of a LoopingCall's tick: its id,
@@ -565,20 +565,13 @@ function runTraced(call: DelayedCall, traced: TracedCall): unknown {
     loop: traced.loop,
     dueUs,
     lateUs: Math.max(0, start - dueUs),
-    outcome: "ok",
   };
-  try {
-    return runningAs(
-      traced.loop ?? traced.id,
-      () => callPlainly(call.func, call.args),
-    );
-  } catch (error) {
-    args.outcome = "threw";
-    args.detail = oneLine(error);
-    throw error;
-  } finally {
-    traceComplete(traced.label, "callback", start, args);
-  }
+  return tracedCall(
+    traced.label,
+    start,
+    args,
+    () => runningAs(traced.loop ?? traced.id, () => callPlainly(call.func, call.args)),
+  );
 }
 
 function earlier(a: DelayedCall, b: DelayedCall): boolean {

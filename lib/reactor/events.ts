@@ -42,6 +42,43 @@ export function callPlainly(f: (...args: never[]) => unknown, args: readonly unk
 }
 
 /**
+ * Run `f` as one call the reactor makes, recorded (tracing only) as a `callback` event
+ * named `label` that began at `start`: `args` gains its `outcome`, `ok` or `threw` with
+ * the error as `detail`; what `f` throws is thrown on.
+ *
+ * @example
+ * ```ts
+ * import { tracedCall } from "./events.ts";
+ * import { nowUs } from "../trace/mod.ts";
+ * const args: Record<string, unknown> = { kind: "trigger" };
+ * console.log(tracedCall("tick", nowUs(), args, () => 42), args.outcome); // 42 ok
+ * ```
+ *
+ * @param label the callback's display label
+ * @param start when the call began, µs ({@linkcode nowUs})
+ * @param args the event's facts, known before the call
+ * @param f the call
+ * @returns what `f` returned
+ */
+export function tracedCall<T>(
+  label: string,
+  start: number,
+  args: Record<string, unknown>,
+  f: () => T,
+): T {
+  args.outcome = "ok";
+  try {
+    return f();
+  } catch (error) {
+    args.outcome = "threw";
+    args.detail = oneLine(error);
+    throw error;
+  } finally {
+    traceComplete(label, "callback", start, args);
+  }
+}
+
+/**
  * Whether a value is a promise, or promise-like (it has a `then` method): what
  * the reactor and `LoopingCall` wait for when a callback returns it.
  *
@@ -84,22 +121,8 @@ export class Trigger implements TriggerId {
   #tracedCall(kind: "trigger" | "whenRunning"): unknown {
     const name = functionName(this.func) || this.traceSite || "anonymous";
     const label = kind === "whenRunning" ? name : `${this.phase} ${this.event} trigger ${name}`;
-    const args: Record<string, unknown> = {
-      kind,
-      event: this.event,
-      phase: this.phase,
-      outcome: "ok",
-    };
-    const start = nowUs();
-    try {
-      return callPlainly(this.func, this.args);
-    } catch (error) {
-      args.outcome = "threw";
-      args.detail = oneLine(error);
-      throw error;
-    } finally {
-      traceComplete(label, "callback", start, args);
-    }
+    const args = { kind, event: this.event, phase: this.phase };
+    return tracedCall(label, nowUs(), args, () => callPlainly(this.func, this.args));
   }
 }
 

@@ -24,10 +24,10 @@
 
 import { DelayedCall, DelayedCallQueue, newTraceId, runningAs, TRACE_NAME } from "./delayed.ts";
 import type { TracedCall } from "./delayed.ts";
-import { nowUs, traceComplete, tracing } from "../trace/mod.ts";
+import { nowUs, tracing } from "../trace/mod.ts";
 import { functionName, schedulingSite } from "../trace/names.ts";
 import { installedOrDefaultReactor } from "./default.ts";
-import { callPlainly, isThenable } from "./events.ts";
+import { callPlainly, isThenable, tracedCall } from "./events.ts";
 import type { IDelayedCall, ILoopingCall, IReactorTime } from "./interfaces.ts";
 
 /**
@@ -335,12 +335,8 @@ export class LoopingCall<Args extends unknown[] = []> implements ILoopingCall {
   #tracedFirstCall(): void {
     const traced = this.#nameForTrace(undefined);
     const loop = traced.loop ?? 0;
-    const start = nowUs();
-    try {
-      runningAs(loop, () => this.#callNow());
-    } finally {
-      traceComplete(traced.label, "callback", start, { kind: "loopingCall", loop, outcome: "ok" });
-    }
+    const args = { kind: "loopingCall", loop };
+    tracedCall(traced.label, nowUs(), args, () => runningAs(loop, () => this.#callNow()));
   }
 
   #callNow(): void {

@@ -276,9 +276,8 @@ function socketAccount(run: RunModel, total: number): string[] {
   }
   for (const lane of run.sockets) {
     if (lane.bytesIn === 0 && lane.bytesOut === 0) continue;
-    const reads = lane.events.filter((event) => event.name === "recv").length;
     lines.push(
-      `  fd ${lane.fd}: ${lane.bytesIn} bytes in (${plural(reads, "recv")}), ` +
+      `  fd ${lane.fd}: ${lane.bytesIn} bytes in (${plural(lane.reads.length, "recv")}), ` +
         `${lane.bytesOut} bytes out, from ${at(run, lane.firstUs)} to ` +
         `${at(run, lane.closedUs ?? run.endUs)}`,
     );

@@ -98,9 +98,7 @@ export function figureOf(run: RunModel): FigureCaption {
     };
   }
   if (run.reactor === undefined) {
-    const recvFds = run.sockets.filter((lane) =>
-      lane.events.some((event) => event.name === "recv")
-    );
+    const recvFds = run.sockets.filter((lane) => lane.reads.length > 0);
     if (recvFds.length >= 2 && !interleaved(run)) {
       return {
         figure: "Part 1, Figure 1: the synchronous model",
@@ -120,7 +118,8 @@ export function figureOf(run: RunModel): FigureCaption {
       look: "the red stretches: where the main thread waited in a socket call.",
     };
   }
-  if (holdingSentences(run).length > 0 && run.callbacks.some((cb) => cb.args.kind === "doRead")) {
+  const readsByDoRead = run.callbacks.some((callback) => callback.args.kind === "doRead");
+  if (readsByDoRead && holdingSentences(run).length > 0) {
     return {
       figure: "Figure 7 (doRead), gone wrong: the loop of Figure 5 held by one callback",
       look: "the long blue callbacks on the main thread, red where they block in a socket " +
@@ -128,7 +127,7 @@ export function figureOf(run: RunModel): FigureCaption {
         "run one after another, as in Part 1's Figure 1.",
     };
   }
-  if (run.callbacks.some((cb) => cb.args.kind === "doRead")) {
+  if (readsByDoRead) {
     return {
       figure: "Figure 5 (the reactor loop), with Figure 7 (doRead) at each turn",
       look: "grey waits alternate with short blue doRead callbacks; the tasks' lanes " +
@@ -154,9 +153,7 @@ export function figureOf(run: RunModel): FigureCaption {
 function interleaved(run: RunModel): boolean {
   const reads: { fd: number; ts: number }[] = [];
   for (const lane of run.sockets) {
-    for (const event of lane.events) {
-      if (event.name === "recv") reads.push({ fd: lane.fd, ts: event.ts });
-    }
+    for (const read of lane.reads) reads.push({ fd: lane.fd, ts: read.atUs });
   }
   reads.sort((a, b) => a.ts - b.ts);
   const seen = new Set<number>();

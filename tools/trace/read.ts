@@ -187,6 +187,8 @@ export interface SocketLane {
   closedUs?: number;
   /** The socket events on its lane (`open`, `connected`, `recv`, `sent`, `close`...). */
   events: TraceEvent[];
+  /** Each `recv` that returned: when, and how many bytes (0: end of stream). */
+  reads: { atUs: number; bytes: number }[];
   /** Bytes received, from `recv` events. */
   bytesIn: number;
   /** Bytes sent, from `sent` events. */
@@ -301,7 +303,7 @@ export function modelOfRun(unsorted: readonly TraceEvent[]): RunModel {
   const laneOf = (fd: number, atUs: number): SocketLane => {
     let lane = lanes.get(fd);
     if (lane === undefined || (lane.closedUs !== undefined && atUs > lane.closedUs)) {
-      lane = { fd, firstUs: atUs, events: [], bytesIn: 0, bytesOut: 0, readyUs: [] };
+      lane = { fd, firstUs: atUs, events: [], reads: [], bytesIn: 0, bytesOut: 0, readyUs: [] };
       lanes.set(fd, lane);
       allLanes.push(lane);
     }
@@ -481,7 +483,10 @@ function readSocketEvent(
   if (event.ph === "i" && fd !== undefined && fd >= 0) {
     const lane = laneOf(fd, event.ts);
     lane.events.push(event);
-    if (event.name === "recv" && bytes !== undefined) lane.bytesIn += bytes;
+    if (event.name === "recv") {
+      lane.reads.push({ atUs: event.ts, bytes: bytes ?? 0 });
+      if (bytes !== undefined) lane.bytesIn += bytes;
+    }
     if (event.name === "sent" && bytes !== undefined) lane.bytesOut += bytes;
     if (event.name === "close") lane.closedUs = event.ts;
   }
@@ -598,7 +603,7 @@ export function isEmptyWait(wait: Wait): boolean {
  * @example
  * ```ts
  * import { laneName } from "./read.ts";
- * console.log(laneName({ fd: 3, holder: "PoetrySocket (Task 1)", firstUs: 0, events: [], bytesIn: 0, bytesOut: 0, readyUs: [] }));
+ * console.log(laneName({ fd: 3, holder: "PoetrySocket (Task 1)", firstUs: 0, events: [], reads: [], bytesIn: 0, bytesOut: 0, readyUs: [] }));
  * // fd 3: PoetrySocket (Task 1)
  * ```
  *
