@@ -7,8 +7,7 @@ import {
   parsePort,
 } from "../lib/address.ts";
 import { helpText, parseNumber, readableFile, UsageError } from "../lib/cli.ts";
-import { formatDuration, startStopwatch } from "../lib/duration.ts";
-import { parseDuration } from "../lib/duration.ts";
+import { formatDuration, parseDuration, startStopwatch } from "../lib/duration.ts";
 import { parsePoemsLine } from "../tools/client_output.ts";
 import { repoPath, runScript } from "../tools/process.ts";
 

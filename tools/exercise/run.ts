@@ -102,19 +102,10 @@ export function killLearnerFiles(): void {
 }
 
 /**
- * The last few lines of a text, indented, for the report.
- *
- * @example
- * ```ts
- * import { lastLines } from "./run.ts";
- * console.log(lastLines("a\nb\nc", 2)); // ["      | ... (1 lines before)", "      | b", "      | c"]
- * ```
- *
- * @param text the text
- * @param count how many lines to keep
- * @returns the lines, indented
+ * The last `count` lines of a text, indented, for the report: `lastLines("a\nb\nc", 2)`
+ * gives `| ... (1 lines before)`, `| b`, `| c`.
  */
-export function lastLines(text: string, count: number): string[] {
+function lastLines(text: string, count: number): string[] {
   const lines = text.trimEnd().split("\n").filter((line) => line !== "");
   const shown = lines.slice(-count).map((line) => `      | ${line}`);
   return lines.length > count
@@ -195,6 +186,8 @@ export async function runLearnerFile(
   let stoppedBecause: LearnerRun["stoppedBecause"];
   let finished = false;
   let floodAt: number | undefined;
+  // A reactor's first wait is written out as it begins: without one, its loop never ran.
+  let waited = false;
   const watching = (async () => {
     let idleSeenAt: number | undefined;
     while (!finished) {
@@ -209,24 +202,24 @@ export async function runLearnerFile(
           : now - workOverAt >= 1000;
         if (workOver || now - floodAt >= 5000) stoppedBecause = "trace flood";
       } else {
-        tail.read();
+        const added = tail.read();
+        waited ||= added.some((event) => event.name === "wait");
         if (tail.events.length > MAX_EVENTS) floodAt = now;
       }
-      // A waiting reactor's wait began last (it is flushed as it begins), and watches
-      // nothing with no timeout: only then model the run, to be sure.
+      // A waiting reactor's wait began last (it is flushed as it begins), so it is the
+      // run's last wait, and still open: the model of that one event tells whether it
+      // watches nothing, with no timeout.
       const last = tail.events.at(-1);
-      const idle = last?.name === "wait" && last.ph === "B" && watchesNothing(last) &&
-        idleSinceUs(modelOfRun(tail.events)) !== undefined;
+      const idle = last?.name === "wait" && last.ph === "B" &&
+        idleSinceUs(modelOfRun([last])) !== undefined;
       idleSeenAt = idle ? idleSeenAt ?? now : undefined;
       if (idleSeenAt !== undefined && now - idleSeenAt >= IDLE_GRACE_MS) {
         stoppedBecause = "idle reactor";
       }
       if (workOverAt !== undefined && now - workOverAt >= RAN_ON_MS) stoppedBecause ??= "ran on";
-      // A reactor's first wait is written out as it begins: without one, its loop never ran.
       if (
         options.reactorWithinMs !== undefined &&
-        now - process.startedAt >= options.reactorWithinMs &&
-        floodAt === undefined && !tail.events.some((event) => event.name === "wait")
+        now - process.startedAt >= options.reactorWithinMs && floodAt === undefined && !waited
       ) stoppedBecause ??= "no reactor";
       if (stoppedBecause !== undefined && !finished) {
         process.kill("SIGKILL");
@@ -258,13 +251,6 @@ export async function runLearnerFile(
   }
   checkEnding(report, run, limitMs, options.exitZero !== false);
   return run;
-}
-
-/** Whether a `wait` event's arguments watch no descriptor and have no timeout. */
-function watchesNothing(wait: TraceEvent): boolean {
-  const args = wait.args ?? {};
-  const none = (list: unknown) => !Array.isArray(list) || list.length === 0;
-  return none(args.readers) && none(args.writers) && (args.timeout ?? null) === null;
 }
 
 /**

@@ -142,9 +142,10 @@ export function findCounters(model: RunModel, minCalls = 2): Counter[] {
     chains.push(chain);
   }
   const pending = pendingAtEnd(model);
+  const exitedIn = exitedWhileDue(model);
   return chains
     .filter((chain) => chain.length >= minCalls)
-    .map((chain) => asCounter(chain, pending, exitedWhileDue(model)))
+    .map((chain) => asCounter(chain, pending, exitedIn))
     .sort((a, b) => a.calls[0].scheduledUs - b.calls[0].scheduledUs);
 }
 
@@ -191,7 +192,12 @@ function exitedWhileDue(model: RunModel): (call: DelayedLife) => boolean {
   const exitUs = model.exit?.atUs;
   return (call) =>
     exitUs !== undefined && model.reactor !== undefined && model.reactor.ended === undefined &&
-    call.firedUs === undefined && call.cancelledUs === undefined && call.dueUs <= exitUs;
+    dueUnrun(call, exitUs);
+}
+
+/** Whether a delayed call was due by `atUs`, yet neither ran nor was cancelled. */
+function dueUnrun(call: DelayedLife, atUs: number): boolean {
+  return call.firedUs === undefined && call.cancelledUs === undefined && call.dueUs <= atUs;
 }
 
 function asCounter(
@@ -329,8 +335,7 @@ export function lastCallbackBefore(model: RunModel, atUs: number): string | unde
 export function callbackExitedFrom(model: RunModel, exitUs: number): string | undefined {
   const last = model.callbacks.findLast((callback) => callback.startUs <= exitUs);
   const running = model.delayed.findLast((call) =>
-    call.firedUs === undefined && call.cancelledUs === undefined && call.dueUs <= exitUs &&
-    (last === undefined || call.dueUs >= last.startUs + last.durUs)
+    dueUnrun(call, exitUs) && (last === undefined || call.dueUs >= last.startUs + last.durUs)
   );
   return running?.label ?? last?.label;
 }
