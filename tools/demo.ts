@@ -12,7 +12,7 @@ import { parsePort } from "../lib/address.ts";
 import { fail, parseCommandLine, UsageError } from "../lib/cli.ts";
 import {
   articleServers,
-  callerDirectory,
+  fromCaller,
   type RunningServer,
   ScriptProcess,
   SPEED_OPTIONS,
@@ -152,9 +152,7 @@ for (const run of runs) {
   console.log(`\nThe ${run.name} (${run.seconds.toFixed(2)} s):`);
   for (const row of drawTimeline(run)) console.log(row);
 }
-const page = settings.html.startsWith("/")
-  ? settings.html
-  : `${callerDirectory()}/${settings.html}`;
+const page = fromCaller(settings.html);
 Deno.writeTextFileSync(page, pagesSideBySide("The tour: four clients, one time scale", traces));
 console.log(`\nThe four runs drawn side by side, from their traces: ${page}`);
 console.log(

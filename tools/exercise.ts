@@ -9,7 +9,7 @@
  */
 
 import { fail, helpText } from "../lib/cli.ts";
-import { callerDirectory, fromRoot } from "./process.ts";
+import { fromCaller, fromRoot } from "./process.ts";
 import { type Exercise, EXERCISES } from "./exercise/catalogue.ts";
 import { Report } from "./exercise/report.ts";
 import { killLearnerFiles, noteTypeErrors, typeErrors } from "./exercise/run.ts";
@@ -92,7 +92,7 @@ for (const name of ["run", "net"] as const) {
   }
 }
 
-const path = file.startsWith("/") ? file : `${callerDirectory()}/${file}`;
+const path = fromCaller(file);
 let isFile = false;
 try {
   isFile = Deno.statSync(path).isFile;

@@ -62,6 +62,23 @@ export function closedPort(): number {
 }
 
 /**
+ * A path the user gave, as an absolute path: as it is when absolute, else from the
+ * directory they ran the task in ({@linkcode callerDirectory}).
+ *
+ * @example
+ * ```ts
+ * import { fromCaller } from "./process.ts";
+ * console.log(fromCaller("/tmp/trace.html")); // /tmp/trace.html
+ * ```
+ *
+ * @param path the user's path
+ * @returns an absolute path
+ */
+export function fromCaller(path: string): string {
+  return path.startsWith("/") ? path : `${callerDirectory()}/${path}`;
+}
+
+/**
  * The directory `deno task` was started from: it runs tasks from the repository's
  * root and says where the user was in `INIT_CWD`. The tools resolve the user's
  * relative paths (a script, an output file) from here. Without leave to read the

@@ -10,7 +10,7 @@
  */
 
 import { helpText } from "../lib/cli.ts";
-import { callerDirectory } from "./process.ts";
+import { fromCaller } from "./process.ts";
 import { accountOf } from "./trace/account.ts";
 import { pageOf } from "./trace/page.ts";
 import { runTraced, traceEventFormat } from "./trace/run.ts";
@@ -35,11 +35,9 @@ function usageError(message: string): never {
   Deno.exit(2);
 }
 
-const here = callerDirectory();
-const absolute = (path: string) => path.startsWith("/") ? path : `${here}/${path}`;
 const given = [...Deno.args];
-let htmlPath = absolute("trace.html");
-let jsonPath = absolute("trace.json");
+let htmlPath = fromCaller("trace.html");
+let jsonPath = fromCaller("trace.json");
 while (given.length > 0 && given[0].startsWith("-")) {
   const option = given.shift() as string;
   if (option === "--") break;
@@ -51,12 +49,12 @@ while (given.length > 0 && given[0].startsWith("-")) {
   if (name !== "--html" && name !== "--json") usageError(`unknown option ${option}`);
   const value = inline ?? given.shift();
   if (value === undefined || value === "") usageError(`${name} needs a FILE`);
-  if (name === "--html") htmlPath = absolute(value);
-  else jsonPath = absolute(value);
+  if (name === "--html") htmlPath = fromCaller(value);
+  else jsonPath = fromCaller(value);
 }
 const [script, ...scriptArgs] = given;
 if (script === undefined) usageError("which SCRIPT? Give the script to trace.");
-const scriptPath = absolute(script);
+const scriptPath = fromCaller(script);
 let isFile = false;
 try {
   isFile = Deno.statSync(scriptPath).isFile;

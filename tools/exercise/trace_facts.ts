@@ -284,15 +284,13 @@ export function receivingSpans(
 ): { fd: number; bytes: number; firstUs: number; lastUs: number }[] {
   const spans = [];
   for (const lane of model.sockets) {
-    const reads = lane.events.filter((event) =>
-      event.name === "recv" && typeof event.args?.bytes === "number" && event.args.bytes > 0
-    );
+    const reads = lane.reads.filter((read) => read.bytes > 0);
     if (reads.length === 0) continue;
     spans.push({
       fd: lane.fd,
       bytes: lane.bytesIn,
-      firstUs: reads[0].ts,
-      lastUs: reads[reads.length - 1].ts,
+      firstUs: reads[0].atUs,
+      lastUs: reads[reads.length - 1].atUs,
     });
   }
   return spans.sort((a, b) => b.bytes - a.bytes);
